@@ -1,0 +1,26 @@
+//! `driftd check-config --config FILE`: validate without scanning.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The config file to validate (TOML; see config/driftd.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(Some(&args.config))?;
+    println!(
+        "{}: ok ({} Terraform state(s), {} region(s), {} acknowledgement(s), {} schedule(s))",
+        args.config.display(),
+        config.terraform_states.len(),
+        config.regions.len(),
+        config.acknowledgements.len(),
+        config.schedules.len(),
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,441 @@
+//! The TOML configuration (contracts/CONFIG.md), in two phases: deserialize with
+//! unknown keys refused, then validate into types that cannot hold a bad value.
+//! `${NAME}` in any string is replaced by the environment variable NAME.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::acknowledge::{Acknowledgement, Expiry};
+use crate::model::{FindingCode, Severity};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+/// A value that must never be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    scan: Option<RawScan>,
+    #[serde(default)]
+    account: Vec<RawAccount>,
+    #[serde(default)]
+    terraform: Vec<RawTerraform>,
+    #[serde(default)]
+    cloudformation: Vec<RawCloudFormation>,
+    store: Option<RawStore>,
+    server: Option<RawServer>,
+    #[serde(default)]
+    schedule: Vec<RawSchedule>,
+    notify: Option<RawNotify>,
+    #[serde(default)]
+    acknowledge: Vec<RawAcknowledge>,
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScan {
+    regions: Option<Vec<String>>,
+    include_default_groups: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    id: String,
+    role_arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerraform {
+    state: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloudFormation {
+    stacks: Vec<String>,
+    regions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Option<String>,
+    retain_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    cron: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    slack: Option<RawSlack>,
+    webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlack {
+    webhook_url: String,
+    min_severity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
+    secret: Option<String>,
+    min_severity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAcknowledge {
+    code: Option<String>,
+    group_id: Option<String>,
+    address: Option<String>,
+    field: Option<String>,
+    reason: Option<String>,
+    expires: Option<String>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub regions: Vec<String>,
+    pub include_default_groups: bool,
+    pub accounts: Vec<Account>,
+    /// Local paths (relative to the config file) or `s3://` URLs.
+    pub terraform_states: Vec<String>,
+    pub cloudformation: Vec<CloudFormationSource>,
+    pub store_url: Option<String>,
+    pub retain_days: Option<u32>,
+    pub listen: Option<SocketAddr>,
+    pub schedules: Vec<String>,
+    pub slack: Option<Notifier>,
+    pub webhook: Option<Notifier>,
+    pub webhook_secret: Option<Secret>,
+    pub acknowledgements: Vec<Acknowledgement>,
+    pub severity: BTreeMap<FindingCode, Severity>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudFormationSource {
+    pub stacks: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    pub url: Secret,
+    pub min_severity: Severity,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            message: format!("cannot read the config: {e}"),
+        })?;
+        Config::parse(&text, &file, path.parent(), |name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates `text`; `env` resolves `${NAME}`; relative state paths
+    /// are taken from `base_dir`.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        base_dir: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let fail = |message: String| ConfigError {
+            file: file.to_string(),
+            message,
+        };
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            fail(format!("invalid TOML: {}", e.to_string().trim_end()))
+        })?;
+        for (key, value) in table.iter_mut() {
+            substitute(value, key, &env).map_err(fail)?;
+        }
+        let raw: RawConfig =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let path = e.path().to_string();
+                let at = if path == "." {
+                    String::new()
+                } else {
+                    format!("at {path}: ")
+                };
+                fail(format!("{at}{}", e.into_inner()))
+            })?;
+        validate(raw, base_dir).map_err(fail)
+    }
+}
+
+/// Replaces `${NAME}` in every string; an unset variable is an error naming the key.
+fn substitute(
+    value: &mut toml::Value,
+    path: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    match value {
+        toml::Value::String(s) => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 2..];
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("at {path}: unterminated ${{ in a string"))?;
+                let name = &after[..end];
+                let resolved = env(name).ok_or_else(|| {
+                    format!("at {path}: environment variable {name} is not set (referenced as ${{{name}}})")
+                })?;
+                out.push_str(&resolved);
+                rest = &after[end + 1..];
+            }
+            out.push_str(rest);
+            *s = out;
+        }
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                substitute(item, &format!("{path}[{i}]"), env)?;
+            }
+        }
+        toml::Value::Table(table) => {
+            for (key, item) in table.iter_mut() {
+                substitute(item, &format!("{path}.{key}"), env)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn severity(raw: Option<&str>, path: &str, default: Severity) -> Result<Severity, String> {
+    match raw {
+        None => Ok(default),
+        Some(s) => Severity::parse(s).ok_or_else(|| {
+            format!(
+                "at {path}: unknown severity {s:?} (expected critical, high, medium, low or info)"
+            )
+        }),
+    }
+}
+
+fn check_region(region: &str, path: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "at {path}: {region:?} is not an AWS region name (e.g. us-east-1)"
+        ))
+    }
+}
+
+fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
+    let mut config = Config::default();
+    if let Some(scan) = raw.scan {
+        for (i, region) in scan.regions.iter().flatten().enumerate() {
+            check_region(region, &format!("scan.regions[{i}]"))?;
+        }
+        config.regions = scan.regions.unwrap_or_default();
+        config.include_default_groups = scan.include_default_groups.unwrap_or(false);
+    }
+    for (i, account) in raw.account.into_iter().enumerate() {
+        if account.id.len() != 12 || !account.id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "at account[{i}].id: {:?} is not a 12-digit AWS account id",
+                account.id
+            ));
+        }
+        if let Some(arn) = &account.role_arn
+            && !(arn.starts_with("arn:") && arn.contains(":role/"))
+        {
+            return Err(format!(
+                "at account[{i}].role_arn: {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+            ));
+        }
+        config.accounts.push(Account {
+            id: account.id,
+            role_arn: account.role_arn,
+        });
+    }
+    for (i, tf) in raw.terraform.into_iter().enumerate() {
+        if tf.state.trim().is_empty() {
+            return Err(format!("at terraform[{i}].state: empty path"));
+        }
+        let state = if tf.state.starts_with("s3://") || Path::new(&tf.state).is_absolute() {
+            tf.state
+        } else {
+            base_dir
+                .map(|d| d.join(&tf.state))
+                .unwrap_or_else(|| PathBuf::from(&tf.state))
+                .display()
+                .to_string()
+        };
+        config.terraform_states.push(state);
+    }
+    for (i, cfn) in raw.cloudformation.into_iter().enumerate() {
+        if cfn.stacks.is_empty() {
+            return Err(format!(
+                "at cloudformation[{i}].stacks: name at least one stack, or \"*\""
+            ));
+        }
+        for (j, region) in cfn.regions.iter().flatten().enumerate() {
+            check_region(region, &format!("cloudformation[{i}].regions[{j}]"))?;
+        }
+        config.cloudformation.push(CloudFormationSource {
+            stacks: cfn.stacks,
+            regions: cfn.regions.unwrap_or_else(|| config.regions.clone()),
+        });
+    }
+    if let Some(store) = raw.store {
+        config.store_url = store.url;
+        config.retain_days = store.retain_days;
+    }
+    if let Some(listen) = raw.server.and_then(|s| s.listen) {
+        config.listen = Some(listen.parse().map_err(|_| {
+            format!("at server.listen: {listen:?} is not an address like 0.0.0.0:9090")
+        })?);
+    }
+    for (i, schedule) in raw.schedule.into_iter().enumerate() {
+        if schedule.cron.split_whitespace().count() < 6 {
+            return Err(format!(
+                "at schedule[{i}].cron: {:?} needs at least 6 fields, seconds first (e.g. \"0 */10 * * * *\")",
+                schedule.cron
+            ));
+        }
+        config.schedules.push(schedule.cron);
+    }
+    if let Some(notify) = raw.notify {
+        if let Some(slack) = notify.slack {
+            config.slack = Some(Notifier {
+                url: Secret::new(slack.webhook_url),
+                min_severity: severity(
+                    slack.min_severity.as_deref(),
+                    "notify.slack.min_severity",
+                    Severity::Medium,
+                )?,
+            });
+        }
+        if let Some(hook) = notify.webhook {
+            config.webhook = Some(Notifier {
+                url: Secret::new(hook.url),
+                min_severity: severity(
+                    hook.min_severity.as_deref(),
+                    "notify.webhook.min_severity",
+                    Severity::Low,
+                )?,
+            });
+            config.webhook_secret = hook.secret.map(Secret::new);
+        }
+    }
+    for (i, ack) in raw.acknowledge.into_iter().enumerate() {
+        config
+            .acknowledgements
+            .push(acknowledgement(ack, &format!("acknowledge[{i}]"))?);
+    }
+    for (code, level) in raw.severity {
+        let parsed = FindingCode::parse(&code)
+            .ok_or_else(|| format!("at severity.{code}: unknown finding code"))?;
+        config.severity.insert(
+            parsed,
+            severity(Some(&level), &format!("severity.{code}"), Severity::Info)?,
+        );
+    }
+    Ok(config)
+}
+
+fn acknowledgement(raw: RawAcknowledge, path: &str) -> Result<Acknowledgement, String> {
+    let reason = raw.reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+        format!("at {path}: `reason` is required: say why this drift is intended")
+    })?;
+    if raw.code.is_none() && raw.group_id.is_none() && raw.address.is_none() {
+        return Err(format!(
+            "at {path}: give at least one of `code`, `group_id` or `address`; an acknowledgement of everything would hide all drift"
+        ));
+    }
+    let code = raw
+        .code
+        .map(|c| {
+            FindingCode::parse(&c)
+                .ok_or_else(|| format!("at {path}.code: unknown finding code {c:?}"))
+        })
+        .transpose()?;
+    let expires = raw
+        .expires
+        .map(|e| Expiry::parse(&e).map_err(|m| format!("at {path}.expires: {m}")))
+        .transpose()?;
+    Ok(Acknowledgement {
+        code,
+        group_id: raw.group_id,
+        address: raw.address,
+        field: raw.field,
+        reason,
+        expires,
+    })
+}

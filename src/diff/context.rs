@@ -1,0 +1,259 @@
+//! Indexes over intent and live data, built once per diff, and the helpers every
+//! check uses to describe a group and build a finding.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::model::{
+    DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupRead, Intent,
+    LiveView, Owner, ResourceRef, Rule, RuleKey, SecurityGroup, Severity,
+};
+use crate::sources::{SourceKind, SourceStatus};
+
+pub struct Inventory<'a> {
+    pub live: &'a LiveView,
+    /// Managed groups by id; several entries when several sources manage one group.
+    pub managed: BTreeMap<&'a str, Vec<&'a DeclaredGroup>>,
+    /// Declared rules by group and direction, each rule once (see `declared_rules`).
+    pub declared: BTreeMap<(&'a str, Direction), Vec<&'a DeclaredRule>>,
+    pub reads: BTreeMap<&'a str, Vec<&'a GroupRead>>,
+    pub live_groups: HashMap<&'a str, &'a SecurityGroup>,
+    pub live_rules: BTreeMap<(&'a str, Direction), Vec<&'a Rule>>,
+    /// Some intent source failed: what nobody declares may be declared there.
+    pub intent_incomplete: bool,
+    /// Some live source failed without saying what it would have covered.
+    pub live_gaps_unknown: bool,
+    /// Every rule, inline-shadowing applied, for owner-conflict and summaries.
+    pub all_declared: Vec<&'a DeclaredRule>,
+}
+
+impl<'a> Inventory<'a> {
+    pub fn new(intent: &'a Intent, live: &'a LiveView, sources: &[SourceStatus]) -> Inventory<'a> {
+        let mut managed: BTreeMap<&str, Vec<&DeclaredGroup>> = BTreeMap::new();
+        for group in &intent.groups {
+            managed
+                .entry(group.group.id.as_str())
+                .or_default()
+                .push(group);
+        }
+        for owners in managed.values_mut() {
+            owners.sort_by(|a, b| a.owner.cmp(&b.owner));
+            owners.dedup_by(|a, b| a.owner == b.owner);
+        }
+        let all_declared = declared_rules(intent);
+        let mut declared: BTreeMap<(&str, Direction), Vec<&DeclaredRule>> = BTreeMap::new();
+        let mut seen: HashSet<RuleKey> = HashSet::new();
+        for rule in &all_declared {
+            // One rule declared by several sources is compared once, for its first owner.
+            if seen.insert(rule.rule.key()) {
+                declared
+                    .entry((rule.rule.group_id.as_str(), rule.rule.direction))
+                    .or_default()
+                    .push(rule);
+            }
+        }
+        let mut reads: BTreeMap<&str, Vec<&GroupRead>> = BTreeMap::new();
+        for read in &intent.reads {
+            reads.entry(read.group_id.as_str()).or_default().push(read);
+        }
+        let live_groups = live.groups.iter().map(|g| (g.id.as_str(), g)).collect();
+        let mut live_rules: BTreeMap<(&str, Direction), Vec<&Rule>> = BTreeMap::new();
+        for rule in &live.rules {
+            live_rules
+                .entry((rule.group_id.as_str(), rule.direction))
+                .or_default()
+                .push(rule);
+        }
+        Inventory {
+            live,
+            managed,
+            declared,
+            reads,
+            live_groups,
+            live_rules,
+            intent_incomplete: sources.iter().any(|s| s.kind.is_intent() && !s.ok),
+            live_gaps_unknown: sources
+                .iter()
+                .any(|s| s.kind == SourceKind::LiveFile && !s.ok),
+            all_declared,
+        }
+    }
+
+    /// Whether absence in `account`/`region` proves deletion: that scope was read,
+    /// and no live source failed without saying what it covered.
+    pub fn can_report_missing(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        !self.live_gaps_unknown && self.live.covers(account, region)
+    }
+
+    pub fn is_managed(&self, group_id: &str) -> bool {
+        self.managed.contains_key(group_id)
+    }
+
+    /// The first source that manages the group.
+    pub fn group_owner(&self, group_id: &str) -> Option<&'a Owner> {
+        self.managed
+            .get(group_id)
+            .and_then(|owners| owners.first())
+            .map(|g| &g.owner)
+    }
+
+    /// Where a group lives: from AWS when it is live, else from its declaration.
+    pub fn group_scope(&self, group_id: &str) -> (Option<&'a str>, Option<&'a str>) {
+        if let Some(group) = self.live_groups.get(group_id) {
+            return (group.account_id.as_deref(), group.region.as_deref());
+        }
+        if let Some(group) = self.managed.get(group_id).and_then(|g| g.first()) {
+            return (
+                group.group.account_id.as_deref(),
+                group.group.region.as_deref(),
+            );
+        }
+        if let Some(read) = self.reads.get(group_id).and_then(|r| r.first()) {
+            return (read.account_id.as_deref(), read.region.as_deref());
+        }
+        (None, None)
+    }
+
+    /// A declared rule's scope: its own ARN, else its group's.
+    pub fn rule_scope(&self, rule: &'a DeclaredRule) -> (Option<&'a str>, Option<&'a str>) {
+        match (rule.account_id.as_deref(), rule.region.as_deref()) {
+            (None, None) => self.group_scope(&rule.rule.group_id),
+            scope => scope,
+        }
+    }
+
+    pub fn group_name(&self, group_id: &str) -> Option<&'a str> {
+        self.live_groups
+            .get(group_id)
+            .and_then(|g| g.name.as_deref())
+            .or_else(|| {
+                self.managed
+                    .get(group_id)
+                    .and_then(|g| g.first())
+                    .and_then(|g| g.group.name.as_deref())
+            })
+            .or_else(|| {
+                self.reads
+                    .get(group_id)
+                    .and_then(|r| r.first())
+                    .and_then(|r| r.name.as_deref())
+            })
+    }
+
+    /// `alb-public (sg-0123)`.
+    pub fn group_label(&self, group_id: &str) -> String {
+        match self.group_name(group_id) {
+            Some(name) => format!("{name} ({group_id})"),
+            None => group_id.to_string(),
+        }
+    }
+
+    pub fn group_resource(&self, kind: &str, id: Option<String>, group_id: &str) -> ResourceRef {
+        let vpc_id = self
+            .live_groups
+            .get(group_id)
+            .and_then(|g| g.vpc_id.clone())
+            .or_else(|| {
+                self.managed
+                    .get(group_id)
+                    .and_then(|g| g.first())
+                    .and_then(|g| g.group.vpc_id.clone())
+            });
+        ResourceRef {
+            kind: kind.to_string(),
+            id,
+            group_id: Some(group_id.to_string()),
+            group_name: self.group_name(group_id).map(str::to_string),
+            vpc_id,
+        }
+    }
+
+    /// The shared frame of every finding about a group or one of its rules.
+    pub fn finding(&self, spec: FindingSpec) -> Finding {
+        let (account, region) = self.group_scope(&spec.group_id);
+        let resource_id = spec.resource_id.clone();
+        let id = Finding::stable_id(
+            spec.code,
+            account,
+            region,
+            resource_id.as_deref().unwrap_or(&spec.group_id),
+            &spec.key,
+        );
+        let is_rule = spec.direction.is_some();
+        let group_owner = self.group_owner(&spec.group_id).cloned();
+        Finding {
+            id,
+            code: spec.code,
+            severity: spec.severity,
+            status: FindingStatus::New,
+            account_id: account.map(str::to_string),
+            region: region.map(str::to_string),
+            resource: self.group_resource(
+                if is_rule {
+                    "security_group_rule"
+                } else {
+                    "security_group"
+                },
+                if is_rule {
+                    spec.rule_id
+                } else {
+                    Some(spec.group_id.clone())
+                },
+                &spec.group_id,
+            ),
+            owner: spec.owner,
+            direction: spec.direction,
+            expected: spec.expected,
+            actual: spec.actual,
+            changes: spec.changes,
+            message: spec.message,
+            first_seen: None,
+            last_seen: None,
+            acknowledged: None,
+            group_owner,
+        }
+    }
+}
+
+/// What a check decides about one finding; `Inventory::finding` adds the rest.
+pub struct FindingSpec {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub group_id: String,
+    /// The rule's id for rule findings (`None` when unknown).
+    pub rule_id: Option<String>,
+    pub resource_id: Option<String>,
+    /// What identifies the drift within its group (a rule key, a field).
+    pub key: String,
+    pub owner: Owner,
+    pub direction: Option<Direction>,
+    pub expected: Option<Rule>,
+    pub actual: Option<Rule>,
+    pub changes: Vec<crate::model::Change>,
+    pub message: String,
+}
+
+/// Declared rules after "who declares a rule": an inline rule that a rule resource
+/// of any loaded source also declares belongs to that resource, since the provider
+/// refreshes every live rule of a group into its inline lists.
+fn declared_rules(intent: &Intent) -> Vec<&DeclaredRule> {
+    let separately: BTreeSet<RuleKey> = intent
+        .rules
+        .iter()
+        .filter(|r| !r.inline)
+        .map(|r| r.rule.key())
+        .collect();
+    let mut rules: Vec<&DeclaredRule> = intent
+        .rules
+        .iter()
+        .filter(|r| !r.inline || !separately.contains(&r.rule.key()))
+        .collect();
+    rules.sort_by(|a, b| {
+        (a.rule.key(), a.inline, &a.owner, &a.rule.description).cmp(&(
+            b.rule.key(),
+            b.inline,
+            &b.owner,
+            &b.rule.description,
+        ))
+    });
+    rules
+}

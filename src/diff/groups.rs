@@ -1,0 +1,194 @@
+//! Group-level checks: `sg-missing`, `sg-unmanaged`, `sg-modified`, `owner-conflict`.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use super::DiffOptions;
+use super::changes::group_changes;
+use super::context::{FindingSpec, Inventory};
+use crate::diff_text::describe_changes;
+use crate::model::{Change, Finding, FindingCode, Owner, Severity};
+
+pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (group_id, owners) in &inv.managed {
+        let declared = owners[0];
+        match inv.live_groups.get(group_id) {
+            Some(live) => {
+                let changes = group_changes(&declared.group, live);
+                if !changes.is_empty() {
+                    findings.push(modified(inv, group_id, &declared.owner, changes));
+                }
+            }
+            None => {
+                let (account, region) = (
+                    declared.group.account_id.as_deref(),
+                    declared.group.region.as_deref(),
+                );
+                if inv.can_report_missing(account, region) {
+                    findings.push(missing(inv, group_id, &declared.owner));
+                }
+            }
+        }
+        if owners.len() > 1 {
+            findings.extend(owner_conflict(inv, group_id, owners));
+        }
+    }
+    if !inv.intent_incomplete {
+        findings.extend(unmanaged(inv, options));
+    }
+    findings
+}
+
+fn spec(
+    group_id: &str,
+    code: FindingCode,
+    severity: Severity,
+    owner: Owner,
+    message: String,
+) -> FindingSpec {
+    FindingSpec {
+        code,
+        severity,
+        group_id: group_id.to_string(),
+        rule_id: None,
+        resource_id: Some(group_id.to_string()),
+        key: String::new(),
+        owner,
+        direction: None,
+        expected: None,
+        actual: None,
+        changes: Vec::new(),
+        message,
+    }
+}
+
+fn missing(inv: &Inventory, group_id: &str, owner: &Owner) -> Finding {
+    let message = format!(
+        "{} is managed by {} but does not exist",
+        inv.group_label(group_id),
+        owner.label()
+    );
+    inv.finding(spec(
+        group_id,
+        FindingCode::SgMissing,
+        Severity::Critical,
+        owner.clone(),
+        message,
+    ))
+}
+
+fn modified(inv: &Inventory, group_id: &str, owner: &Owner, changes: Vec<Change>) -> Finding {
+    let only_tags = changes.iter().all(|c| c.field.starts_with("tags."));
+    let severity = if only_tags {
+        Severity::Low
+    } else {
+        Severity::Medium
+    };
+    let message = format!(
+        "{}: {} (declared by {})",
+        inv.group_label(group_id),
+        describe_changes(&changes),
+        owner.label()
+    );
+    inv.finding(FindingSpec {
+        changes,
+        ..spec(
+            group_id,
+            FindingCode::SgModified,
+            severity,
+            owner.clone(),
+            message,
+        )
+    })
+}
+
+/// Live groups nobody owns, reads, or declares rules on. Each VPC's `default`
+/// group cannot be deleted and is left out unless configured.
+fn unmanaged(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
+    let with_declared_rules: BTreeSet<&str> = inv.declared.keys().map(|(g, _)| *g).collect();
+    let mut findings = Vec::new();
+    for group in &inv.live.groups {
+        let id = group.id.as_str();
+        if inv.is_managed(id) || inv.reads.contains_key(id) || with_declared_rules.contains(id) {
+            continue;
+        }
+        if group.name.as_deref() == Some("default") && !options.include_default_groups {
+            continue;
+        }
+        let message = format!(
+            "{}{} exists but no source owns or reads it",
+            group.label(),
+            group
+                .vpc_id
+                .as_deref()
+                .map(|v| format!(" in {v}"))
+                .unwrap_or_default()
+        );
+        findings.push(inv.finding(spec(
+            id,
+            FindingCode::SgUnmanaged,
+            Severity::Medium,
+            Owner::none(),
+            message,
+        )));
+    }
+    findings
+}
+
+/// Several sources manage one group. Only a difference in what they declare (the
+/// group's fields or its rule set) is a conflict; identical copies are not.
+fn owner_conflict(
+    inv: &Inventory,
+    group_id: &str,
+    owners: &[&crate::model::DeclaredGroup],
+) -> Option<Finding> {
+    let rules_of = |owner: &Owner| -> BTreeSet<String> {
+        inv.all_declared
+            .iter()
+            .filter(|r| r.rule.group_id == group_id && &r.owner == owner)
+            .map(|r| r.rule.key().to_string())
+            .collect()
+    };
+    let first = owners[0];
+    let first_rules = rules_of(&first.owner);
+    let mut changes = Vec::new();
+    let mut others = Vec::new();
+    for other in &owners[1..] {
+        let mut differences = group_changes(&first.group, &other.group);
+        let other_rules = rules_of(&other.owner);
+        if other_rules != first_rules {
+            differences.push(Change {
+                field: "rules".to_string(),
+                expected: json!(first_rules.difference(&other_rules).collect::<Vec<_>>()),
+                actual: json!(other_rules.difference(&first_rules).collect::<Vec<_>>()),
+            });
+        }
+        if !differences.is_empty() {
+            others.push(other.owner.label());
+            changes.extend(differences);
+        }
+    }
+    if changes.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "{} is managed by {} and, differently, by {}: {}",
+        inv.group_label(group_id),
+        first.owner.label(),
+        others.join(", "),
+        describe_changes(&changes)
+    );
+    Some(inv.finding(FindingSpec {
+        changes,
+        key: "owners".to_string(),
+        ..spec(
+            group_id,
+            FindingCode::OwnerConflict,
+            Severity::Medium,
+            first.owner.clone(),
+            message,
+        )
+    }))
+}

@@ -1,0 +1,115 @@
+//! Pairs declared and live rules of one group and direction (DESIGN.md, "Matching
+//! rules for a field-level diff"):
+//!
+//! 1. rules with the same identity (everything but description, id, tags) match;
+//! 2. rules with the same `rule_id` match;
+//! 3. the rest pair up when they share protocol and peer (ports changed) or protocol
+//!    and ports (peer changed), one-to-one, fewest differing fields first;
+//! 4. what is left is removed (declared only) or added (live only).
+
+use std::collections::HashMap;
+
+use crate::model::{DeclaredRule, Rule, RuleKey};
+
+use super::changes::rule_changes;
+
+#[derive(Debug, Default)]
+pub struct Matching<'a> {
+    pub pairs: Vec<(&'a DeclaredRule, &'a Rule)>,
+    pub removed: Vec<&'a DeclaredRule>,
+    pub added: Vec<&'a Rule>,
+}
+
+/// `declared` and `live` must belong to one group and direction.
+pub fn match_rules<'a>(
+    mut declared: Vec<&'a DeclaredRule>,
+    mut live: Vec<&'a Rule>,
+) -> Matching<'a> {
+    // Input order must not matter: sort by everything that distinguishes rules.
+    declared.sort_by(|a, b| {
+        (a.rule.key(), &a.rule.description, &a.owner).cmp(&(
+            b.rule.key(),
+            &b.rule.description,
+            &b.owner,
+        ))
+    });
+    live.sort_by(|a, b| {
+        (a.key(), &a.rule_id, &a.description).cmp(&(b.key(), &b.rule_id, &b.description))
+    });
+
+    let mut live_taken = vec![false; live.len()];
+    let mut declared_pair: Vec<Option<usize>> = vec![None; declared.len()];
+
+    // 1. identical identity
+    let mut by_key: HashMap<RuleKey, Vec<usize>> = HashMap::new();
+    for (i, rule) in live.iter().enumerate().rev() {
+        by_key.entry(rule.key()).or_default().push(i);
+    }
+    for (d, rule) in declared.iter().enumerate() {
+        if let Some(i) = by_key.get_mut(&rule.rule.key()).and_then(Vec::pop) {
+            live_taken[i] = true;
+            declared_pair[d] = Some(i);
+        }
+    }
+
+    // 2. same rule id
+    let by_id: HashMap<&str, usize> = live
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !live_taken[*i])
+        .filter_map(|(i, r)| r.rule_id.as_deref().map(|id| (id, i)))
+        .collect();
+    for (d, rule) in declared.iter().enumerate() {
+        if declared_pair[d].is_some() {
+            continue;
+        }
+        if let Some(&i) = rule.rule.rule_id.as_deref().and_then(|id| by_id.get(id))
+            && !live_taken[i]
+        {
+            live_taken[i] = true;
+            declared_pair[d] = Some(i);
+        }
+    }
+
+    // 3. shared protocol and peer, or protocol and ports; fewest changes first
+    let mut candidates = Vec::new();
+    for (d, decl) in declared.iter().enumerate() {
+        if declared_pair[d].is_some() {
+            continue;
+        }
+        for (i, rule) in live.iter().enumerate() {
+            if live_taken[i] || !related(&decl.rule, rule) {
+                continue;
+            }
+            candidates.push((rule_changes(&decl.rule, rule).len(), d, i));
+        }
+    }
+    candidates.sort_unstable();
+    for (_, d, i) in candidates {
+        if declared_pair[d].is_none() && !live_taken[i] {
+            live_taken[i] = true;
+            declared_pair[d] = Some(i);
+        }
+    }
+
+    // 4. leftovers
+    let mut matching = Matching::default();
+    for (d, pair) in declared_pair.iter().enumerate() {
+        match pair {
+            Some(i) => matching.pairs.push((declared[d], live[*i])),
+            None => matching.removed.push(declared[d]),
+        }
+    }
+    matching.added = live
+        .iter()
+        .zip(&live_taken)
+        .filter(|(_, taken)| !**taken)
+        .map(|(rule, _)| *rule)
+        .collect();
+    matching
+}
+
+fn related(a: &Rule, b: &Rule) -> bool {
+    a.protocol == b.protocol
+        && (a.peer == b.peer || (a.from_port == b.from_port && a.to_port == b.to_port))
+}

@@ -1,0 +1,79 @@
+//! The diff: a pure function from intent × live × sources to sorted findings.
+//! No I/O, no clock: the same inputs give byte-identical output.
+//!
+//! Each check lives in its own file with its code, logic and message:
+//! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
+//! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
+//! dependency-hidden) and `sources` (source-error).
+
+mod changes;
+mod context;
+mod groups;
+mod matching;
+mod references;
+mod rules;
+mod sources;
+
+use std::collections::BTreeMap;
+
+use crate::model::{Finding, FindingCode, Intent, LiveView, Severity};
+use crate::sources::SourceStatus;
+
+pub use changes::rule_changes;
+pub use context::Inventory;
+pub use matching::{Matching, match_rules};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffOptions {
+    /// Report each VPC's undeletable `default` group as `sg-unmanaged` too.
+    pub include_default_groups: bool,
+    /// Per-code severity replacing the defaults of FINDINGS.md.
+    pub severity: BTreeMap<FindingCode, Severity>,
+}
+
+pub struct DiffInput<'a> {
+    pub intent: &'a Intent,
+    pub live: &'a LiveView,
+    pub sources: &'a [SourceStatus],
+    pub options: &'a DiffOptions,
+}
+
+/// The findings of one diff and the counts the report summary needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffOutcome {
+    /// Sorted by group, direction, code and id.
+    pub findings: Vec<Finding>,
+    /// Distinct groups some source manages.
+    pub managed_groups: usize,
+    /// Distinct declared rules, an inline rule repeated by a rule resource once.
+    pub declared_rules: usize,
+}
+
+pub fn diff(input: &DiffInput) -> DiffOutcome {
+    let inventory = Inventory::new(input.intent, input.live, input.sources);
+    let mut findings = Vec::new();
+    findings.extend(sources::source_errors(input.sources));
+    findings.extend(groups::check(&inventory, input.options));
+    findings.extend(rules::check(&inventory));
+    findings.extend(references::dependency_hidden(&inventory));
+
+    for finding in &mut findings {
+        if let Some(severity) = input.options.severity.get(&finding.code) {
+            finding.severity = *severity;
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.resource.group_id, a.direction, a.code, &a.id).cmp(&(
+            &b.resource.group_id,
+            b.direction,
+            b.code,
+            &b.id,
+        ))
+    });
+    findings.dedup_by(|a, b| a.id == b.id);
+    DiffOutcome {
+        findings,
+        managed_groups: inventory.managed.len(),
+        declared_rules: inventory.declared.values().map(Vec::len).sum(),
+    }
+}

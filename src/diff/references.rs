@@ -1,0 +1,96 @@
+//! Reference checks: `reference-dangling` (a rule points at a group that does not
+//! exist) and `dependency-hidden` (a managed rule points at a group its state only
+//! reads through a data source, so deleting that group elsewhere breaks it silently).
+
+use super::context::Inventory;
+use super::rules::rule_spec;
+use crate::model::{DeclaredRule, Finding, FindingCode, Owner, Rule, Severity};
+
+/// A finding when either side of a (declared, live) pair references a group that
+/// does not exist live, where its absence can be judged.
+pub fn dangling(
+    inv: &Inventory,
+    declared: Option<&DeclaredRule>,
+    live: Option<&Rule>,
+) -> Option<Finding> {
+    let (group_account, group_region) =
+        inv.group_scope(&declared.map(|d| &d.rule).or(live).expect("a rule").group_id);
+    let dangles = |rule: &Rule| -> Option<String> {
+        let target = rule.peer.referenced_group()?;
+        if inv.live_groups.contains_key(target) || rule.peer_via_peering {
+            return None;
+        }
+        let account = rule.peer_account.as_deref().or(group_account);
+        inv.can_report_missing(account, group_region)
+            .then(|| target.to_string())
+    };
+    let target = live
+        .and_then(dangles)
+        .or_else(|| declared.and_then(|d| dangles(&d.rule)))?;
+    let subject = declared.map(|d| &d.rule).or(live)?;
+    let owner = declared.map_or_else(Owner::none, |d| d.owner.clone());
+    let readers: Vec<String> = inv
+        .reads
+        .get(target.as_str())
+        .into_iter()
+        .flatten()
+        .map(|r| r.reader.label())
+        .collect();
+    let read_note = if readers.is_empty() {
+        String::new()
+    } else {
+        format!(" (read by {})", readers.join(", "))
+    };
+    let message = format!(
+        "{}: {} references {target}{read_note}, which does not exist; traffic through this rule is blocked",
+        inv.group_label(&subject.group_id),
+        subject.label(),
+    );
+    Some(inv.finding(rule_spec(
+        FindingCode::ReferenceDangling,
+        Severity::Critical,
+        owner,
+        declared.map(|d| &d.rule),
+        live,
+        message,
+    )))
+}
+
+pub fn dependency_hidden(inv: &Inventory) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in inv.declared.values().flatten() {
+        let Some(target) = rule.rule.peer.referenced_group() else {
+            continue;
+        };
+        if inv.is_managed(target) {
+            continue;
+        }
+        let Some(read) = inv
+            .reads
+            .get(target)
+            .into_iter()
+            .flatten()
+            .find(|r| r.reader.location == rule.owner.location)
+        else {
+            continue;
+        };
+        let message = format!(
+            "{}: {} ({}) depends on {}, which this state only reads through {}; \
+             deleting that group elsewhere breaks the rule and no plan of this state shows it",
+            inv.group_label(&rule.rule.group_id),
+            rule.rule.label(),
+            rule.owner.address.as_deref().unwrap_or("?"),
+            inv.group_label(target),
+            read.reader.address.as_deref().unwrap_or("a data source"),
+        );
+        findings.push(inv.finding(rule_spec(
+            FindingCode::DependencyHidden,
+            Severity::Info,
+            rule.owner.clone(),
+            Some(&rule.rule),
+            None,
+            message,
+        )));
+    }
+    findings
+}

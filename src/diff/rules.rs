@@ -1,0 +1,185 @@
+//! Rule-level checks: `rule-modified`, `rule-added`, `rule-removed`, with
+//! `reference-dangling` judged on the same pairs.
+
+use std::collections::BTreeSet;
+
+use super::changes::rule_changes;
+use super::context::{FindingSpec, Inventory};
+use super::matching::match_rules;
+use super::references;
+use crate::diff_text::describe_changes;
+use crate::model::{
+    Change, DeclaredRule, Direction, Finding, FindingCode, Owner, Protocol, Rule, Severity,
+};
+
+pub fn check(inv: &Inventory) -> Vec<Finding> {
+    let keys: BTreeSet<(&str, Direction)> = inv
+        .declared
+        .keys()
+        .chain(inv.live_rules.keys())
+        .copied()
+        .collect();
+    let mut findings = Vec::new();
+    for (group_id, direction) in keys {
+        let declared = inv
+            .declared
+            .get(&(group_id, direction))
+            .cloned()
+            .unwrap_or_default();
+        let live = inv
+            .live_rules
+            .get(&(group_id, direction))
+            .cloned()
+            .unwrap_or_default();
+        if !inv.live_groups.contains_key(group_id) {
+            // A managed group that is gone is one sg-missing, not a rule-removed per rule.
+            if !inv.is_managed(group_id) {
+                findings.extend(removed_with_group(inv, &declared));
+            }
+            continue;
+        }
+        let matching = match_rules(declared, live);
+        for (declared, live) in &matching.pairs {
+            let changes = rule_changes(&declared.rule, live);
+            if !changes.is_empty() {
+                findings.push(modified(inv, declared, live, changes));
+            }
+            findings.extend(references::dangling(inv, Some(declared), Some(live)));
+        }
+        for declared in &matching.removed {
+            findings.push(removed(inv, declared));
+            findings.extend(references::dangling(inv, Some(declared), None));
+        }
+        for live in &matching.added {
+            // Only a group that IaC owns has a rule set in which an extra is drift.
+            if inv.is_managed(group_id) && !inv.intent_incomplete {
+                findings.push(added(inv, live));
+            }
+            findings.extend(references::dangling(inv, None, Some(live)));
+        }
+    }
+    findings
+}
+
+/// Declared rules on an unmanaged group that no longer exists.
+fn removed_with_group<'a>(inv: &Inventory<'a>, declared: &[&'a DeclaredRule]) -> Vec<Finding> {
+    declared
+        .iter()
+        .filter(|d| {
+            let (account, region) = inv.rule_scope(d);
+            inv.can_report_missing(account, region)
+        })
+        .map(|d| removed(inv, d))
+        .collect()
+}
+
+pub fn rule_spec(
+    code: FindingCode,
+    severity: Severity,
+    owner: Owner,
+    expected: Option<&Rule>,
+    actual: Option<&Rule>,
+    message: String,
+) -> FindingSpec {
+    let subject = expected.or(actual).expect("a rule finding has a rule");
+    FindingSpec {
+        code,
+        severity,
+        group_id: subject.group_id.clone(),
+        rule_id: actual
+            .and_then(|r| r.rule_id.clone())
+            .or_else(|| expected.and_then(|r| r.rule_id.clone())),
+        resource_id: None,
+        key: subject.key().to_string(),
+        owner,
+        direction: Some(subject.direction),
+        expected: expected.cloned(),
+        actual: actual.cloned(),
+        changes: Vec::new(),
+        message,
+    }
+}
+
+fn modified(
+    inv: &Inventory,
+    declared: &DeclaredRule,
+    live: &Rule,
+    changes: Vec<Change>,
+) -> Finding {
+    let opens_world = live.is_world_ingress()
+        && changes.iter().any(|c| {
+            matches!(
+                c.field.as_str(),
+                "protocol" | "from_port" | "to_port" | "peer"
+            )
+        });
+    let severity = if opens_world {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let message = format!(
+        "{}: {} rule {}: {}; declared by {}",
+        inv.group_label(&declared.rule.group_id),
+        declared.rule.direction,
+        declared.rule.label(),
+        describe_changes(&changes),
+        declared.owner.label()
+    );
+    inv.finding(FindingSpec {
+        changes,
+        ..rule_spec(
+            FindingCode::RuleModified,
+            severity,
+            declared.owner.clone(),
+            Some(&declared.rule),
+            Some(live),
+            message,
+        )
+    })
+}
+
+fn added(inv: &Inventory, live: &Rule) -> Finding {
+    let web_port = live.protocol == Protocol::Tcp
+        && live.from_port == live.to_port
+        && matches!(live.from_port, Some(80 | 443));
+    let severity = if live.is_world_ingress() && !web_port {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    let group_owner = inv
+        .group_owner(&live.group_id)
+        .map(Owner::label)
+        .unwrap_or_else(|| "no owner".to_string());
+    let message = format!(
+        "{}: {} was added outside IaC; no source declares it (the group is managed by {group_owner})",
+        inv.group_label(&live.group_id),
+        live.label()
+    );
+    inv.finding(rule_spec(
+        FindingCode::RuleAdded,
+        severity,
+        Owner::none(),
+        None,
+        Some(live),
+        message,
+    ))
+}
+
+fn removed(inv: &Inventory, declared: &DeclaredRule) -> Finding {
+    let message = format!(
+        "{}: {} is declared by {} but is not live",
+        inv.group_label(&declared.rule.group_id),
+        declared.rule.label(),
+        declared.owner.label()
+    );
+    inv.finding(rule_spec(
+        FindingCode::RuleRemoved,
+        Severity::High,
+        declared.owner.clone(),
+        Some(&declared.rule),
+        None,
+        message,
+    ))
+}

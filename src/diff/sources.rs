@@ -1,0 +1,59 @@
+//! `source-error`: a source that could not be read makes the scan partial.
+
+use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef, Severity};
+use crate::sources::{SourceKind, SourceStatus};
+
+pub fn source_errors(sources: &[SourceStatus]) -> Vec<Finding> {
+    sources
+        .iter()
+        .filter(|s| !s.ok)
+        .map(|source| {
+            let kind = match source.kind {
+                SourceKind::Terraform => "terraform_state",
+                SourceKind::Cloudformation => "cloudformation_stack",
+                SourceKind::Ec2 => "ec2_region",
+                SourceKind::LiveFile => "live_file",
+            };
+            let error = source
+                .error
+                .clone()
+                .unwrap_or_else(|| "unknown error".into());
+            let consequence = if source.kind.is_intent() {
+                "no rule-added or sg-unmanaged findings are reported while it is unread"
+            } else {
+                "nothing it would have covered is reported missing"
+            };
+            Finding {
+                id: Finding::stable_id(
+                    FindingCode::SourceError,
+                    source.account_id.as_deref(),
+                    source.region.as_deref(),
+                    &source.location,
+                    kind,
+                ),
+                code: FindingCode::SourceError,
+                severity: Severity::Critical,
+                status: FindingStatus::New,
+                account_id: source.account_id.clone(),
+                region: source.region.clone(),
+                resource: ResourceRef {
+                    kind: kind.to_string(),
+                    id: Some(source.location.clone()),
+                    group_id: None,
+                    group_name: None,
+                    vpc_id: None,
+                },
+                owner: Owner::none(),
+                direction: None,
+                expected: None,
+                actual: None,
+                changes: Vec::new(),
+                message: format!("could not read {}: {error}; {consequence}", source.location),
+                first_seen: None,
+                last_seen: None,
+                acknowledged: None,
+                group_owner: None,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,31 @@
+//! How change values read in messages, tables and alerts.
+
+use serde_json::Value;
+
+/// A change value as people read it: `8080`, `0.0.0.0/0`, `"web"`, `none`.
+pub fn show_value(value: &Value) -> String {
+    match value {
+        Value::Null => "none".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Object(map) if map.contains_key("kind") && map.contains_key("value") => {
+            map["value"].as_str().unwrap_or_default().to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `to_port 80 → 8080, description none → "x"`.
+pub fn describe_changes(changes: &[crate::model::Change]) -> String {
+    changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} → {}",
+                c.field,
+                show_value(&c.expected),
+                show_value(&c.actual)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

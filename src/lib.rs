@@ -1,0 +1,12 @@
+//! driftd: security-group drift between infrastructure-as-code and live AWS.
+//! See ARCHITECTURE.md for where data enters, is normalised, diffed and reported.
+
+pub mod acknowledge;
+pub mod cli;
+pub mod config;
+pub mod diff;
+pub mod diff_text;
+pub mod model;
+pub mod report;
+pub mod scan;
+pub mod sources;

@@ -1,0 +1,43 @@
+//! The `driftd` binary: parse arguments, set up logging, call the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use driftd::cli::{Cli, run};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version are not errors; every other usage error exits 1.
+            let code = if err.use_stderr() { 1 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("driftd: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs go to stderr, never stdout (stdout carries the report). `RUST_LOG` filters;
+/// `DRIFTD_LOG_FORMAT=json` gives one JSON object per line.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("DRIFTD_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+}

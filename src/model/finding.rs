@@ -1,0 +1,284 @@
+//! Findings: the stable codes and severities of `contracts/FINDINGS.md`, and the
+//! shape every finding has in the JSON report.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::rule::{Direction, Rule};
+
+/// Finding codes. Kebab-case on the wire; never renamed once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingCode {
+    RuleModified,
+    RuleAdded,
+    RuleRemoved,
+    SgMissing,
+    SgUnmanaged,
+    SgModified,
+    ReferenceDangling,
+    DependencyHidden,
+    OwnerConflict,
+    CfnDrift,
+    SourceError,
+}
+
+impl FindingCode {
+    pub const ALL: [FindingCode; 11] = [
+        FindingCode::RuleModified,
+        FindingCode::RuleAdded,
+        FindingCode::RuleRemoved,
+        FindingCode::SgMissing,
+        FindingCode::SgUnmanaged,
+        FindingCode::SgModified,
+        FindingCode::ReferenceDangling,
+        FindingCode::DependencyHidden,
+        FindingCode::OwnerConflict,
+        FindingCode::CfnDrift,
+        FindingCode::SourceError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::RuleModified => "rule-modified",
+            FindingCode::RuleAdded => "rule-added",
+            FindingCode::RuleRemoved => "rule-removed",
+            FindingCode::SgMissing => "sg-missing",
+            FindingCode::SgUnmanaged => "sg-unmanaged",
+            FindingCode::SgModified => "sg-modified",
+            FindingCode::ReferenceDangling => "reference-dangling",
+            FindingCode::DependencyHidden => "dependency-hidden",
+            FindingCode::OwnerConflict => "owner-conflict",
+            FindingCode::CfnDrift => "cfn-drift",
+            FindingCode::SourceError => "source-error",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<FindingCode> {
+        FindingCode::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+impl fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Ordered from least to most severe, so `>=` reads as "at least as severe".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    New,
+    Ongoing,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnerKind {
+    Terraform,
+    Cloudformation,
+    None,
+}
+
+/// Who declares a resource: a state and address, a stack and logical id, or nobody.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Owner {
+    pub kind: OwnerKind,
+    pub location: Option<String>,
+    pub address: Option<String>,
+}
+
+impl Owner {
+    pub fn none() -> Owner {
+        Owner {
+            kind: OwnerKind::None,
+            location: None,
+            address: None,
+        }
+    }
+
+    pub fn terraform(location: &str, address: String) -> Owner {
+        Owner {
+            kind: OwnerKind::Terraform,
+            location: Some(location.to_string()),
+            address: Some(address),
+        }
+    }
+
+    /// `module.net.aws_security_group.alb (prod.tfstate)` or `no owner`.
+    pub fn label(&self) -> String {
+        match (&self.address, &self.location) {
+            (Some(a), Some(l)) => format!("{a} ({l})"),
+            (Some(a), None) => a.clone(),
+            (None, Some(l)) => l.clone(),
+            (None, None) => "no owner".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceRef {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub vpc_id: Option<String>,
+}
+
+/// One differing field: `expected` and `actual` as compared (null when missing).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub expected: Value,
+    pub actual: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acknowledged {
+    pub reason: String,
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub status: FindingStatus,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub resource: ResourceRef,
+    pub owner: Owner,
+    pub direction: Option<Direction>,
+    pub expected: Option<Rule>,
+    pub actual: Option<Rule>,
+    pub changes: Vec<Change>,
+    pub message: String,
+    pub first_seen: Option<String>,
+    pub last_seen: Option<String>,
+    pub acknowledged: Option<Acknowledged>,
+    /// The owner of the group this finding concerns, when that is not `owner`
+    /// itself (a `rule-added` has no owner; its group's owner should act).
+    #[serde(skip)]
+    pub group_owner: Option<Owner>,
+}
+
+impl Finding {
+    /// A stable id from what identifies the drift, never from its values: the same
+    /// drift seen in many scans is one finding.
+    pub fn stable_id(
+        code: FindingCode,
+        account: Option<&str>,
+        region: Option<&str>,
+        resource: &str,
+        key: &str,
+    ) -> String {
+        let mut hasher = Sha256::new();
+        for part in [
+            code.as_str(),
+            account.unwrap_or(""),
+            region.unwrap_or(""),
+            resource,
+            key,
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0u8]);
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}-{hex}", code.as_str())
+    }
+
+    /// Whether this finding counts towards the exit code at `fail_on`.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.acknowledged.is_none()
+            && self.status != FindingStatus::Resolved
+            && self.severity >= fail_on
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for code in FindingCode::ALL {
+            assert_eq!(FindingCode::parse(code.as_str()), Some(code));
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                Value::String(code.as_str().to_string())
+            );
+        }
+        assert_eq!(FindingCode::parse("rule_modified"), None);
+    }
+
+    #[test]
+    fn severities_order_and_round_trip() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let a = Finding::stable_id(FindingCode::RuleAdded, Some("1"), Some("r"), "sg-1", "k");
+        let b = Finding::stable_id(FindingCode::RuleAdded, Some("1"), Some("r"), "sg-1", "k");
+        let c = Finding::stable_id(FindingCode::RuleAdded, Some("1"), Some("r"), "sg-1", "k2");
+        // Separators keep ("ab","c") and ("a","bc") apart.
+        let d = Finding::stable_id(FindingCode::RuleAdded, Some("1"), Some("r"), "sg-1k", "");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(c, d);
+        assert!(a.starts_with("rule-added-"));
+        assert_eq!(a.len(), "rule-added-".len() + 16);
+    }
+}

@@ -1,0 +1,51 @@
+//! What the sources of intent (Terraform states, later CloudFormation stacks) say
+//! should exist, each item with its owner.
+
+use super::finding::Owner;
+use super::group::SecurityGroup;
+use super::rule::Rule;
+
+/// A group some source manages (`aws_security_group`, `aws_default_security_group`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredGroup {
+    pub group: SecurityGroup,
+    pub owner: Owner,
+}
+
+/// A rule some source declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclaredRule {
+    pub rule: Rule,
+    pub owner: Owner,
+    /// Declared by a group's inline `ingress`/`egress` list rather than by a rule
+    /// resource of its own; such a rule yields to a rule resource declaring it too.
+    pub inline: bool,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+}
+
+/// A group a source only reads (`data "aws_security_group"`): depended upon, not owned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRead {
+    pub group_id: String,
+    pub name: Option<String>,
+    /// The data source's address and the state that holds it.
+    pub reader: Owner,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Intent {
+    pub groups: Vec<DeclaredGroup>,
+    pub rules: Vec<DeclaredRule>,
+    pub reads: Vec<GroupRead>,
+}
+
+impl Intent {
+    pub fn extend(&mut self, other: Intent) {
+        self.groups.extend(other.groups);
+        self.rules.extend(other.rules);
+        self.reads.extend(other.reads);
+    }
+}

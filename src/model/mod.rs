@@ -1,0 +1,19 @@
+//! The canonical model every source is normalised into: one rule per peer, in the
+//! shape of `DescribeSecurityGroupRules`. No I/O lives here.
+
+mod finding;
+mod group;
+mod rule;
+mod time;
+
+pub use finding::{
+    Acknowledged, Change, Finding, FindingCode, FindingStatus, Owner, OwnerKind, ResourceRef,
+    Severity,
+};
+pub use group::{Scope, SecurityGroup, Tags, comparable_tags};
+pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey};
+pub use time::{Timestamp, format_timestamp};
+mod intent;
+mod live;
+pub use intent::{DeclaredGroup, DeclaredRule, GroupRead, Intent};
+pub use live::LiveView;

@@ -1,0 +1,88 @@
+//! Markdown for tickets and pull-request comments: one table per security group.
+
+use std::fmt::Write;
+
+use super::table::summary_line;
+use super::{Report, by_group, group_heading, owner_text, subject};
+use crate::diff_text::show_value;
+use crate::model::Finding;
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
+}
+
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## driftd report\n");
+    let _ = writeln!(
+        out,
+        "Scan `{}` at {} · {} · {} live groups, {} live rules · {} managed groups, {} declared rules\n",
+        report.scan.id,
+        report.generated_at,
+        if report.scan.complete {
+            "complete"
+        } else {
+            "**partial: some sources could not be read**"
+        },
+        report.summary.live_security_groups,
+        report.summary.live_rules,
+        report.summary.managed_security_groups,
+        report.summary.declared_rules,
+    );
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "No drift: live security groups match their declarations."
+        );
+        return out;
+    }
+    let _ = writeln!(out, "**{}**", summary_line(report));
+    for (_, findings) in by_group(&report.findings) {
+        let _ = writeln!(out, "\n### {}\n", cell(&group_heading(findings[0])));
+        let _ = writeln!(out, "| Severity | Code | Rule | Change | Owner |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for finding in findings {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                finding.severity,
+                code(finding.code.as_str()),
+                cell(&subject(finding)),
+                change_cell(finding),
+                cell(&owner_text(finding)),
+            );
+        }
+    }
+    out
+}
+
+fn change_cell(finding: &Finding) -> String {
+    let mut lines: Vec<String> = finding
+        .changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} → {}",
+                code(&c.field),
+                code(&show_value(&c.expected)),
+                code(&show_value(&c.actual))
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push(cell(&finding.message));
+    }
+    if let Some(ack) = &finding.acknowledged {
+        let until = ack
+            .expires
+            .as_ref()
+            .map(|e| format!(" until {e}"))
+            .unwrap_or_default();
+        lines.push(format!("_acknowledged{until}: {}_", cell(&ack.reason)));
+    }
+    lines.join("<br>")
+}

@@ -1,0 +1,179 @@
+//! The report of one scan (contracts/report.schema.json) and its renderings:
+//! `json` for tools, `table` for terminals, `markdown` for tickets and PRs.
+
+mod markdown;
+mod table;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Finding, Severity, Timestamp, format_timestamp};
+use crate::sources::SourceStatus;
+
+pub use markdown::render_markdown;
+pub use table::{TableStyle, render_table};
+
+pub const SCHEMA: &str = "driftd.report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub generated_at: String,
+    pub scan: ScanInfo,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanInfo {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub complete: bool,
+    pub sources: Vec<SourceStatus>,
+    /// AWS API calls by `service:Operation`.
+    pub api_calls: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub by_code: BTreeMap<String, usize>,
+    pub by_severity: BTreeMap<String, usize>,
+    pub acknowledged: usize,
+    pub live_security_groups: usize,
+    pub live_rules: usize,
+    pub managed_security_groups: usize,
+    pub declared_rules: usize,
+}
+
+/// Counts the summary cannot derive from the findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Inventory {
+    pub live_security_groups: usize,
+    pub live_rules: usize,
+    pub managed_security_groups: usize,
+    pub declared_rules: usize,
+}
+
+impl Report {
+    pub fn new(
+        scan_id: String,
+        started_at: Timestamp,
+        finished_at: Timestamp,
+        sources: Vec<SourceStatus>,
+        api_calls: BTreeMap<String, u64>,
+        inventory: Inventory,
+        findings: Vec<Finding>,
+    ) -> Report {
+        let mut by_code = BTreeMap::new();
+        let mut by_severity = BTreeMap::new();
+        for f in &findings {
+            *by_code.entry(f.code.as_str().to_string()).or_insert(0) += 1;
+            *by_severity
+                .entry(f.severity.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+        let complete = sources.iter().all(|s| s.ok);
+        Report {
+            schema: SCHEMA,
+            generated_at: format_timestamp(&finished_at),
+            scan: ScanInfo {
+                id: scan_id,
+                started_at: format_timestamp(&started_at),
+                finished_at: format_timestamp(&finished_at),
+                complete,
+                sources,
+                api_calls,
+            },
+            summary: Summary {
+                findings: findings.len(),
+                by_code,
+                by_severity,
+                acknowledged: findings.iter().filter(|f| f.acknowledged.is_some()).count(),
+                live_security_groups: inventory.live_security_groups,
+                live_rules: inventory.live_rules,
+                managed_security_groups: inventory.managed_security_groups,
+                declared_rules: inventory.declared_rules,
+            },
+            findings,
+        }
+    }
+
+    /// As `terraform plan -detailed-exitcode`: 1 for a partial scan, 2 when an
+    /// unacknowledged, unresolved finding reaches `fail_on`, else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if !self.scan.complete {
+            1
+        } else if self.findings.iter().any(|f| f.fails(fail_on)) {
+            2
+        } else {
+            0
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a report always serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// Findings grouped by the security group they concern, in report order; findings
+/// about no group (source errors) come first under `None`.
+pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {
+    let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
+    for finding in findings {
+        let key = finding.resource.group_id.as_deref();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(finding),
+            None => groups.push((key, vec![finding])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.map(str::to_string));
+    groups
+}
+
+/// `alb-public (sg-0123) · vpc-1 · 123456789012/us-east-1`
+pub(crate) fn group_heading(first: &Finding) -> String {
+    let r = &first.resource;
+    let mut parts = Vec::new();
+    match (&r.group_name, &r.group_id) {
+        (Some(name), Some(id)) => parts.push(format!("{name} ({id})")),
+        (None, Some(id)) => parts.push(id.clone()),
+        _ => parts.push("sources".to_string()),
+    }
+    if let Some(vpc) = &r.vpc_id {
+        parts.push(vpc.clone());
+    }
+    match (&first.account_id, &first.region) {
+        (Some(a), Some(reg)) => parts.push(format!("{a}/{reg}")),
+        (Some(a), None) => parts.push(a.clone()),
+        (None, Some(reg)) => parts.push(reg.clone()),
+        (None, None) => {}
+    }
+    parts.join(" · ")
+}
+
+/// The rule a finding concerns, in words: `egress tcp 80 to sg-0abc`.
+pub(crate) fn subject(finding: &Finding) -> String {
+    match finding.expected.as_ref().or(finding.actual.as_ref()) {
+        Some(rule) => rule.label(),
+        None => match finding.resource.kind.as_str() {
+            "security_group" => "group".to_string(),
+            _ => finding.resource.id.clone().unwrap_or_default(),
+        },
+    }
+}
+
+/// Who should act: the finding's owner, else its group's owner.
+pub(crate) fn owner_text(finding: &Finding) -> String {
+    use crate::model::OwnerKind;
+    match (&finding.owner.kind, &finding.group_owner) {
+        (OwnerKind::None, Some(group_owner)) => {
+            format!("no owner (group: {})", group_owner.label())
+        }
+        _ => finding.owner.label(),
+    }
+}

@@ -1,0 +1,57 @@
+//! Where data enters: each source reads one kind of input and normalises it into
+//! the canonical model (`crate::model`).
+
+pub mod json_error;
+pub mod live_file;
+
+pub mod terraform;
+
+use serde::Serialize;
+
+/// How one source fared in a scan: the report's `scan.sources` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceStatus {
+    pub kind: SourceKind,
+    pub location: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    Terraform,
+    Cloudformation,
+    Ec2,
+    LiveFile,
+}
+
+impl SourceKind {
+    /// Whether this kind says what should exist (as opposed to what does).
+    pub fn is_intent(self) -> bool {
+        matches!(self, SourceKind::Terraform | SourceKind::Cloudformation)
+    }
+}
+
+impl SourceStatus {
+    pub fn ok(kind: SourceKind, location: &str) -> SourceStatus {
+        SourceStatus {
+            kind,
+            location: location.to_string(),
+            ok: true,
+            error: None,
+            account_id: None,
+            region: None,
+        }
+    }
+
+    pub fn failed(kind: SourceKind, location: &str, error: String) -> SourceStatus {
+        SourceStatus {
+            ok: false,
+            error: Some(error),
+            ..SourceStatus::ok(kind, location)
+        }
+    }
+}

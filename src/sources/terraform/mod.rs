@@ -1,0 +1,63 @@
+//! Terraform state (format 4) → declared groups, rules and data-source reads.
+//!
+//! `document` reads the file's outer shape without copying attributes; `resources`
+//! turns the security-group resources into the canonical model.
+
+mod address;
+mod document;
+mod flatmap;
+mod lenient;
+mod resources;
+
+use std::path::Path;
+
+use crate::model::Intent;
+use crate::sources::json_error::JsonError;
+
+pub use address::resource_address;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{location}: cannot read the state: {source}")]
+    Io {
+        location: String,
+        source: std::io::Error,
+    },
+    #[error("{location}: the file is empty; expected a Terraform state (JSON, format version 4)")]
+    Empty { location: String },
+    #[error("{location}: {error}")]
+    Json { location: String, error: JsonError },
+    #[error(
+        "{location}: unsupported state format version {version}{written_by}; driftd reads format 4 \
+         (Terraform 0.12 and later). Run `terraform init` and `terraform apply -refresh-only` with \
+         Terraform 0.12+ to upgrade the state"
+    )]
+    Version {
+        location: String,
+        version: u64,
+        written_by: String,
+    },
+    #[error("{location}: not a Terraform state: {reason}")]
+    NotAState { location: String, reason: String },
+    #[error("{location}: at {json_path}: {message}")]
+    Invalid {
+        location: String,
+        json_path: String,
+        message: String,
+    },
+}
+
+/// Reads a local state file. `location` is how the file is named in findings.
+pub fn load_file(path: &Path) -> Result<Intent, StateError> {
+    let location = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| StateError::Io {
+        location: location.clone(),
+        source,
+    })?;
+    parse_state(&location, &bytes)
+}
+
+/// Parses a state document held in memory (a file or an S3 object).
+pub fn parse_state(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
+    document::parse(location, bytes)
+}

@@ -1,0 +1,430 @@
+//! The security-group resources of a state, normalised into the canonical model.
+//!
+//! | resource | yields |
+//! |---|---|
+//! | `aws_security_group`, `aws_default_security_group` | a managed group and its inline rules |
+//! | `aws_security_group_rule` | one rule per peer |
+//! | `aws_vpc_security_group_ingress_rule` / `_egress_rule` | exactly one rule |
+//! | `data "aws_security_group"` | a group the state only reads |
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Deserialize;
+
+use super::lenient;
+use crate::model::{
+    DeclaredGroup, DeclaredRule, Direction, GroupRead, Intent, Owner, Peer, Protocol, Rule,
+    SecurityGroup, Tags, comparable_tags,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Group,
+    DefaultGroup,
+    GroupRule,
+    VpcIngressRule,
+    VpcEgressRule,
+    GroupData,
+}
+
+impl ResourceKind {
+    pub fn of(mode: &str, kind: &str) -> Option<ResourceKind> {
+        Some(match (mode, kind) {
+            ("managed", "aws_security_group") => ResourceKind::Group,
+            ("managed", "aws_default_security_group") => ResourceKind::DefaultGroup,
+            ("managed", "aws_security_group_rule") => ResourceKind::GroupRule,
+            ("managed", "aws_vpc_security_group_ingress_rule") => ResourceKind::VpcIngressRule,
+            ("managed", "aws_vpc_security_group_egress_rule") => ResourceKind::VpcEgressRule,
+            ("data", "aws_security_group") => ResourceKind::GroupData,
+            _ => return None,
+        })
+    }
+
+    pub fn is_data(self) -> bool {
+        self == ResourceKind::GroupData
+    }
+}
+
+/// The attributes of every resource kind above, as the AWS provider writes them.
+/// Field names follow the provider's schema; unknown attributes are ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct Attributes {
+    id: Option<String>,
+    arn: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    vpc_id: Option<String>,
+    owner_id: Option<String>,
+    tags: Option<Tags>,
+    tags_all: Option<Tags>,
+    ingress: Option<Vec<InlineRule>>,
+    egress: Option<Vec<InlineRule>>,
+    // aws_security_group_rule
+    #[serde(rename = "type")]
+    direction: Option<String>,
+    security_group_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_protocol")]
+    protocol: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    from_port: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    to_port: Option<i64>,
+    cidr_blocks: Option<Vec<String>>,
+    ipv6_cidr_blocks: Option<Vec<String>>,
+    prefix_list_ids: Option<Vec<String>>,
+    source_security_group_id: Option<String>,
+    #[serde(rename = "self", default, deserialize_with = "lenient::opt_bool")]
+    self_peer: Option<bool>,
+    security_group_rule_id: Option<String>,
+    // aws_vpc_security_group_*_rule
+    #[serde(default, deserialize_with = "opt_protocol")]
+    ip_protocol: Option<String>,
+    cidr_ipv4: Option<String>,
+    cidr_ipv6: Option<String>,
+    prefix_list_id: Option<String>,
+    referenced_security_group_id: Option<String>,
+}
+
+/// One block of an `ingress`/`egress` list; several peers each.
+#[derive(Debug, Deserialize)]
+struct InlineRule {
+    #[serde(deserialize_with = "lenient::protocol")]
+    protocol: String,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    from_port: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    to_port: Option<i64>,
+    cidr_blocks: Option<Vec<String>>,
+    ipv6_cidr_blocks: Option<Vec<String>>,
+    prefix_list_ids: Option<Vec<String>>,
+    security_groups: Option<Vec<String>>,
+    #[serde(rename = "self", default, deserialize_with = "lenient::opt_bool")]
+    self_peer: Option<bool>,
+    description: Option<String>,
+}
+
+fn opt_protocol<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "lenient::protocol")] String);
+    Ok(Option::<Wrapped>::deserialize(d)?.map(|w| w.0))
+}
+
+/// The peers a rule block names, deduplicated: `self = true` also fills the computed
+/// `source_security_group_id` with the group's own id, and that is one peer, not two.
+struct PeerLists<'a> {
+    ipv4: &'a [String],
+    ipv6: &'a [String],
+    prefix_lists: &'a [String],
+    groups: Vec<&'a str>,
+    self_peer: bool,
+}
+
+impl PeerLists<'_> {
+    fn peers(&self, own_group: &str) -> Result<Vec<Peer>, String> {
+        let mut peers = BTreeSet::new();
+        for cidr in self.ipv4 {
+            peers.insert(Peer::ipv4(cidr).map_err(|e| e.to_string())?);
+        }
+        for cidr in self.ipv6 {
+            peers.insert(Peer::ipv6(cidr).map_err(|e| e.to_string())?);
+        }
+        for id in self.prefix_lists {
+            peers.insert(Peer::PrefixList(id.trim().to_string()));
+        }
+        for id in &self.groups {
+            peers.insert(Peer::group(id));
+        }
+        if self.self_peer {
+            peers.insert(Peer::group(own_group));
+        }
+        Ok(peers.into_iter().collect())
+    }
+}
+
+fn list(v: &Option<Vec<String>>) -> &[String] {
+    v.as_deref().unwrap_or(&[])
+}
+
+/// `arn:aws:ec2:REGION:ACCOUNT:security-group/sg-…` → (account, region).
+fn arn_scope(arn: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(arn) = arn else {
+        return (None, None);
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match parts.as_slice() {
+        ["arn", _, _, region, account, _] => (nonempty(account), nonempty(region)),
+        _ => (None, None),
+    }
+}
+
+fn declared_tags(attrs: &Attributes) -> Tags {
+    comparable_tags(
+        attrs
+            .tags_all
+            .as_ref()
+            .or(attrs.tags.as_ref())
+            .unwrap_or(&Tags::new()),
+    )
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, String> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("missing field \"{field}\""))
+}
+
+/// Collects one state's resources; `finish` gives the state's intent.
+pub struct StateReader {
+    location: String,
+    intent: Intent,
+    /// Where each group of this state lives, for rules that carry no ARN.
+    group_scopes: HashMap<String, (Option<String>, Option<String>)>,
+}
+
+impl StateReader {
+    pub fn new(location: &str) -> StateReader {
+        StateReader {
+            location: location.to_string(),
+            intent: Intent::default(),
+            group_scopes: HashMap::new(),
+        }
+    }
+
+    pub fn add(
+        &mut self,
+        kind: ResourceKind,
+        address: String,
+        attrs: Attributes,
+    ) -> Result<(), String> {
+        let owner = Owner::terraform(&self.location, address);
+        match kind {
+            ResourceKind::Group | ResourceKind::DefaultGroup => self.add_group(owner, attrs),
+            ResourceKind::GroupRule => self.add_group_rule(owner, attrs),
+            ResourceKind::VpcIngressRule => self.add_vpc_rule(owner, attrs, Direction::Ingress),
+            ResourceKind::VpcEgressRule => self.add_vpc_rule(owner, attrs, Direction::Egress),
+            ResourceKind::GroupData => self.add_read(owner, attrs),
+        }
+    }
+
+    pub fn finish(mut self) -> Intent {
+        for rule in &mut self.intent.rules {
+            if rule.account_id.is_none()
+                && rule.region.is_none()
+                && let Some((account, region)) = self.group_scopes.get(&rule.rule.group_id)
+            {
+                rule.account_id = account.clone();
+                rule.region = region.clone();
+            }
+        }
+        self.intent
+    }
+
+    fn add_group(&mut self, owner: Owner, attrs: Attributes) -> Result<(), String> {
+        let id = required(&attrs.id, "id")?.to_string();
+        let (account_id, region) = arn_scope(attrs.arn.as_deref());
+        let account_id = account_id.or_else(|| attrs.owner_id.clone());
+        self.group_scopes
+            .insert(id.clone(), (account_id.clone(), region.clone()));
+        for (direction, blocks, field) in [
+            (Direction::Ingress, &attrs.ingress, "ingress"),
+            (Direction::Egress, &attrs.egress, "egress"),
+        ] {
+            for (i, block) in blocks.iter().flatten().enumerate() {
+                let in_block = |e: String| format!("{field}[{i}]: {e}");
+                let protocol =
+                    Protocol::parse(&block.protocol).map_err(|e| in_block(e.to_string()))?;
+                let peers = PeerLists {
+                    ipv4: list(&block.cidr_blocks),
+                    ipv6: list(&block.ipv6_cidr_blocks),
+                    prefix_lists: list(&block.prefix_list_ids),
+                    groups: list(&block.security_groups)
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                    self_peer: block.self_peer.unwrap_or(false),
+                }
+                .peers(&id)
+                .map_err(in_block)?;
+                for peer in peers {
+                    let rule = Rule::new(
+                        &id,
+                        direction,
+                        protocol,
+                        block.from_port,
+                        block.to_port,
+                        peer,
+                        block.description.as_deref(),
+                    )
+                    .map_err(|e| in_block(e.to_string()))?;
+                    self.intent.rules.push(DeclaredRule {
+                        rule,
+                        owner: owner.clone(),
+                        inline: true,
+                        account_id: account_id.clone(),
+                        region: region.clone(),
+                    });
+                }
+            }
+        }
+        let tags = declared_tags(&attrs);
+        self.intent.groups.push(DeclaredGroup {
+            group: SecurityGroup {
+                id,
+                name: attrs.name,
+                description: attrs.description,
+                vpc_id: attrs.vpc_id.filter(|v| !v.is_empty()),
+                tags: Some(tags),
+                account_id,
+                region,
+            },
+            owner,
+        });
+        Ok(())
+    }
+
+    fn add_group_rule(&mut self, owner: Owner, attrs: Attributes) -> Result<(), String> {
+        let group_id = required(&attrs.security_group_id, "security_group_id")?;
+        let direction = match required(&attrs.direction, "type")? {
+            "ingress" => Direction::Ingress,
+            "egress" => Direction::Egress,
+            other => {
+                return Err(format!(
+                    "type: expected \"ingress\" or \"egress\", found {other:?}"
+                ));
+            }
+        };
+        let protocol =
+            Protocol::parse(required(&attrs.protocol, "protocol")?).map_err(|e| e.to_string())?;
+        let peers = PeerLists {
+            ipv4: list(&attrs.cidr_blocks),
+            ipv6: list(&attrs.ipv6_cidr_blocks),
+            prefix_lists: list(&attrs.prefix_list_ids),
+            groups: attrs
+                .source_security_group_id
+                .as_deref()
+                .filter(|id| !id.is_empty())
+                .into_iter()
+                .collect(),
+            self_peer: attrs.self_peer.unwrap_or(false),
+        }
+        .peers(group_id)?;
+        if peers.is_empty() {
+            return Err("rule names no peer (cidr_blocks, ipv6_cidr_blocks, prefix_list_ids, source_security_group_id or self)".into());
+        }
+        // The provider records one rule id even when the resource expands to several
+        // API rules; it identifies a rule only when there is exactly one.
+        let rule_id = (peers.len() == 1)
+            .then_some(attrs.security_group_rule_id.as_deref())
+            .flatten();
+        for peer in peers {
+            let rule = Rule::new(
+                group_id,
+                direction,
+                protocol,
+                attrs.from_port,
+                attrs.to_port,
+                peer,
+                attrs.description.as_deref(),
+            )
+            .map_err(|e| e.to_string())?
+            .with_rule_id(rule_id);
+            self.intent.rules.push(DeclaredRule {
+                rule,
+                owner: owner.clone(),
+                inline: false,
+                account_id: None,
+                region: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn add_vpc_rule(
+        &mut self,
+        owner: Owner,
+        attrs: Attributes,
+        direction: Direction,
+    ) -> Result<(), String> {
+        let group_id = required(&attrs.security_group_id, "security_group_id")?;
+        let protocol = Protocol::parse(required(&attrs.ip_protocol, "ip_protocol")?)
+            .map_err(|e| e.to_string())?;
+        let nonempty =
+            |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+        let mut peers = Vec::new();
+        if let Some(cidr) = nonempty(&attrs.cidr_ipv4) {
+            peers.push(Peer::ipv4(&cidr).map_err(|e| e.to_string())?);
+        }
+        if let Some(cidr) = nonempty(&attrs.cidr_ipv6) {
+            peers.push(Peer::ipv6(&cidr).map_err(|e| e.to_string())?);
+        }
+        if let Some(id) = nonempty(&attrs.prefix_list_id) {
+            peers.push(Peer::PrefixList(id));
+        }
+        if let Some(id) = nonempty(&attrs.referenced_security_group_id) {
+            peers.push(Peer::group(&id));
+        }
+        let [peer] = <[Peer; 1]>::try_from(peers).map_err(|found| {
+            format!(
+                "expected exactly one of cidr_ipv4, cidr_ipv6, prefix_list_id, referenced_security_group_id; found {}",
+                found.len()
+            )
+        })?;
+        let rule_id = attrs
+            .security_group_rule_id
+            .as_deref()
+            .or(attrs.id.as_deref());
+        let rule = Rule::new(
+            group_id,
+            direction,
+            protocol,
+            attrs.from_port,
+            attrs.to_port,
+            peer,
+            attrs.description.as_deref(),
+        )
+        .map_err(|e| e.to_string())?
+        .with_rule_id(rule_id)
+        .with_tags(Some(declared_tags(&attrs)));
+        let (account_id, region) = arn_scope(attrs.arn.as_deref());
+        self.intent.rules.push(DeclaredRule {
+            rule,
+            owner,
+            inline: false,
+            account_id,
+            region,
+        });
+        Ok(())
+    }
+
+    fn add_read(&mut self, reader: Owner, attrs: Attributes) -> Result<(), String> {
+        let group_id = required(&attrs.id, "id")?.to_string();
+        let (account_id, region) = arn_scope(attrs.arn.as_deref());
+        self.intent.reads.push(GroupRead {
+            group_id,
+            name: attrs.name,
+            reader,
+            account_id,
+            region,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_scopes() {
+        assert_eq!(
+            arn_scope(Some(
+                "arn:aws:ec2:eu-west-1:871794273757:security-group/sg-1"
+            )),
+            (Some("871794273757".into()), Some("eu-west-1".into()))
+        );
+        assert_eq!(arn_scope(Some("garbage")), (None, None));
+        assert_eq!(arn_scope(None), (None, None));
+    }
+}
