@@ -56,6 +56,13 @@ pub fn parse(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
             location: location.to_string(),
         });
     }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b == b'[' || b.is_ascii_digit() || *b == b'"') {
+        return Err(StateError::NotAState {
+            location: location.to_string(),
+            reason: "the document is not a JSON object".to_string(),
+        });
+    }
     let doc: StateDocument = match json_error::parse_document(bytes) {
         Ok(doc) => doc,
         // A document of another format may fail on shapes format 4 does not have:

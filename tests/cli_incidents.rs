@@ -1,0 +1,443 @@
+//! End-to-end: the built binary on the bundled ECS chain (DESIGN.md, incident 3's
+//! five groups) with each incident of DESIGN.md seeded into captured live data.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::*;
+use serde_json::{Value, json};
+
+const ALB_PUBLIC: &str = "sg-0a1b2c3d4e5f60001";
+const ECS_FRONT: &str = "sg-0a1b2c3d4e5f60002";
+const ECS_API: &str = "sg-0a1b2c3d4e5f60004";
+const RDS: &str = "sg-0a1b2c3d4e5f60005";
+const SHARED: &str = "sg-0a1b2c3d4e5f6ffff";
+const ALB_TO_FRONT: &str = "sgr-0f000000000000067";
+
+/// Runs `report --format json` on the chain's state against the given captures.
+fn report_on(groups: &Value, rules: Option<&Value>, extra: &[&str]) -> (i32, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let groups_path = write_json(dir.path(), "groups.json", groups);
+    let mut args = vec![
+        "report".to_string(),
+        "--state".into(),
+        CHAIN_STATE.into(),
+        "--live".into(),
+        groups_path.display().to_string(),
+        "--region".into(),
+        "us-east-1".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    if let Some(rules) = rules {
+        let rules_path = write_json(dir.path(), "rules.json", rules);
+        args.extend(["--live".into(), rules_path.display().to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = driftd(&args);
+    assert!(run.code != 1, "driftd failed: {}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    (run.code, report)
+}
+
+fn clean() -> (Value, Value) {
+    (read_json(CLEAN_GROUPS), read_json(CLEAN_RULES))
+}
+
+fn rules_mut(rules: &mut Value) -> &mut Vec<Value> {
+    rules["SecurityGroupRules"].as_array_mut().unwrap()
+}
+
+#[test]
+fn matching_chain_reports_no_drift() {
+    let (groups, rules) = clean();
+    let (code, report) = report_on(&groups, Some(&rules), &[]);
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(code, 0, "only an info finding: exit 0");
+    assert_eq!(report["summary"]["managed_security_groups"], 5);
+    assert_eq!(report["summary"]["declared_rules"], 12);
+    assert_eq!(report["summary"]["live_rules"], 12);
+    assert_eq!(report["scan"]["complete"], true);
+}
+
+#[test]
+fn matching_chain_from_groups_document_alone_reports_no_drift() {
+    let (groups, _) = clean();
+    let (code, report) = report_on(&groups, None, &[]);
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(code, 0);
+}
+
+/// Incident 1: the ALB's egress port to the ECS tasks edited in the console.
+#[test]
+fn incident_1_changed_alb_egress_is_one_field_level_finding() {
+    let (groups, mut rules) = clean();
+    for rule in rules_mut(&mut rules) {
+        if rule["SecurityGroupRuleId"] == ALB_TO_FRONT {
+            rule["FromPort"] = json!(8080);
+            rule["ToPort"] = json!(8080);
+        }
+    }
+    let (code, report) = report_on(&groups, Some(&rules), &[]);
+    let findings = drift(&report);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["code"], "rule-modified");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["direction"], "egress");
+    assert_eq!(f["resource"]["id"], ALB_TO_FRONT);
+    assert_eq!(f["resource"]["group_id"], ALB_PUBLIC);
+    assert_eq!(f["resource"]["group_name"], "alb-public");
+    assert_eq!(f["account_id"], "123456789012");
+    assert_eq!(f["region"], "us-east-1");
+    assert_eq!(
+        f["owner"],
+        json!({"kind": "terraform", "location": CHAIN_STATE,
+               "address": "module.net.aws_vpc_security_group_egress_rule.alb_to_front"})
+    );
+    assert_eq!(
+        f["changes"],
+        json!([
+            {"field": "from_port", "expected": 80, "actual": 8080},
+            {"field": "to_port", "expected": 80, "actual": 8080}
+        ])
+    );
+    assert_eq!(
+        f["expected"]["peer"],
+        json!({"kind": "security_group", "value": ECS_FRONT})
+    );
+    assert_eq!(f["actual"]["to_port"], 8080);
+    assert_eq!(code, 2);
+}
+
+/// Incident 1's other half: intentional drift acknowledged per field, so that
+/// real drift is never hidden behind it.
+#[test]
+fn incident_1_acknowledgement_covers_only_the_fields_it_names() {
+    let (groups, mut rules) = clean();
+    for rule in rules_mut(&mut rules) {
+        if rule["SecurityGroupRuleId"] == ALB_TO_FRONT {
+            rule["FromPort"] = json!(8080);
+            rule["ToPort"] = json!(8080);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ack = |fields: &[&str]| {
+        fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "[[acknowledge]]\naddress = \"module.net.aws_vpc_security_group_egress_rule.alb_to_front\"\n\
+                     field = \"{f}\"\nreason = \"blue/green port move, OPS-7\"\nexpires = \"2999-01-31\"\n"
+                )
+            })
+            .collect::<String>()
+    };
+    let one = dir.path().join("one.toml");
+    std::fs::write(&one, ack(&["to_port"])).unwrap();
+    let (code, report) = report_on(&groups, Some(&rules), &["--config", one.to_str().unwrap()]);
+    assert_eq!(
+        drift(&report)[0]["acknowledged"],
+        Value::Null,
+        "from_port changed too"
+    );
+    assert_eq!(code, 2);
+
+    let both = dir.path().join("both.toml");
+    std::fs::write(&both, ack(&["to_port", "from_port"])).unwrap();
+    let (code, report) = report_on(&groups, Some(&rules), &["--config", both.to_str().unwrap()]);
+    let f = &drift(&report)[0];
+    assert_eq!(f["code"], "rule-modified");
+    assert_eq!(
+        f["acknowledged"],
+        json!({"reason": "blue/green port move, OPS-7", "expires": "2999-01-31"})
+    );
+    assert_eq!(report["summary"]["acknowledged"], 1);
+    assert_eq!(code, 0, "acknowledged drift does not fail the report");
+
+    let expired = dir.path().join("expired.toml");
+    std::fs::write(
+        &expired,
+        ack(&["to_port", "from_port"]).replace("2999-01-31", "2020-01-31"),
+    )
+    .unwrap();
+    let (code, report) = report_on(
+        &groups,
+        Some(&rules),
+        &["--config", expired.to_str().unwrap()],
+    );
+    assert_eq!(drift(&report)[0]["acknowledged"], Value::Null);
+    assert_eq!(code, 2, "an expired acknowledgement counts again");
+}
+
+/// Incident 2: the shared group a stack only reads is deleted elsewhere.
+#[test]
+fn incident_2_ghost_reference_and_hidden_dependency() {
+    let (mut groups, rules) = clean();
+    groups["SecurityGroups"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["GroupId"] != SHARED);
+    let (code, report) = report_on(&groups, Some(&rules), &[]);
+    let findings = report["findings"].as_array().unwrap();
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["reference-dangling", "dependency-hidden"],
+        "{findings:#?}"
+    );
+    let dangling = &findings[0];
+    assert_eq!(dangling["severity"], "critical");
+    assert_eq!(dangling["resource"]["group_id"], ECS_FRONT);
+    assert_eq!(
+        dangling["expected"]["peer"],
+        json!({"kind": "security_group", "value": SHARED})
+    );
+    assert_eq!(
+        dangling["actual"]["peer"],
+        json!({"kind": "security_group", "value": SHARED})
+    );
+    assert_eq!(dangling["actual"]["from_port"], 9100);
+    assert_eq!(
+        dangling["owner"]["address"],
+        "module.ecs.aws_security_group_rule.front[\"from_monitoring\"]"
+    );
+    assert!(
+        dangling["message"]
+            .as_str()
+            .unwrap()
+            .contains("module.ecs.data.aws_security_group.shared"),
+        "the message names the data source that reads the group"
+    );
+    let hidden = &findings[1];
+    assert_eq!(hidden["severity"], "info");
+    assert_eq!(hidden["expected"]["peer"]["value"], SHARED);
+    assert_eq!(code, 2);
+}
+
+/// Incident 3: rules added outside IaC to the least-privilege chain.
+#[test]
+fn incident_3_unowned_rules_are_reported_with_exact_values() {
+    let (groups, mut rules) = clean();
+    rules_mut(&mut rules).push(json!({
+        "SecurityGroupRuleId": "sgr-0e5a1d2b3c4f5a6b7", "GroupId": ECS_API, "GroupOwnerId": "123456789012",
+        "IsEgress": false, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "0.0.0.0/0",
+        "Description": "debug", "Tags": []
+    }));
+    rules_mut(&mut rules).push(json!({
+        "SecurityGroupRuleId": "sgr-0e5a1d2b3c4f5a6b8", "GroupId": RDS, "GroupOwnerId": "123456789012",
+        "IsEgress": true, "IpProtocol": "-1", "FromPort": -1, "ToPort": -1, "CidrIpv4": "0.0.0.0/0", "Tags": []
+    }));
+    let (code, report) = report_on(&groups, Some(&rules), &[]);
+    let findings = drift(&report);
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    let ssh = &findings[0];
+    assert_eq!(ssh["code"], "rule-added");
+    assert_eq!(ssh["severity"], "critical");
+    assert_eq!(
+        ssh["owner"],
+        json!({"kind": "none", "location": null, "address": null})
+    );
+    assert_eq!(ssh["expected"], Value::Null);
+    assert_eq!(
+        ssh["actual"],
+        json!({"group_id": ECS_API, "direction": "ingress", "protocol": "tcp", "from_port": 22,
+               "to_port": 22, "peer": {"kind": "cidr_ipv4", "value": "0.0.0.0/0"},
+               "description": "debug", "rule_id": "sgr-0e5a1d2b3c4f5a6b7", "tags": {}})
+    );
+    assert!(
+        ssh["message"]
+            .as_str()
+            .unwrap()
+            .contains("module.net.aws_security_group.this[\"ecs-api\"]")
+    );
+    let egress = &findings[1];
+    assert_eq!(egress["code"], "rule-added");
+    assert_eq!(egress["severity"], "high");
+    assert_eq!(egress["resource"]["group_name"], "rds");
+    assert_eq!(egress["actual"]["protocol"], "all");
+    assert_eq!(egress["actual"]["from_port"], Value::Null);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn revoked_rule_and_unowned_group() {
+    let (mut groups, mut rules) = clean();
+    rules_mut(&mut rules).retain(|r| r["SecurityGroupRuleId"] != "sgr-0f00000000000006e");
+    groups["SecurityGroups"].as_array_mut().unwrap().push(json!({
+        "GroupId": "sg-0feedfeedfeed0001", "GroupName": "launch-wizard-1", "Description": "launch-wizard-1",
+        "OwnerId": "123456789012", "VpcId": "vpc-0c0ffee1234567890", "IpPermissions": [], "IpPermissionsEgress": []
+    }));
+    let (_, report) = report_on(&groups, Some(&rules), &[]);
+    let findings = drift(&report);
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["rule-removed", "sg-unmanaged"], "{findings:#?}");
+    assert_eq!(findings[0]["expected"]["to_port"], 3306);
+    assert_eq!(findings[0]["actual"], Value::Null);
+    assert_eq!(
+        findings[0]["owner"]["address"],
+        "module.ecs.aws_security_group_rule.api[\"to_rds\"]"
+    );
+    assert_eq!(findings[1]["resource"]["id"], "sg-0feedfeedfeed0001");
+    assert_eq!(findings[1]["severity"], "medium");
+}
+
+#[test]
+fn groups_in_a_region_that_was_not_read_are_never_missing() {
+    let empty = json!({"SecurityGroups": [{
+        "GroupId": "sg-0eu0000000000001", "GroupName": "default", "Description": "default VPC security group",
+        "OwnerId": "123456789012", "VpcId": "vpc-0eu", "IpPermissions": [], "IpPermissionsEgress": []
+    }]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "eu.json", &empty);
+    let run = driftd(&[
+        "report",
+        "--state",
+        CHAIN_STATE,
+        "--live",
+        path.to_str().unwrap(),
+        "--region",
+        "eu-west-1",
+        "--format",
+        "json",
+    ]);
+    let report = run.json();
+    assert_eq!(
+        drift(&report),
+        Vec::<Value>::new(),
+        "the state's groups live in us-east-1"
+    );
+    assert_eq!(run.code, 0);
+    // The same capture said to stand for us-east-1: now every group is missing.
+    let run = driftd(&[
+        "report",
+        "--state",
+        CHAIN_STATE,
+        "--live",
+        path.to_str().unwrap(),
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ]);
+    let missing = drift(&run.json())
+        .iter()
+        .filter(|f| f["code"] == "sg-missing")
+        .count();
+    assert_eq!(missing, 5);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn fail_on_raises_the_bar() {
+    let (groups, mut rules) = clean();
+    rules_mut(&mut rules).retain(|r| r["SecurityGroupRuleId"] != "sgr-0f00000000000006e");
+    let (code, _) = report_on(&groups, Some(&rules), &["--fail-on", "critical"]);
+    assert_eq!(code, 0, "a high finding does not fail --fail-on critical");
+    let (code, _) = report_on(&groups, Some(&rules), &["--fail-on", "high"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn output_file_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.md");
+    let run = driftd(&[
+        "report",
+        "--config",
+        "examples/driftd.toml",
+        "--live",
+        "examples/live/describe-security-groups.json",
+        "--live",
+        "examples/live/describe-security-group-rules.json",
+        "--format",
+        "markdown",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stdout, "", "the report went to the file");
+    let markdown = std::fs::read_to_string(&out).unwrap();
+    assert!(markdown.contains("| high | `rule-modified` | egress tcp 80 to sg-0a1b2c3d4e5f60002 | `to_port`: `80` → `8080`")
+        || markdown.contains("`to_port`: `80` → `8080`"), "{markdown}");
+
+    let table = driftd(&[
+        "report",
+        "--config",
+        "examples/driftd.toml",
+        "--live",
+        "examples/live/describe-security-groups.json",
+        "--live",
+        "examples/live/describe-security-group-rules.json",
+    ]);
+    assert!(
+        !table.stdout.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    assert!(
+        table.stdout.contains("to_port    80 → 8080"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("acknowledged: temporary allow-all egress"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let help = driftd(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("report"));
+    assert!(help.stdout.contains("check-config"));
+    let report_help = driftd(&["report", "--help"]);
+    assert!(report_help.stdout.contains("--live"));
+    assert!(report_help.stdout.contains("--fail-on"));
+    let version = driftd(&["--version"]);
+    assert_eq!(version.code, 0);
+    assert!(version.stdout.starts_with("driftd "));
+}
+
+#[test]
+fn check_config_accepts_the_example_and_refuses_a_broken_one() {
+    let ok = driftd(&["check-config", "--config", "examples/driftd.toml"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("ok"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[scan]\nregion = [\"us-east-1\"]\n").unwrap();
+    let run = driftd(&["check-config", "--config", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("bad.toml"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown field `region`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn our_schema_copy_matches_the_contract() {
+    let contract = std::path::Path::new("../shared/contracts/report.schema.json");
+    if !contract.exists() {
+        eprintln!("skipped: ../shared/contracts is not beside this checkout");
+        return;
+    }
+    assert_eq!(
+        read_json("schema/report.schema.json"),
+        read_json(contract.to_str().unwrap()),
+        "schema/report.schema.json drifted from the contract"
+    );
+}

@@ -1,0 +1,82 @@
+//! Runs the built `driftd` binary on fixtures, the way a user or CI would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+pub const CHAIN_STATE: &str = "examples/ecs-chain.tfstate";
+pub const CLEAN_GROUPS: &str = "tests/fixtures/ecs-chain/clean-groups.json";
+pub const CLEAN_RULES: &str = "tests/fixtures/ecs-chain/clean-rules.json";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn driftd(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("driftd runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn read_json(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub fn write_json(dir: &Path, name: &str, value: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    path
+}
+
+/// The findings of a JSON report without the ever-present dependency-hidden
+/// risk note of the example's monitoring rule.
+pub fn drift(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] != "dependency-hidden")
+        .cloned()
+        .collect()
+}
+
+/// A validator for our copy of the report schema.
+pub fn schema_validator() -> jsonschema::Validator {
+    let schema = read_json("schema/report.schema.json");
+    jsonschema::validator_for(&schema).expect("the schema compiles")
+}
+
+pub fn assert_valid_report(report: &Value) {
+    let validator = schema_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match report.schema.json: {errors:#?}"
+    );
+}
