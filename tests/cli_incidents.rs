@@ -441,3 +441,74 @@ fn our_schema_copy_matches_the_contract() {
         "schema/report.schema.json drifted from the contract"
     );
 }
+
+#[test]
+fn several_states_at_once_and_owner_conflicts() {
+    let (groups, rules) = clean();
+    let dir = tempfile::tempdir().unwrap();
+    let groups_path = write_json(dir.path(), "groups.json", &groups);
+    let rules_path = write_json(dir.path(), "rules.json", &rules);
+    let run_with = |states: &[&str]| {
+        let mut args = vec![
+            "report",
+            "--live",
+            groups_path.to_str().unwrap(),
+            "--live",
+            rules_path.to_str().unwrap(),
+        ];
+        for s in states {
+            args.extend(["--state", s]);
+        }
+        args.extend(["--format", "json"]);
+        driftd(&args)
+    };
+    // The same declarations in two files: read both, compare once, no conflict.
+    let copy = dir.path().join("copy.tfstate");
+    std::fs::copy(CHAIN_STATE, &copy).unwrap();
+    let run = run_with(&[CHAIN_STATE, copy.to_str().unwrap()]);
+    let report = run.json();
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(report["summary"]["declared_rules"], 12);
+    assert_eq!(
+        report["scan"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "terraform")
+            .count(),
+        2
+    );
+
+    // A second state managing alb-public with another description: owner-conflict.
+    let other = dir.path().join("other.tfstate");
+    let text = std::fs::read_to_string(CHAIN_STATE).unwrap().replacen(
+        "\"alb-public tier\"",
+        "\"public ALB\"",
+        1,
+    );
+    std::fs::write(&other, text).unwrap();
+    let run = run_with(&[CHAIN_STATE, other.to_str().unwrap()]);
+    let findings = drift(&run.json());
+    let conflict = findings
+        .iter()
+        .find(|f| f["code"] == "owner-conflict")
+        .expect("owner-conflict");
+    assert_eq!(conflict["resource"]["group_id"], ALB_PUBLIC);
+    assert_eq!(conflict["severity"], "medium");
+    // Owners are compared in a fixed order (by location), so either may be "expected".
+    let change = &conflict["changes"][0];
+    assert_eq!(conflict["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(change["field"], "description");
+    let mut values = [
+        change["expected"].as_str().unwrap(),
+        change["actual"].as_str().unwrap(),
+    ];
+    values.sort();
+    assert_eq!(values, ["alb-public tier", "public ALB"]);
+    let message = conflict["message"].as_str().unwrap();
+    assert!(
+        message.contains(CHAIN_STATE) && message.contains("other.tfstate"),
+        "{message}"
+    );
+    assert_eq!(run.code, 2);
+}

@@ -375,7 +375,13 @@ mod tests {
     fn port_forms() {
         let peer = || Peer::ipv4("0.0.0.0/0").unwrap();
         // (protocol, from, to) as sources spell them → canonical (from, to)
-        type Case = (&'static str, Option<i64>, Option<i64>, Option<i32>, Option<i32>);
+        type Case = (
+            &'static str,
+            Option<i64>,
+            Option<i64>,
+            Option<i32>,
+            Option<i32>,
+        );
         let cases: [Case; 8] = [
             ("-1", Some(-1), Some(-1), None, None),   // AWS
             ("-1", Some(0), Some(0), None, None),     // Terraform
