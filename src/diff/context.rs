@@ -10,6 +10,7 @@ use crate::model::{
 use crate::sources::{SourceKind, SourceStatus};
 
 pub struct Inventory<'a> {
+    pub intent: &'a Intent,
     pub live: &'a LiveView,
     /// Managed groups by id; several entries when several sources manage one group.
     pub managed: BTreeMap<&'a str, Vec<&'a DeclaredGroup>>,
@@ -55,6 +56,9 @@ impl<'a> Inventory<'a> {
         for read in &intent.reads {
             reads.entry(read.group_id.as_str()).or_default().push(read);
         }
+        for readers in reads.values_mut() {
+            readers.sort_by(|a, b| a.reader.cmp(&b.reader));
+        }
         let live_groups = live.groups.iter().map(|g| (g.id.as_str(), g)).collect();
         let mut live_rules: BTreeMap<(&str, Direction), Vec<&Rule>> = BTreeMap::new();
         for rule in &live.rules {
@@ -64,6 +68,7 @@ impl<'a> Inventory<'a> {
                 .push(rule);
         }
         Inventory {
+            intent,
             live,
             managed,
             declared,

@@ -144,10 +144,14 @@ fn owner_conflict(
     group_id: &str,
     owners: &[&crate::model::DeclaredGroup],
 ) -> Option<Finding> {
+    // Everything one state declares on the group, inline or by rule resources,
+    // before inline shadowing: a refreshed inline list repeating another state's
+    // rule resource is the same declaration, not a conflict.
     let rules_of = |owner: &Owner| -> BTreeSet<String> {
-        inv.all_declared
+        inv.intent
+            .rules
             .iter()
-            .filter(|r| r.rule.group_id == group_id && &r.owner == owner)
+            .filter(|r| r.rule.group_id == group_id && r.owner.location == owner.location)
             .map(|r| r.rule.key().to_string())
             .collect()
     };

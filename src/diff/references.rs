@@ -24,9 +24,12 @@ pub fn dangling(
         inv.can_report_missing(account, group_region)
             .then(|| target.to_string())
     };
-    let target = live
-        .and_then(dangles)
-        .or_else(|| declared.and_then(|d| dangles(&d.rule)))?;
+    // Where a live rule exists it is the truth: a declared twin cannot say more
+    // (Terraform never records across which peering or account a reference goes).
+    let target = match live {
+        Some(live) => dangles(live)?,
+        None => dangles(&declared?.rule)?,
+    };
     let subject = declared.map(|d| &d.rule).or(live)?;
     let owner = declared.map_or_else(Owner::none, |d| d.owner.clone());
     let readers: Vec<String> = inv
