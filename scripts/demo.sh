@@ -1,18 +1,56 @@
 #!/usr/bin/env bash
-# The main job on the bundled example: a Terraform state for a five-group ECS chain
-# against captured live data in which the three incidents of DESIGN.md happened.
+# The main job on a fresh machine: installs the local AWS endpoint (moto, pinned, in
+# .venv/), starts it on a free port, creates the five-group ECS chain of DESIGN.md
+# through the EC2 API, writes the Terraform state that matches it, applies the
+# incidents' drift as a console user would, and runs `driftd report` against it.
+# Extra arguments go to `driftd report` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup-local-aws.sh
+echo "building driftd..." >&2
 cargo build --quiet --bin driftd
 bin="${CARGO_TARGET_DIR:-target}/debug/driftd"
+
+work="$(mktemp -d)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto=$!
+trap 'kill "$moto" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incidents' drift..." >&2
+.venv/bin/python scripts/localaws/seed_chain.py --endpoint "$AWS_ENDPOINT_URL" \
+  --state-out "$work/terraform.tfstate" \
+  --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared >/dev/null
+
+cat >"$work/driftd.toml" <<'TOML'
+[scan]
+regions = ["us-east-1"]
+
+[[terraform]]
+state = "terraform.tfstate"
+
+# Intentional drift, acknowledged with a reason and an expiry: still listed, but it
+# does not fail the report.
+[[acknowledge]]
+code = "rule-added"
+address = 'module.net.aws_security_group.this["rds"]'
+reason = "temporary allow-all egress while the DB patch mirror moves, OPS-142"
+expires = "2027-01-31"
+TOML
+
+echo "running: driftd report --config driftd.toml $*" >&2
 set +e
-"$bin" report --config examples/driftd.toml \
-  --live examples/live/describe-security-groups.json \
-  --live examples/live/describe-security-group-rules.json "$@"
+"$bin" report --config "$work/driftd.toml" "$@"
 code=$?
 set -e
 case $code in
   0) echo "(exit 0: no drift)" ;;
-  2) echo "(exit 2: drift found, as the example is meant to show)" ;;
+  2) echo "(exit 2: drift found, as the demo is meant to show)" ;;
   *) echo "(exit $code: error)"; exit "$code" ;;
 esac

@@ -2,11 +2,13 @@
 //! See ARCHITECTURE.md for where data enters, is normalised, diffed and reported.
 
 pub mod acknowledge;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod diff;
 pub mod diff_text;
 pub mod model;
+pub mod refs;
 pub mod report;
 pub mod scan;
 pub mod sources;

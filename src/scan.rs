@@ -2,41 +2,77 @@
 //! build the report. Sources that fail become `source-error` findings; the scan
 //! goes on with what could be read.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tracing::{info, warn};
+use aws_config::SdkConfig;
+use tracing::{Instrument, info, info_span, warn};
 
 use crate::acknowledge::{self, Acknowledgement};
+use crate::aws::{ApiCalls, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
 use crate::report::{Inventory, Report};
+use crate::sources::ec2::{self, Ec2Plan};
 use crate::sources::{SourceKind, SourceStatus, live_file, terraform};
 
-/// A scan of Terraform states against captured live data.
-#[derive(Debug, Clone, Default)]
-pub struct OfflineScan {
+/// Where reality comes from.
+#[derive(Debug, Clone)]
+pub enum LiveSource {
+    /// Captured `describe-security-groups` / `-rules` JSON, standing for `regions`
+    /// (any region when empty).
+    Files {
+        paths: Vec<PathBuf>,
+        regions: Vec<String>,
+    },
+    /// EC2 itself, through the SDK's credential and region chain.
+    Aws(Ec2Plan),
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
     /// Local paths or `s3://` URLs.
     pub states: Vec<String>,
-    pub live_files: Vec<PathBuf>,
-    /// The region the live files stand for (any region when empty).
-    pub regions: Vec<String>,
+    pub live: LiveSource,
     pub options: DiffOptions,
     pub acknowledgements: Vec<Acknowledgement>,
 }
 
-pub fn load_intent(states: &[String]) -> (Intent, Vec<SourceStatus>) {
+impl ScanPlan {
+    fn needs_aws(&self) -> bool {
+        matches!(self.live, LiveSource::Aws(_))
+            || self.states.iter().any(|s| s.starts_with("s3://"))
+    }
+}
+
+/// The SDK configuration, loaded once and only when a source needs AWS.
+pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
+    if !plan.needs_aws() {
+        return None;
+    }
+    let first_region = match &plan.live {
+        LiveSource::Aws(ec2) => ec2.regions.first().map(String::as_str),
+        LiveSource::Files { regions, .. } => regions.first().map(String::as_str),
+    };
+    Some(load_sdk_config(first_region).await)
+}
+
+pub async fn load_intent(
+    states: &[String],
+    sdk: Option<&SdkConfig>,
+    calls: &ApiCalls,
+) -> (Intent, Vec<SourceStatus>) {
     let mut intent = Intent::default();
     let mut statuses = Vec::new();
     for location in states {
-        let result = if location.starts_with("s3://") {
-            Err(format!(
-                "{location}: reading state from S3 needs the AWS scanner, which this build does not have yet; \
-                 download the state and pass the local file"
-            ))
-        } else {
-            terraform::load_file(location.as_ref()).map_err(|e| e.to_string())
-        };
+        let span = info_span!("source", source.kind = "terraform", source.location = %location);
+        let result = async {
+            match (location.starts_with("s3://"), sdk) {
+                (true, Some(sdk)) => terraform::s3::load(sdk, location, calls).await,
+                _ => terraform::load_file(location.as_ref()),
+            }
+        }
+        .instrument(span)
+        .await;
         match result {
             Ok(state) => {
                 info!(state = %location, groups = state.groups.len(), rules = state.rules.len(), "read Terraform state");
@@ -45,7 +81,11 @@ pub fn load_intent(states: &[String]) -> (Intent, Vec<SourceStatus>) {
             }
             Err(error) => {
                 warn!(state = %location, %error, "could not read Terraform state");
-                statuses.push(SourceStatus::failed(SourceKind::Terraform, location, error));
+                statuses.push(SourceStatus::failed(
+                    SourceKind::Terraform,
+                    location,
+                    error.to_string(),
+                ));
             }
         }
     }
@@ -81,21 +121,38 @@ pub fn load_live_files(files: &[PathBuf], regions: &[String]) -> (LiveView, Vec<
     (live, statuses)
 }
 
-/// Runs the scan; `now` is asked for the start and end times.
-pub fn run_offline(scan: &OfflineScan, now: impl Fn() -> Timestamp) -> Report {
-    let started_at = now();
-    let (intent, mut sources) = load_intent(&scan.states);
-    let (live, live_sources) = load_live_files(&scan.live_files, &scan.regions);
+/// Reads intent and reality, as a scan does before diffing.
+pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Vec<SourceStatus>) {
+    let sdk = sdk_for(plan).await;
+    let (intent, mut sources) = load_intent(&plan.states, sdk.as_ref(), calls).await;
+    let (live, live_sources) = match (&plan.live, &sdk) {
+        (LiveSource::Files { paths, regions }, _) => load_live_files(paths, regions),
+        (LiveSource::Aws(ec2_plan), Some(sdk)) => ec2::scan(sdk, ec2_plan, calls).await,
+        (LiveSource::Aws(_), None) => {
+            unreachable!("an AWS scan always loads the SDK configuration")
+        }
+    };
     sources.extend(live_sources);
+    (intent, live, sources)
+}
+
+/// Runs one scan; `now` is asked for the start and end times.
+pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Report {
+    let started_at = now();
+    let id = scan_id(&started_at);
+    let calls = ApiCalls::default();
+    let (intent, live, sources) = collect(plan, &calls)
+        .instrument(info_span!("scan", scan.id = %id))
+        .await;
     let outcome = diff(&DiffInput {
         intent: &intent,
         live: &live,
         sources: &sources,
-        options: &scan.options,
+        options: &plan.options,
     });
     let finished_at = now();
     let mut findings = outcome.findings;
-    acknowledge::apply(&mut findings, &scan.acknowledgements, finished_at);
+    acknowledge::apply(&mut findings, &plan.acknowledgements, finished_at);
     // Without history every finding is new, first and last seen now.
     let seen = format_timestamp(&finished_at);
     for finding in &mut findings {
@@ -109,12 +166,13 @@ pub fn run_offline(scan: &OfflineScan, now: impl Fn() -> Timestamp) -> Report {
         managed_security_groups: outcome.managed_groups,
         declared_rules: outcome.declared_rules,
     };
+    info!(scan.id = %id, findings = findings.len(), "scan finished");
     Report::new(
-        scan_id(&started_at),
+        id,
         started_at,
         finished_at,
         sources,
-        BTreeMap::new(),
+        calls.calls(),
         inventory,
         findings,
     )

@@ -217,9 +217,42 @@ fn an_unknown_live_document_is_refused() {
 fn bad_arguments_and_configs_exit_1() {
     let run = driftd(&["report", "--format", "yaml"]);
     assert_eq!(run.code, 1, "bad arguments exit 1, not clap's 2");
-    let run = driftd(&["report", "--state", CHAIN_STATE]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("--live"), "{}", run.stderr);
+    // No --live and no reachable AWS: the region is a source error, exit 1.
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            CHAIN_STATE,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_MAX_ATTEMPTS".into(), "1".into()),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let findings = drift(&report);
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["source-error"],
+        "nothing unread is reported missing"
+    );
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("us-east-1")
+    );
     let run = driftd(&[
         "report",
         "--config",

@@ -5,23 +5,28 @@ use chrono::{TimeZone, Utc};
 use driftd::config::Config;
 use driftd::diff::DiffOptions;
 use driftd::report::{Report, TableStyle, render_markdown, render_table};
-use driftd::scan::{OfflineScan, run_offline};
+use driftd::scan::{LiveSource, ScanPlan, run};
 
 fn example_report() -> Report {
     let config = Config::load("examples/driftd.toml".as_ref()).unwrap();
-    let scan = OfflineScan {
+    let plan = ScanPlan {
         // Relative, so that snapshots do not depend on where the checkout lives.
         states: vec!["examples/ecs-chain.tfstate".into()],
-        live_files: vec![
-            "examples/live/describe-security-groups.json".into(),
-            "examples/live/describe-security-group-rules.json".into(),
-        ],
-        regions: config.regions.clone(),
+        live: LiveSource::Files {
+            paths: vec![
+                "examples/live/describe-security-groups.json".into(),
+                "examples/live/describe-security-group-rules.json".into(),
+            ],
+            regions: config.regions.clone(),
+        },
         options: DiffOptions::default(),
         acknowledgements: config.acknowledgements.clone(),
     };
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 6, 0, 0).unwrap();
-    let mut report = run_offline(&scan, || now);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut report = runtime.block_on(run(&plan, || now));
     report.scan.id = "scan-fixed".into();
     report
 }

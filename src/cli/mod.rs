@@ -2,14 +2,18 @@
 //! layer that builds its inputs and calls the library.
 
 mod check_config;
+mod refs;
 mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::diff::DiffOptions;
+use crate::scan::{LiveSource, ScanPlan};
+use crate::sources::ec2::Ec2Plan;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +23,9 @@ use crate::config::Config;
     long_about = "driftd compares what Terraform state declares about security groups and their \
                   rules with what AWS really has, and reports exactly which field changed, from \
                   what, to what, and who owns it.\n\n\
+                  AWS is reached through the SDK's default credential and region chain; \
+                  AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_EC2, _S3, _STS) points it at any \
+                  AWS-compatible endpoint.\n\n\
                   Exit codes: 0 no unacknowledged drift, 2 drift found, 1 error or partial scan.\n\
                   Logs go to stderr (RUST_LOG filters them; DRIFTD_LOG_FORMAT=json for JSON lines)."
 )]
@@ -31,20 +38,83 @@ pub struct Cli {
 pub enum Command {
     /// Scan once and print the report.
     Report(report::ReportArgs),
+    /// Show everything that references a security group, before deleting it.
+    Refs(refs::RefsArgs),
     /// Validate a config file without scanning.
     CheckConfig(check_config::CheckConfigArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Report(args) => report::run(args),
-        Command::CheckConfig(args) => check_config::run(args),
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Report(args) => report::run(args).await,
+            Command::Refs(args) => refs::run(args).await,
+            Command::CheckConfig(args) => check_config::run(args),
+        }
+    })
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
     match path {
         Some(path) => Ok(Config::load(path)?),
         None => Ok(Config::default()),
+    }
+}
+
+/// What to scan: shared by `report` and `refs`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Config file (TOML): states, regions, accounts, acknowledgements.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Terraform state (format 4): a local path or s3://bucket/key; repeatable.
+    /// Adds to the config's states.
+    #[arg(long = "state", value_name = "PATH_OR_S3_URL")]
+    pub states: Vec<String>,
+    /// Region to scan; repeatable. Overrides the config's regions (default: the
+    /// SDK's default region).
+    #[arg(long = "region", value_name = "R")]
+    pub regions: Vec<String>,
+    /// Read captured `aws ec2 describe-security-groups` / `describe-security-group-rules`
+    /// JSON instead of calling AWS; repeatable.
+    #[arg(long = "live", value_name = "FILE")]
+    pub live: Vec<PathBuf>,
+}
+
+impl ScanArgs {
+    pub fn plan(&self) -> anyhow::Result<(ScanPlan, Config)> {
+        let config = load_config(self.config.as_ref())?;
+        let mut states = config.terraform_states.clone();
+        states.extend(self.states.iter().cloned());
+        let regions = if self.regions.is_empty() {
+            config.regions.clone()
+        } else {
+            self.regions.clone()
+        };
+        let live = if self.live.is_empty() {
+            LiveSource::Aws(Ec2Plan {
+                regions,
+                accounts: config.accounts.clone(),
+            })
+        } else {
+            LiveSource::Files {
+                paths: self.live.clone(),
+                regions,
+            }
+        };
+        let plan = ScanPlan {
+            states,
+            live,
+            options: DiffOptions {
+                include_default_groups: config.include_default_groups,
+                severity: config.severity.clone(),
+            },
+            acknowledgements: config.acknowledgements.clone(),
+        };
+        Ok((plan, config))
     }
 }

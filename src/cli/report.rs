@@ -4,13 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::diff::DiffOptions;
+use super::ScanArgs;
 use crate::model::Severity;
 use crate::report::{TableStyle, render_markdown, render_table};
-use crate::scan::{OfflineScan, run_offline};
+use crate::scan;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -45,19 +45,8 @@ impl From<FailOn> for Severity {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Config file (TOML): states, regions, acknowledgements.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Terraform state (format 4) to read; repeatable. Adds to the config's states.
-    #[arg(long = "state", value_name = "PATH_OR_S3_URL")]
-    pub states: Vec<String>,
-    /// Region the scan covers; repeatable. Overrides the config's regions.
-    #[arg(long = "region", value_name = "R")]
-    pub regions: Vec<String>,
-    /// Captured `aws ec2 describe-security-groups` or `describe-security-group-rules`
-    /// JSON to use as live data instead of calling AWS; repeatable.
-    #[arg(long = "live", value_name = "FILE")]
-    pub live: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Write the report here instead of stdout.
@@ -71,32 +60,9 @@ pub struct ReportArgs {
     pub no_store: bool,
 }
 
-pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let config = super::load_config(args.config.as_ref())?;
-    let mut states = config.terraform_states.clone();
-    states.extend(args.states.iter().cloned());
-    let regions = if args.regions.is_empty() {
-        config.regions.clone()
-    } else {
-        args.regions.clone()
-    };
-    if args.live.is_empty() {
-        bail!(
-            "no live data: pass --live FILE with the JSON of `aws ec2 describe-security-groups` \
-             (and/or describe-security-group-rules); this build does not call AWS itself yet"
-        );
-    }
-    let scan = OfflineScan {
-        states,
-        live_files: args.live.clone(),
-        regions,
-        options: DiffOptions {
-            include_default_groups: config.include_default_groups,
-            severity: config.severity.clone(),
-        },
-        acknowledgements: config.acknowledgements.clone(),
-    };
-    let report = run_offline(&scan, chrono::Utc::now);
+pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let (plan, _) = args.scan.plan()?;
+    let report = scan::run(&plan, chrono::Utc::now).await;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = if to_terminal && std::env::var_os("NO_COLOR").is_none() {

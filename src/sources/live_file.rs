@@ -11,7 +11,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::model::{Direction, LiveView, Peer, Protocol, Rule, Scope, SecurityGroup, Tags};
+use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::sources::describe::{GroupDoc, RuleDoc, group_to_model, live_rules, rule_to_model};
 use crate::sources::json_error::{self, JsonError};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,105 +59,6 @@ struct Document {
     data: Option<Box<Document>>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GroupDoc {
-    group_id: String,
-    group_name: Option<String>,
-    description: Option<String>,
-    vpc_id: Option<String>,
-    owner_id: Option<String>,
-    tags: Option<Vec<TagDoc>>,
-    #[serde(default)]
-    ip_permissions: Vec<PermissionDoc>,
-    #[serde(default)]
-    ip_permissions_egress: Vec<PermissionDoc>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagDoc {
-    key: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PermissionDoc {
-    ip_protocol: String,
-    from_port: Option<i64>,
-    to_port: Option<i64>,
-    #[serde(default)]
-    ip_ranges: Vec<Ipv4RangeDoc>,
-    #[serde(default)]
-    ipv6_ranges: Vec<Ipv6RangeDoc>,
-    #[serde(default)]
-    prefix_list_ids: Vec<PrefixListDoc>,
-    #[serde(default)]
-    user_id_group_pairs: Vec<GroupPairDoc>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Ipv4RangeDoc {
-    cidr_ip: String,
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Ipv6RangeDoc {
-    cidr_ipv6: String,
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PrefixListDoc {
-    prefix_list_id: String,
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GroupPairDoc {
-    group_id: Option<String>,
-    group_name: Option<String>,
-    user_id: Option<String>,
-    vpc_peering_connection_id: Option<String>,
-    description: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RuleDoc {
-    security_group_rule_id: Option<String>,
-    group_id: String,
-    group_owner_id: Option<String>,
-    is_egress: bool,
-    ip_protocol: String,
-    from_port: Option<i64>,
-    to_port: Option<i64>,
-    cidr_ipv4: Option<String>,
-    cidr_ipv6: Option<String>,
-    prefix_list_id: Option<String>,
-    referenced_group_info: Option<ReferencedGroupDoc>,
-    description: Option<String>,
-    tags: Option<Vec<TagDoc>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ReferencedGroupDoc {
-    group_id: Option<String>,
-    user_id: Option<String>,
-    vpc_peering_connection_id: Option<String>,
-}
-
-fn tags(docs: Option<Vec<TagDoc>>) -> Option<Tags> {
-    docs.map(|tags| tags.into_iter().map(|t| (t.key, t.value)).collect())
-}
-
 pub fn load_file(path: &Path) -> Result<Capture, LiveFileError> {
     let location = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| LiveFileError::Io {
@@ -195,7 +97,10 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
         (groups, rules) => {
             for (g, group) in groups.into_iter().flatten().enumerate() {
                 let path = format!("{base}.SecurityGroups[{g}]");
-                read_group(group, &path, &mut capture).map_err(|(p, m)| invalid(p, m))?;
+                let (group, rules) =
+                    group_to_model(group).map_err(|(p, m)| invalid(format!("{path}.{p}"), m))?;
+                capture.groups.push(group);
+                capture.permission_rules.extend(rules);
             }
             if let Some(rules) = rules {
                 capture.has_rules_document = true;
@@ -206,7 +111,7 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
                             .rule_group_owners
                             .insert(rule.group_id.clone(), owner.clone());
                     }
-                    let rule = read_rule(rule).map_err(|m| invalid(path, m))?;
+                    let rule = rule_to_model(rule).map_err(|m| invalid(path, m))?;
                     capture.rules.push(rule);
                 }
             }
@@ -215,156 +120,26 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
     Ok(capture)
 }
 
-fn read_group(group: GroupDoc, path: &str, capture: &mut Capture) -> Result<(), (String, String)> {
-    for (direction, permissions, field) in [
-        (Direction::Ingress, &group.ip_permissions, "IpPermissions"),
-        (
-            Direction::Egress,
-            &group.ip_permissions_egress,
-            "IpPermissionsEgress",
-        ),
-    ] {
-        for (p, permission) in permissions.iter().enumerate() {
-            let at = format!("{path}.{field}[{p}]");
-            let rules =
-                permission_rules(&group.group_id, direction, permission).map_err(|m| (at, m))?;
-            capture.permission_rules.extend(rules);
-        }
-    }
-    capture.groups.push(SecurityGroup {
-        id: group.group_id,
-        name: group.group_name,
-        description: group.description,
-        vpc_id: group.vpc_id,
-        tags: Some(tags(group.tags).unwrap_or_default()),
-        account_id: group.owner_id,
-        region: None,
-    });
-    Ok(())
-}
-
-/// One `IpPermission` → one rule per peer, as `DescribeSecurityGroupRules` would list.
-fn permission_rules(
-    group_id: &str,
-    direction: Direction,
-    p: &PermissionDoc,
-) -> Result<Vec<Rule>, String> {
-    let protocol = Protocol::parse(&p.ip_protocol).map_err(|e| e.to_string())?;
-    let rule = |peer: Peer, description: &Option<String>| {
-        Rule::new(
-            group_id,
-            direction,
-            protocol,
-            p.from_port,
-            p.to_port,
-            peer,
-            description.as_deref(),
-        )
-        .map_err(|e| e.to_string())
-    };
-    let mut rules = Vec::new();
-    for range in &p.ip_ranges {
-        rules.push(rule(
-            Peer::ipv4(&range.cidr_ip).map_err(|e| e.to_string())?,
-            &range.description,
-        )?);
-    }
-    for range in &p.ipv6_ranges {
-        rules.push(rule(
-            Peer::ipv6(&range.cidr_ipv6).map_err(|e| e.to_string())?,
-            &range.description,
-        )?);
-    }
-    for list in &p.prefix_list_ids {
-        rules.push(rule(
-            Peer::PrefixList(list.prefix_list_id.clone()),
-            &list.description,
-        )?);
-    }
-    for pair in &p.user_id_group_pairs {
-        let id = pair
-            .group_id
-            .as_deref()
-            .or(pair.group_name.as_deref())
-            .ok_or("a UserIdGroupPairs entry has neither GroupId nor GroupName")?;
-        let mut r = rule(Peer::group(id), &pair.description)?;
-        r.peer_account = pair.user_id.clone();
-        r.peer_via_peering = pair.vpc_peering_connection_id.is_some();
-        rules.push(r);
-    }
-    Ok(rules)
-}
-
-fn read_rule(doc: RuleDoc) -> Result<Rule, String> {
-    let protocol = Protocol::parse(&doc.ip_protocol).map_err(|e| e.to_string())?;
-    let direction = if doc.is_egress {
-        Direction::Egress
-    } else {
-        Direction::Ingress
-    };
-    let (peer, peer_account, via_peering) = match (
-        &doc.cidr_ipv4,
-        &doc.cidr_ipv6,
-        &doc.prefix_list_id,
-        &doc.referenced_group_info,
-    ) {
-        (Some(cidr), _, _, _) => (Peer::ipv4(cidr).map_err(|e| e.to_string())?, None, false),
-        (_, Some(cidr), _, _) => (Peer::ipv6(cidr).map_err(|e| e.to_string())?, None, false),
-        (_, _, Some(id), _) => (Peer::PrefixList(id.clone()), None, false),
-        (
-            _,
-            _,
-            _,
-            Some(ReferencedGroupDoc {
-                group_id: Some(id),
-                user_id,
-                vpc_peering_connection_id,
-            }),
-        ) => (
-            Peer::group(id),
-            user_id.clone(),
-            vpc_peering_connection_id.is_some(),
-        ),
-        _ => return Err(
-            "rule names no peer (CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupInfo.GroupId)"
-                .into(),
-        ),
-    };
-    let mut rule = Rule::new(
-        &doc.group_id,
-        direction,
-        protocol,
-        doc.from_port,
-        doc.to_port,
-        peer,
-        doc.description.as_deref(),
-    )
-    .map_err(|e| e.to_string())?
-    .with_rule_id(doc.security_group_rule_id.as_deref())
-    .with_tags(Some(tags(doc.tags).unwrap_or_default()));
-    rule.peer_account = peer_account;
-    rule.peer_via_peering = via_peering;
-    Ok(rule)
-}
-
 /// Combines captured documents into one live view, covering the accounts their
 /// `OwnerId` fields name in each of `regions` (any region when none is given).
 pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     let has_rules_document = captures.iter().any(|c| c.has_rules_document);
     let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
-    let mut rules = Vec::new();
+    let mut permission_rules = Vec::new();
+    let mut rules_documents = Vec::new();
     let mut rule_group_owners = BTreeMap::new();
     for capture in captures {
         rule_group_owners.extend(capture.rule_group_owners);
         for group in capture.groups {
             groups.entry(group.id.clone()).or_insert(group);
         }
-        if has_rules_document {
-            rules.extend(capture.rules);
-        } else {
-            rules.extend(capture.permission_rules);
-        }
+        permission_rules.extend(capture.permission_rules);
+        rules_documents.extend(capture.rules);
     }
+    let rules = live_rules(
+        permission_rules,
+        has_rules_document.then_some(rules_documents),
+    );
     // A rules-only capture still names its groups.
     for rule in &rules {
         groups

@@ -1,6 +1,8 @@
 //! Where data enters: each source reads one kind of input and normalises it into
 //! the canonical model (`crate::model`).
 
+pub mod describe;
+pub mod ec2;
 pub mod json_error;
 pub mod live_file;
 

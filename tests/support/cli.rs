@@ -28,12 +28,30 @@ impl Run {
 }
 
 pub fn driftd(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftd"))
+    driftd_with_env(args, &[])
+}
+
+/// Runs driftd with extra environment (e.g. a local AWS endpoint). AWS variables of
+/// the calling environment are removed so that no test reaches real AWS.
+pub fn driftd_with_env(args: &[&str], env: &[(String, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_driftd"));
+    command
         .args(args)
         .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("driftd runs");
+        .env("NO_COLOR", "1");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("driftd runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

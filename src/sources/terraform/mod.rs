@@ -8,6 +8,7 @@ mod document;
 mod flatmap;
 mod lenient;
 mod resources;
+pub mod s3;
 
 use std::path::Path;
 

@@ -85,6 +85,28 @@ pub struct Attributes {
     referenced_security_group_id: Option<String>,
 }
 
+impl Attributes {
+    /// The rule a rule resource declares towards one of its peers.
+    fn rule(
+        &self,
+        group_id: &str,
+        direction: Direction,
+        protocol: Protocol,
+        peer: Peer,
+    ) -> Result<Rule, String> {
+        Rule::new(
+            group_id,
+            direction,
+            protocol,
+            self.from_port,
+            self.to_port,
+            peer,
+            self.description.as_deref(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
 /// One block of an `ingress`/`egress` list; several peers each.
 #[derive(Debug, Deserialize)]
 struct InlineRule {
@@ -319,17 +341,9 @@ impl StateReader {
             .then_some(attrs.security_group_rule_id.as_deref())
             .flatten();
         for peer in peers {
-            let rule = Rule::new(
-                group_id,
-                direction,
-                protocol,
-                attrs.from_port,
-                attrs.to_port,
-                peer,
-                attrs.description.as_deref(),
-            )
-            .map_err(|e| e.to_string())?
-            .with_rule_id(rule_id);
+            let rule = attrs
+                .rule(group_id, direction, protocol, peer)?
+                .with_rule_id(rule_id);
             self.intent.rules.push(DeclaredRule {
                 rule,
                 owner: owner.clone(),
@@ -375,18 +389,10 @@ impl StateReader {
             .security_group_rule_id
             .as_deref()
             .or(attrs.id.as_deref());
-        let rule = Rule::new(
-            group_id,
-            direction,
-            protocol,
-            attrs.from_port,
-            attrs.to_port,
-            peer,
-            attrs.description.as_deref(),
-        )
-        .map_err(|e| e.to_string())?
-        .with_rule_id(rule_id)
-        .with_tags(Some(declared_tags(&attrs)));
+        let rule = attrs
+            .rule(group_id, direction, protocol, peer)?
+            .with_rule_id(rule_id)
+            .with_tags(Some(declared_tags(&attrs)));
         let (account_id, region) = arn_scope(attrs.arn.as_deref());
         self.intent.rules.push(DeclaredRule {
             rule,

@@ -1,0 +1,449 @@
+//! Live inventory from EC2: `DescribeSecurityGroups` and `DescribeSecurityGroupRules`,
+//! every page at the maximum page size, per account and region, regions scanned
+//! concurrently. A region or account that fails is a failed source: it adds no
+//! scope, so nothing it would have held is ever reported missing.
+
+use std::sync::Arc;
+
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::types as ec2;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::aws::{ApiCalls, error_text};
+use crate::config::Account;
+use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::sources::describe::{
+    GroupDoc, GroupPairDoc, Ipv4RangeDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc,
+    ReferencedGroupDoc, RuleDoc, TagDoc, group_to_model, live_rules, rule_to_model,
+};
+use crate::sources::{SourceKind, SourceStatus};
+
+/// The most items a page may hold; the fewest calls.
+const PAGE_SIZE: i32 = 1000;
+/// Regions (× accounts) read at once.
+const CONCURRENCY: usize = 4;
+/// How driftd's assumed-role sessions show up in CloudTrail.
+pub const SESSION_NAME: &str = "driftd-scan";
+
+/// What to read: regions × accounts. No accounts means the caller's own.
+#[derive(Debug, Clone, Default)]
+pub struct Ec2Plan {
+    pub regions: Vec<String>,
+    pub accounts: Vec<Account>,
+}
+
+/// One account and region, read completely.
+struct RegionInventory {
+    account_id: Option<String>,
+    groups: Vec<SecurityGroup>,
+    rules: Vec<Rule>,
+}
+
+/// Credentials per account (the default chain, or an assumed role) and the regions
+/// to read; accounts whose role cannot be assumed come back as failed sources.
+async fn targets(
+    sdk: &SdkConfig,
+    plan: &Ec2Plan,
+    calls: &ApiCalls,
+) -> (
+    Vec<(Option<String>, SdkConfig)>,
+    Vec<String>,
+    Vec<SourceStatus>,
+) {
+    let regions: Vec<String> = if plan.regions.is_empty() {
+        sdk.region()
+            .map(|r| vec![r.to_string()])
+            .unwrap_or_default()
+    } else {
+        plan.regions.clone()
+    };
+    let mut statuses = Vec::new();
+    if regions.is_empty() {
+        statuses.push(SourceStatus::failed(
+            SourceKind::Ec2,
+            "ec2",
+            "no region: pass --region, set [scan] regions, or set AWS_REGION".to_string(),
+        ));
+        return (Vec::new(), regions, statuses);
+    }
+    let mut targets = Vec::new();
+    let accounts: Vec<Account> = if plan.accounts.is_empty() {
+        vec![Account {
+            id: String::new(),
+            role_arn: None,
+        }]
+    } else {
+        plan.accounts.clone()
+    };
+    for account in &accounts {
+        let id = (!account.id.is_empty()).then(|| account.id.clone());
+        match &account.role_arn {
+            None => targets.push((id, sdk.clone())),
+            Some(role_arn) => match assume_role(sdk, role_arn, calls).await {
+                Ok(config) => targets.push((id, config)),
+                Err(error) => {
+                    warn!(account = ?id, %role_arn, %error, "could not assume role");
+                    for region in &regions {
+                        statuses.push(failure(
+                            id.as_deref(),
+                            region,
+                            format!("assuming {role_arn}: {error}"),
+                        ));
+                    }
+                }
+            },
+        }
+    }
+    (targets, regions, statuses)
+}
+
+pub async fn scan(
+    sdk: &SdkConfig,
+    plan: &Ec2Plan,
+    calls: &ApiCalls,
+) -> (LiveView, Vec<SourceStatus>) {
+    let (targets, regions, mut statuses) = targets(sdk, plan, calls).await;
+    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for (account_id, config) in targets {
+        for region in &regions {
+            let client = ec2_client(&config, region, calls);
+            let (account_id, region, limit) = (account_id.clone(), region.clone(), limit.clone());
+            let span = info_span!("region", aws.region = %region, aws.account = ?account_id);
+            tasks.spawn(
+                async move {
+                    let _permit = limit.acquire_owned().await.expect("semaphore open");
+                    let result = read_region(&client, account_id.clone()).await;
+                    (account_id, region, result)
+                }
+                .instrument(span),
+            );
+        }
+    }
+
+    let mut live = LiveView::default();
+    while let Some(joined) = tasks.join_next().await {
+        let (account_id, region, result) = joined.expect("region task does not panic");
+        match result {
+            Ok(mut inventory) => {
+                for group in &mut inventory.groups {
+                    group.region = Some(region.clone());
+                }
+                info!(aws.region = %region, groups = inventory.groups.len(), rules = inventory.rules.len(), "read region");
+                let mut status = SourceStatus::ok(
+                    SourceKind::Ec2,
+                    &location(inventory.account_id.as_deref(), &region),
+                );
+                status.account_id = inventory.account_id.clone();
+                status.region = Some(region.clone());
+                statuses.push(status);
+                live.extend(LiveView {
+                    groups: inventory.groups,
+                    rules: inventory.rules,
+                    scopes: vec![Scope {
+                        account_id: inventory.account_id,
+                        region: Some(region),
+                    }],
+                });
+            }
+            Err(error) => {
+                warn!(aws.region = %region, %error, "could not read region");
+                statuses.push(failure(account_id.as_deref(), &region, error));
+            }
+        }
+    }
+    // Completion order varies; reports must not.
+    statuses.sort_by(|a, b| a.location.cmp(&b.location));
+    live.groups.sort_by(|a, b| a.id.cmp(&b.id));
+    live.scopes.sort();
+    (live, statuses)
+}
+
+fn location(account: Option<&str>, region: &str) -> String {
+    format!("{}/{region}", account.unwrap_or("default"))
+}
+
+fn failure(account: Option<&str>, region: &str, error: String) -> SourceStatus {
+    let mut status = SourceStatus::failed(SourceKind::Ec2, &location(account, region), error);
+    status.account_id = account.map(str::to_string);
+    status.region = Some(region.to_string());
+    status
+}
+
+fn ec2_client(config: &SdkConfig, region: &str, calls: &ApiCalls) -> aws_sdk_ec2::Client {
+    let conf = aws_sdk_ec2::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .interceptor(calls.interceptor("ec2"))
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
+}
+
+pub fn sts_client(config: &SdkConfig, calls: &ApiCalls) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(calls.interceptor("sts"))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+/// Credentials of a member account, through `sts:AssumeRole`.
+async fn assume_role(
+    sdk: &SdkConfig,
+    role_arn: &str,
+    calls: &ApiCalls,
+) -> Result<SdkConfig, String> {
+    let out = sts_client(sdk, calls)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name(SESSION_NAME)
+        .send()
+        .await
+        .map_err(|e| error_text(&e))?;
+    let creds = out
+        .credentials()
+        .ok_or("AssumeRole returned no credentials")?;
+    let credentials = Credentials::new(
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some(creds.session_token().to_string()),
+        std::time::SystemTime::try_from(*creds.expiration()).ok(),
+        "driftd-assume-role",
+    );
+    Ok(sdk
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build())
+}
+
+/// Every group and rule of one account and region, or why not.
+async fn read_region(
+    client: &aws_sdk_ec2::Client,
+    account_id: Option<String>,
+) -> Result<RegionInventory, String> {
+    let mut groups = Vec::new();
+    let mut permission_rules = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_security_groups()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| format!("DescribeSecurityGroups: {}", error_text(&e)))?;
+        for group in page.security_groups() {
+            let id = group.group_id().unwrap_or_default().to_string();
+            let (group, rules) = group_to_model(group_doc(group)).map_err(|(field, message)| {
+                format!("DescribeSecurityGroups: {id}.{field}: {message}")
+            })?;
+            groups.push(group);
+            permission_rules.extend(rules);
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    let mut rules = Vec::new();
+    loop {
+        let page = client
+            .describe_security_group_rules()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| format!("DescribeSecurityGroupRules: {}", error_text(&e)))?;
+        for rule in page.security_group_rules() {
+            let id = rule
+                .security_group_rule_id()
+                .unwrap_or_default()
+                .to_string();
+            rules.push(
+                rule_to_model(rule_doc(rule))
+                    .map_err(|message| format!("DescribeSecurityGroupRules: {id}: {message}"))?,
+            );
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    let account_id = account_id.or_else(|| groups.iter().find_map(|g| g.account_id.clone()));
+    Ok(RegionInventory {
+        account_id,
+        groups,
+        rules: live_rules(permission_rules, Some(rules)),
+    })
+}
+
+fn tags(tags: &[ec2::Tag]) -> Option<Vec<TagDoc>> {
+    Some(
+        tags.iter()
+            .map(|t| TagDoc {
+                key: t.key().unwrap_or_default().to_string(),
+                value: t.value().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    )
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_string)
+}
+
+fn group_doc(g: &ec2::SecurityGroup) -> GroupDoc {
+    GroupDoc {
+        group_id: g.group_id().unwrap_or_default().to_string(),
+        group_name: owned(g.group_name()),
+        description: owned(g.description()),
+        vpc_id: owned(g.vpc_id()),
+        owner_id: owned(g.owner_id()),
+        tags: tags(g.tags()),
+        ip_permissions: g.ip_permissions().iter().map(permission_doc).collect(),
+        ip_permissions_egress: g
+            .ip_permissions_egress()
+            .iter()
+            .map(permission_doc)
+            .collect(),
+    }
+}
+
+fn permission_doc(p: &ec2::IpPermission) -> PermissionDoc {
+    PermissionDoc {
+        ip_protocol: p.ip_protocol().unwrap_or("-1").to_string(),
+        from_port: p.from_port().map(i64::from),
+        to_port: p.to_port().map(i64::from),
+        ip_ranges: p
+            .ip_ranges()
+            .iter()
+            .map(|r| Ipv4RangeDoc {
+                cidr_ip: r.cidr_ip().unwrap_or_default().to_string(),
+                description: owned(r.description()),
+            })
+            .collect(),
+        ipv6_ranges: p
+            .ipv6_ranges()
+            .iter()
+            .map(|r| Ipv6RangeDoc {
+                cidr_ipv6: r.cidr_ipv6().unwrap_or_default().to_string(),
+                description: owned(r.description()),
+            })
+            .collect(),
+        prefix_list_ids: p
+            .prefix_list_ids()
+            .iter()
+            .map(|l| PrefixListDoc {
+                prefix_list_id: l.prefix_list_id().unwrap_or_default().to_string(),
+                description: owned(l.description()),
+            })
+            .collect(),
+        user_id_group_pairs: p
+            .user_id_group_pairs()
+            .iter()
+            .map(|pair| GroupPairDoc {
+                group_id: owned(pair.group_id()),
+                group_name: owned(pair.group_name()),
+                user_id: owned(pair.user_id()),
+                vpc_peering_connection_id: owned(pair.vpc_peering_connection_id()),
+                description: owned(pair.description()),
+            })
+            .collect(),
+    }
+}
+
+fn rule_doc(r: &ec2::SecurityGroupRule) -> RuleDoc {
+    RuleDoc {
+        security_group_rule_id: owned(r.security_group_rule_id()),
+        group_id: r.group_id().unwrap_or_default().to_string(),
+        group_owner_id: owned(r.group_owner_id()),
+        is_egress: r.is_egress().unwrap_or(false),
+        ip_protocol: r.ip_protocol().unwrap_or("-1").to_string(),
+        from_port: r.from_port().map(i64::from),
+        to_port: r.to_port().map(i64::from),
+        cidr_ipv4: owned(r.cidr_ipv4()),
+        cidr_ipv6: owned(r.cidr_ipv6()),
+        prefix_list_id: owned(r.prefix_list_id()),
+        referenced_group_info: r.referenced_group_info().map(|g| ReferencedGroupDoc {
+            group_id: owned(g.group_id()),
+            user_id: owned(g.user_id()),
+            vpc_peering_connection_id: owned(g.vpc_peering_connection_id()),
+        }),
+        description: owned(r.description()),
+        tags: tags(r.tags()),
+    }
+}
+
+/// A network interface that uses a group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub description: Option<String>,
+    pub account_id: Option<String>,
+    pub region: String,
+}
+
+/// Every network interface using `group_id`, in every account and region of the plan.
+pub async fn network_interfaces_using(
+    sdk: &SdkConfig,
+    plan: &Ec2Plan,
+    group_id: &str,
+    calls: &ApiCalls,
+) -> (Vec<NetworkInterface>, Vec<SourceStatus>) {
+    let (targets, regions, mut statuses) = targets(sdk, plan, calls).await;
+    let mut found = Vec::new();
+    for (account_id, config) in &targets {
+        for region in &regions {
+            let client = ec2_client(config, region, calls);
+            match interfaces_in_region(&client, group_id).await {
+                Ok(list) => {
+                    found.extend(list.into_iter().map(|(id, description)| NetworkInterface {
+                        id,
+                        description,
+                        account_id: account_id.clone(),
+                        region: region.clone(),
+                    }))
+                }
+                Err(error) => statuses.push(failure(account_id.as_deref(), region, error)),
+            }
+        }
+    }
+    found.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+    (found, statuses)
+}
+
+async fn interfaces_in_region(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_network_interfaces()
+            .filters(
+                ec2::Filter::builder()
+                    .name("group-id")
+                    .values(group_id)
+                    .build(),
+            )
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| format!("DescribeNetworkInterfaces: {}", error_text(&e)))?;
+        for eni in page.network_interfaces() {
+            found.push((
+                eni.network_interface_id().unwrap_or_default().to_string(),
+                owned(eni.description()).filter(|d| !d.is_empty()),
+            ));
+        }
+        match page.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,523 @@
+//! End-to-end against a real local AWS endpoint (moto server, see docs/local-aws.md):
+//! the five-group ECS chain of DESIGN.md seeded through the EC2 API with its matching
+//! Terraform state, then each incident's drift applied, and driftd run as a user would.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/region_gate.rs"]
+mod region_gate;
+
+use cli::*;
+use moto::Moto;
+use serde_json::{Value, json};
+
+struct Scenario {
+    moto: Moto,
+    dir: tempfile::TempDir,
+    seed: Value,
+}
+
+impl Scenario {
+    fn new(drift: &[&str]) -> Scenario {
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = Vec::new();
+        for d in drift {
+            args.extend(["--drift", d]);
+        }
+        let seed = moto.seed_chain(&dir.path().join("chain.tfstate"), &args);
+        Scenario { moto, dir, seed }
+    }
+
+    fn state(&self) -> String {
+        self.dir.path().join("chain.tfstate").display().to_string()
+    }
+
+    fn group(&self, name: &str) -> String {
+        self.seed["groups"][name].as_str().unwrap().to_string()
+    }
+
+    fn rule(&self, name: &str) -> String {
+        self.seed["rules"][name].as_str().unwrap().to_string()
+    }
+
+    fn report(&self, extra: &[&str]) -> (i32, Value) {
+        let state = self.state();
+        let mut args = vec![
+            "report",
+            "--state",
+            &state,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let run = driftd_with_env(&args, &self.moto.env());
+        assert_ne!(
+            run.code, 1,
+            "driftd failed:\n{}\n{}",
+            run.stderr, run.stdout
+        );
+        let report = run.json();
+        assert_valid_report(&report);
+        (run.code, report)
+    }
+}
+
+fn codes(findings: &[Value]) -> Vec<&str> {
+    findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn seeded_chain_matches_its_state_at_the_minimum_of_calls() {
+    let s = Scenario::new(&[]);
+    let (code, report) = s.report(&[]);
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["managed_security_groups"], 5);
+    assert_eq!(report["summary"]["declared_rules"], 12);
+    assert_eq!(
+        report["scan"]["api_calls"],
+        json!({"ec2:DescribeSecurityGroupRules": 1, "ec2:DescribeSecurityGroups": 1})
+    );
+    assert_eq!(report["scan"]["sources"][1]["kind"], "ec2");
+    assert_eq!(
+        report["scan"]["sources"][1]["location"],
+        "123456789012/us-east-1"
+    );
+}
+
+#[test]
+fn alb_egress_port_changed() {
+    let s = Scenario::new(&["alb-egress-port"]);
+    let (code, report) = s.report(&[]);
+    let findings = drift(&report);
+    assert_eq!(codes(&findings), ["rule-modified"], "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["resource"]["id"], s.rule("alb_to_front"));
+    assert_eq!(f["resource"]["group_id"], s.group("alb-public"));
+    assert_eq!(f["resource"]["group_name"], "alb-public");
+    assert_eq!(
+        f["owner"]["address"],
+        "module.net.aws_vpc_security_group_egress_rule.alb_to_front"
+    );
+    assert_eq!(
+        f["changes"],
+        json!([{"field": "from_port", "expected": 80, "actual": 8080},
+               {"field": "to_port", "expected": 80, "actual": 8080}])
+    );
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn ssh_from_the_internet_added() {
+    let s = Scenario::new(&["ssh-open"]);
+    let (_, report) = s.report(&[]);
+    let findings = drift(&report);
+    assert_eq!(codes(&findings), ["rule-added"], "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["owner"]["kind"], "none");
+    assert_eq!(f["resource"]["group_id"], s.group("ecs-api"));
+    assert_eq!(f["resource"]["id"], s.seed["drift"]["ssh-open"]);
+    assert_eq!(
+        f["actual"]["peer"],
+        json!({"kind": "cidr_ipv4", "value": "0.0.0.0/0"})
+    );
+    assert_eq!(
+        (
+            f["actual"]["from_port"].clone(),
+            f["actual"]["to_port"].clone()
+        ),
+        (json!(22), json!(22))
+    );
+}
+
+#[test]
+fn unowned_group() {
+    let s = Scenario::new(&["unowned-group"]);
+    let (_, report) = s.report(&[]);
+    let findings = drift(&report);
+    // moto gives a new group allow-all egress: it is part of the group, not a finding
+    // of its own (the group is unmanaged as a whole).
+    assert_eq!(codes(&findings), ["sg-unmanaged"], "{findings:#?}");
+    assert_eq!(
+        findings[0]["resource"]["id"],
+        s.seed["drift"]["unowned-group"]
+    );
+    assert_eq!(findings[0]["resource"]["group_name"], "launch-wizard-1");
+    assert_eq!(findings[0]["severity"], "medium");
+}
+
+#[test]
+fn declared_rule_revoked() {
+    let s = Scenario::new(&["revoke-db-egress"]);
+    let (_, report) = s.report(&[]);
+    let findings = drift(&report);
+    assert_eq!(codes(&findings), ["rule-removed"], "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["expected"]["rule_id"], s.rule("api_db"));
+    assert_eq!(f["expected"]["peer"]["value"], s.group("rds"));
+    assert_eq!(f["expected"]["to_port"], 3306);
+    assert_eq!(
+        f["owner"]["address"],
+        "module.ecs.aws_security_group_rule.api[\"to_rds\"]"
+    );
+}
+
+#[test]
+fn deleted_shared_group_dangles_and_was_a_hidden_dependency() {
+    let s = Scenario::new(&["delete-shared"]);
+    let (code, report) = s.report(&[]);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        codes(findings),
+        ["reference-dangling", "dependency-hidden"],
+        "{findings:#?}"
+    );
+    let dangling = &findings[0];
+    assert_eq!(dangling["severity"], "critical");
+    assert_eq!(dangling["resource"]["group_id"], s.group("ecs-front"));
+    assert_eq!(dangling["actual"]["peer"]["value"], s.seed["shared"]);
+    assert_eq!(dangling["actual"]["from_port"], 9100);
+    assert_eq!(findings[1]["severity"], "info");
+    assert_eq!(code, 2);
+}
+
+/// One region's endpoint fails: that region is a source error, the scan is partial
+/// (exit 1), throttling-class failures were retried, and nothing in the failed
+/// region is reported missing.
+#[test]
+fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
+    let s = Scenario::new(&[]);
+    let gate = region_gate::RegionGate::start(format!("127.0.0.1:{}", s.moto.port), "eu-west-1");
+    // The state also declares a group that lives in eu-west-1.
+    let state_text = std::fs::read_to_string(s.state()).unwrap();
+    let mut state: Value = serde_json::from_str(&state_text).unwrap();
+    let mut eu = state["resources"][1]["instances"][0].clone();
+    eu["index_key"] = json!("eu-only");
+    eu["attributes"]["id"] = json!("sg-0e0e0e0e0e0e0e0e0");
+    eu["attributes"]["arn"] =
+        json!("arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0e0e0e0e0e0e0e0e0");
+    state["resources"][1]["instances"]
+        .as_array_mut()
+        .unwrap()
+        .push(eu);
+    let state_path = write_json(s.dir.path(), "with-eu.tfstate", &state);
+
+    let mut env = s.moto.env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL".into(), gate.endpoint()));
+    env.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            state_path.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 1, "a partial scan exits 1\n{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    assert_eq!(report["scan"]["complete"], false);
+    let findings = drift(&report);
+    assert_eq!(codes(&findings), ["source-error"], "{findings:#?}");
+    assert_eq!(findings[0]["region"], "eu-west-1");
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("DescribeSecurityGroups")
+    );
+    // 1 call for us-east-1, 3 attempts for eu-west-1.
+    assert_eq!(report["scan"]["api_calls"]["ec2:DescribeSecurityGroups"], 4);
+    assert_eq!(
+        gate.failed_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+    let ok: Vec<&Value> = report["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["ok"] == true)
+        .collect();
+    assert_eq!(ok.len(), 2, "the state and us-east-1 were read");
+}
+
+/// Two regions and an assumed-role member account in one scan.
+#[test]
+fn two_regions_and_an_assumed_role_account() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home.tfstate");
+    moto.seed_chain(&home, &[]);
+    let member = dir.path().join("member.tfstate");
+    let role = "arn:aws:iam::210987654321:role/driftd-read";
+    let seeded = moto.seed_chain(&member, &["--region", "eu-west-1", "--account-role", role]);
+    assert_eq!(seeded["account"], "210987654321");
+    let config = dir.path().join("driftd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[scan]\nregions = [\"us-east-1\", \"eu-west-1\"]\n\n\
+             [[account]]\nid = \"123456789012\"\n\n\
+             [[account]]\nid = \"210987654321\"\nrole_arn = \"{role}\"\n\n\
+             [[terraform]]\nstate = \"home.tfstate\"\n\n[[terraform]]\nstate = \"member.tfstate\"\n"
+        ),
+    )
+    .unwrap();
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &moto.env(),
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.stdout);
+    let report = run.json();
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(report["summary"]["managed_security_groups"], 10);
+    assert_eq!(
+        report["scan"]["api_calls"],
+        json!({"ec2:DescribeSecurityGroupRules": 4, "ec2:DescribeSecurityGroups": 4, "sts:AssumeRole": 1})
+    );
+    let locations: Vec<&str> = report["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "ec2")
+        .map(|s| s["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "123456789012/eu-west-1",
+            "123456789012/us-east-1",
+            "210987654321/eu-west-1",
+            "210987654321/us-east-1"
+        ]
+    );
+    // The member account's findings carry its account id.
+    let dir2 = tempfile::tempdir().unwrap();
+    let _ = dir2;
+}
+
+#[test]
+fn state_from_s3_including_a_workspace_key() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = "s3://tfstate-bucket/env:/prod/network/terraform.tfstate";
+    moto.seed_chain(&dir.path().join("unused.tfstate"), &["--s3", url]);
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            url,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &moto.env(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(report["scan"]["api_calls"]["s3:GetObject"], 1);
+    assert_eq!(report["findings"][0]["owner"]["location"], url);
+
+    for (bad, expected) in [
+        (
+            "s3://tfstate-bucket/env:/staging/network/terraform.tfstate",
+            "no object",
+        ),
+        ("s3://no-such-bucket/terraform.tfstate", "no bucket"),
+        ("s3://tfstate-bucket", "expected s3://BUCKET/KEY"),
+    ] {
+        let run = driftd_with_env(
+            &[
+                "report",
+                "--state",
+                bad,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ],
+            &moto.env(),
+        );
+        assert_eq!(run.code, 1, "{bad}");
+        assert!(run.stderr.contains(expected), "{bad}: {}", run.stderr);
+        let codes: Vec<String> = run.json()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            codes,
+            ["source-error"],
+            "{bad}: an unread state makes nothing unmanaged"
+        );
+    }
+    // A bucket object that is not a state.
+    moto.python("s3.put_object(Bucket='tfstate-bucket', Key='notes.txt', Body=b'hello')");
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            "s3://tfstate-bucket/notes.txt",
+            "--region",
+            "us-east-1",
+        ],
+        &moto.env(),
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("s3://tfstate-bucket/notes.txt: invalid JSON"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The per-service endpoint variable wins over the general one.
+#[test]
+fn per_service_endpoint_variables_are_honoured() {
+    let s = Scenario::new(&[]);
+    let mut env = s.moto.env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
+    env.push(("AWS_ENDPOINT_URL_EC2".into(), s.moto.endpoint()));
+    let state = s.state();
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            &state,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(drift(&run.json()), Vec::<Value>::new());
+}
+
+#[test]
+fn refs_lists_everything_that_references_a_group() {
+    let s = Scenario::new(&[]);
+    let front = s.group("ecs-front");
+    s.moto.python(&format!(
+        "sub=ec2.create_subnet(VpcId='{}', CidrBlock='10.20.1.0/24')['Subnet']['SubnetId']\n\
+         ec2.create_network_interface(SubnetId=sub, Groups=['{front}'], Description='ecs task eni')",
+        s.seed["vpc"].as_str().unwrap()
+    ));
+    let state = s.state();
+    let run = driftd_with_env(
+        &[
+            "refs",
+            &front,
+            "--state",
+            &state,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &s.moto.env(),
+    );
+    assert_eq!(run.code, 2, "referenced: exit 2\n{}", run.stderr);
+    let refs = run.json();
+    assert_eq!(refs["exists"], true);
+    assert_eq!(refs["group_name"], "ecs-front");
+    let live: Vec<(&str, &str)> = refs["live_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["group_id"].as_str().unwrap(),
+                r["direction"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (s.group("alb-public"), "egress".to_string()),
+        (s.group("alb-internal"), "ingress".to_string()),
+    ];
+    expected.sort();
+    let mut live: Vec<(String, String)> = live
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    live.sort();
+    assert_eq!(live, expected);
+    let declared: Vec<&str> = refs["declared_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["owner"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(declared.len(), 2, "{declared:?}");
+    assert!(declared.contains(&"module.net.aws_vpc_security_group_egress_rule.alb_to_front"));
+    assert_eq!(refs["network_interfaces"].as_array().unwrap().len(), 1);
+    assert_eq!(refs["network_interfaces"][0]["description"], "ecs task eni");
+
+    // The shared group: read by a data source, referenced by ecs-front's rule.
+    let shared = s.seed["shared"].as_str().unwrap();
+    let run = driftd_with_env(
+        &["refs", shared, "--state", &state, "--region", "us-east-1"],
+        &s.moto.env(),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout
+            .contains("module.ecs.data.aws_security_group.shared"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("data sources reading it (1)"),
+        "{}",
+        run.stdout
+    );
+
+    // A group nothing references.
+    let lonely = s.moto.python(&format!(
+        "print(ec2.create_security_group(GroupName='lonely', Description='x', VpcId='{}')['GroupId'])",
+        s.seed["vpc"].as_str().unwrap()
+    ));
+    let run = driftd_with_env(
+        &[
+            "refs",
+            lonely.trim(),
+            "--state",
+            &state,
+            "--region",
+            "us-east-1",
+        ],
+        &s.moto.env(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("Nothing read references it."));
+}
