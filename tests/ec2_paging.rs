@@ -289,3 +289,72 @@ async fn a_failing_third_page_fails_the_region_without_false_deletions() {
     // Pages 1 and 2 once, page 3 twice (AWS_MAX_ATTEMPTS=2): 5xx is retried.
     assert_eq!(report["scan"]["api_calls"]["ec2:DescribeSecurityGroups"], 4);
 }
+
+/// Throttling (`RequestLimitExceeded`, HTTP 503 as EC2 sends it) is retried with
+/// backoff, and the retried call counts in `scan.api_calls`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried() {
+    let server = MockServer::start().await;
+    let all = ids(0..3);
+    let groups: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(i, id)| group_item(id, &format!("g{i}")))
+        .collect();
+    let rules: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(i, id)| rule_item(id, &format!("sgr-{i:017x}")))
+        .collect();
+    let throttled = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
+                     <Message>Request limit exceeded.</Message></Error></Errors><RequestID>2</RequestID></Response>";
+    Mock::given(method("POST"))
+        .and(body_string_contains("Action=DescribeSecurityGroups&"))
+        .respond_with(ResponseTemplate::new(503).set_body_string(throttled))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(
+        &server,
+        "DescribeSecurityGroups",
+        None,
+        xml(groups_page(&groups, None)),
+    )
+    .await;
+    mount(
+        &server,
+        "DescribeSecurityGroupRules",
+        None,
+        xml(rules_page(&rules, None)),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_for(dir.path(), &all);
+    let env = env(&server);
+    let run = tokio::task::spawn_blocking(move || {
+        driftd_with_env(
+            &[
+                "report",
+                "--state",
+                &state,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ],
+            &env,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["scan"]["complete"], true);
+    assert_eq!(report["summary"]["live_security_groups"], 3);
+    assert_eq!(
+        report["scan"]["api_calls"],
+        json!({"ec2:DescribeSecurityGroupRules": 1, "ec2:DescribeSecurityGroups": 2})
+    );
+}
