@@ -23,7 +23,7 @@ def main():
     kw = dict(endpoint_url=args.endpoint, region_name=args.region,
               aws_access_key_id="testing", aws_secret_access_key="testing")
     ec2 = boto3.client("ec2", **kw)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/8")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     started = time.time()
 
     def one(i):

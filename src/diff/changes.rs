@@ -49,8 +49,12 @@ pub fn rule_changes(expected: &Rule, actual: &Rule) -> Vec<Change> {
         ));
     }
     if let (Some(e), Some(a)) = (&expected.tags, &actual.tags) {
-        let (e, a) = (comparable_tags(e), comparable_tags(a));
-        if e != a {
+        let same = e
+            .iter()
+            .filter(|(k, _)| !k.starts_with("aws:"))
+            .eq(a.iter().filter(|(k, _)| !k.starts_with("aws:")));
+        if !same {
+            let (e, a) = (comparable_tags(e), comparable_tags(a));
             changes.push(change("tags", json!(e), json!(a)));
         }
     }

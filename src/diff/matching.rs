@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DeclaredRule, Rule, RuleKey};
+use crate::model::{DeclaredRule, Rule};
 
 use super::changes::rule_changes;
 
@@ -27,28 +27,32 @@ pub fn match_rules<'a>(
 ) -> Matching<'a> {
     // Input order must not matter: sort by everything that distinguishes rules.
     declared.sort_by(|a, b| {
-        (a.rule.key(), &a.rule.description, &a.owner).cmp(&(
-            b.rule.key(),
+        (a.rule.key_ref(), &a.rule.description, &a.owner).cmp(&(
+            b.rule.key_ref(),
             &b.rule.description,
             &b.owner,
         ))
     });
     live.sort_by(|a, b| {
-        (a.key(), &a.rule_id, &a.description).cmp(&(b.key(), &b.rule_id, &b.description))
+        (a.key_ref(), &a.rule_id, &a.description).cmp(&(b.key_ref(), &b.rule_id, &b.description))
     });
 
     let mut live_taken = vec![false; live.len()];
     let mut declared_pair: Vec<Option<usize>> = vec![None; declared.len()];
 
     // 1. identical identity
-    let mut by_key: HashMap<RuleKey, Vec<usize>> = HashMap::new();
-    for (i, rule) in live.iter().enumerate().rev() {
-        by_key.entry(rule.key()).or_default().push(i);
-    }
+    // Both sides are sorted by key: a merge pairs each declared rule with the first
+    // live rule of its key not yet taken.
+    let mut next = 0;
     for (d, rule) in declared.iter().enumerate() {
-        if let Some(i) = by_key.get_mut(&rule.rule.key()).and_then(Vec::pop) {
-            live_taken[i] = true;
-            declared_pair[d] = Some(i);
+        let key = rule.rule.key_ref();
+        while next < live.len() && live[next].key_ref() < key {
+            next += 1;
+        }
+        if next < live.len() && live[next].key_ref() == key {
+            live_taken[next] = true;
+            declared_pair[d] = Some(next);
+            next += 1;
         }
     }
 

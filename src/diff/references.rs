@@ -13,13 +13,14 @@ pub fn dangling(
     declared: Option<&DeclaredRule>,
     live: Option<&Rule>,
 ) -> Option<Finding> {
-    let (group_account, group_region) =
-        inv.group_scope(&declared.map(|d| &d.rule).or(live).expect("a rule").group_id);
+    let group_id = &declared.map(|d| &d.rule).or(live).expect("a rule").group_id;
     let dangles = |rule: &Rule| -> Option<String> {
         let target = rule.peer.referenced_group()?;
         if inv.live_groups.contains_key(target) || rule.peer_via_peering {
             return None;
         }
+        // Only a reference that is gone needs its group's scope.
+        let (group_account, group_region) = inv.group_scope(group_id);
         let account = rule.peer_account.as_deref().or(group_account);
         inv.can_report_missing(account, group_region)
             .then(|| target.to_string())

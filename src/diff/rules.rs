@@ -19,8 +19,28 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
         .chain(inv.live_rules.keys())
         .copied()
         .collect();
+    let keys: Vec<(&str, Direction)> = keys.into_iter().collect();
+    // Groups are independent: check them on every core, keeping the sequential order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || keys.len() < 256 {
+        return check_keys(inv, &keys);
+    }
+    let chunk = keys.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = keys
+            .chunks(chunk)
+            .map(|part| s.spawn(move || check_keys(inv, part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a rule-check thread panicked"))
+            .collect()
+    })
+}
+
+fn check_keys(inv: &Inventory, keys: &[(&str, Direction)]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for (group_id, direction) in keys {
+    for &(group_id, direction) in keys {
         let declared = inv
             .declared
             .get(&(group_id, direction))

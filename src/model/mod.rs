@@ -11,7 +11,7 @@ pub use finding::{
     Severity,
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tags};
-pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey};
+pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use time::{Timestamp, format_timestamp};
 mod intent;
 mod live;

@@ -224,6 +224,17 @@ pub struct RuleKey {
     pub peer: Peer,
 }
 
+/// [`RuleKey`] borrowed from a rule; same field order, so the same ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleKeyRef<'a> {
+    pub group_id: &'a str,
+    pub direction: Direction,
+    pub protocol: Protocol,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: &'a Peer,
+}
+
 impl fmt::Display for RuleKey {
     /// `sg-1/ingress/tcp/443-443/cidr_ipv4:0.0.0.0/0`: stable text for finding ids.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -286,6 +297,19 @@ impl Rule {
     pub fn with_tags(mut self, tags: Option<Tags>) -> Rule {
         self.tags = tags;
         self
+    }
+
+    /// The rule's identity, borrowed: orders and hashes as `key()` does, without
+    /// allocating.
+    pub fn key_ref(&self) -> RuleKeyRef<'_> {
+        RuleKeyRef {
+            group_id: &self.group_id,
+            direction: self.direction,
+            protocol: self.protocol,
+            from_port: self.from_port,
+            to_port: self.to_port,
+            peer: &self.peer,
+        }
     }
 
     pub fn key(&self) -> RuleKey {
