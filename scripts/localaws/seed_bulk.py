@@ -18,7 +18,7 @@ def main():
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--groups", type=int, default=10000)
     p.add_argument("--rules", type=int, default=10)
-    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1)  # moto answers 500 to concurrent creates
     args = p.parse_args()
     kw = dict(endpoint_url=args.endpoint, region_name=args.region,
               aws_access_key_id="testing", aws_secret_access_key="testing")
