@@ -114,6 +114,29 @@ fn state_for(dir: &std::path::Path, ids: &[String]) -> String {
         .to_string()
 }
 
+/// `driftd report` on a state managing `ids`, against the server's pages.
+async fn report_against(server: &MockServer, ids: &[String]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_for(dir.path(), ids);
+    let env = env(server);
+    tokio::task::spawn_blocking(move || {
+        driftd_with_env(
+            &[
+                "report",
+                "--state",
+                &state,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ],
+            &env,
+        )
+    })
+    .await
+    .unwrap()
+}
+
 fn ids(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("sg-{i:017x}")).collect()
 }
@@ -175,25 +198,7 @@ async fn every_page_is_read_at_the_maximum_page_size() {
     )
     .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_for(dir.path(), &all);
-    let env = env(&server);
-    let run = tokio::task::spawn_blocking(move || {
-        driftd_with_env(
-            &[
-                "report",
-                "--state",
-                &state,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ],
-            &env,
-        )
-    })
-    .await
-    .unwrap();
+    let run = report_against(&server, &all).await;
     assert_eq!(
         run.code,
         0,
@@ -245,25 +250,7 @@ async fn a_failing_third_page_fails_the_region_without_false_deletions() {
     )
     .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_for(dir.path(), &all);
-    let env = env(&server);
-    let run = tokio::task::spawn_blocking(move || {
-        driftd_with_env(
-            &[
-                "report",
-                "--state",
-                &state,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ],
-            &env,
-        )
-    })
-    .await
-    .unwrap();
+    let run = report_against(&server, &all).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["scan"]["complete"], false);
@@ -330,25 +317,7 @@ async fn throttling_is_retried() {
     )
     .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_for(dir.path(), &all);
-    let env = env(&server);
-    let run = tokio::task::spawn_blocking(move || {
-        driftd_with_env(
-            &[
-                "report",
-                "--state",
-                &state,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ],
-            &env,
-        )
-    })
-    .await
-    .unwrap();
+    let run = report_against(&server, &all).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["scan"]["complete"], true);
