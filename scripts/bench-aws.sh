@@ -35,7 +35,7 @@ echo "plain boto3 fetch: $plain"
 export AWS_ENDPOINT_URL="$endpoint" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing \
   AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 rc=0
-/usr/bin/time -v target/release/driftd report --region us-east-1 --format json \
+/usr/bin/time -v target/release/driftd report --no-store --region us-east-1 --format json \
   --output "$work/report.json" 2>"$work/time.log" || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 2 ] || { cat "$work/time.log"; exit 1; }
 python3 - "$work/time.log" "$work/report.json" "$plain" <<'PY'

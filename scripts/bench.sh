@@ -37,7 +37,7 @@ live_bytes=$(stat -c %s "$live")
 # Sets wall_s, rss_kb, rc.
 run_driftd() {
   local label="$1" live_file="$2" out="$3"
-  local cmd=(target/release/driftd report --state "$state" --live "$live_file" --format json --output "$out")
+  local cmd=(target/release/driftd report --no-store --state "$state" --live "$live_file" --format json --output "$out")
   if [[ -x /usr/bin/time ]]; then
     local log="$work/time-$label.log"
     rc=0

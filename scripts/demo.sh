@@ -21,6 +21,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# The scan history of this demo lives and dies with it.
+export DRIFTD_DATABASE_URL="${DRIFTD_DATABASE_URL:-sqlite://$work/driftd.db}"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incidents' drift..." >&2

@@ -12,3 +12,4 @@ pub mod refs;
 pub mod report;
 pub mod scan;
 pub mod sources;
+pub mod store;

@@ -136,8 +136,19 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
     (intent, live, sources)
 }
 
-/// Runs one scan; `now` is asked for the start and end times.
-pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Report {
+/// A finished scan: its report, and the normalised views it was computed from
+/// (what the store snapshots).
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub report: Report,
+    pub intent: Intent,
+    pub live: LiveView,
+}
+
+/// Runs one scan; `now` is asked for the start and end times. Statuses are those
+/// of a scan without history (every finding new); `store::Store::record` replaces
+/// them with what history says.
+pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
     let started_at = now();
     let id = scan_id(&started_at);
     let calls = ApiCalls::default();
@@ -167,7 +178,7 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Report {
         declared_rules: outcome.declared_rules,
     };
     info!(scan.id = %id, findings = findings.len(), "scan finished");
-    Report::new(
+    let report = Report::new(
         id,
         started_at,
         finished_at,
@@ -175,7 +186,12 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Report {
         calls.calls(),
         inventory,
         findings,
-    )
+    );
+    Scan {
+        report,
+        intent,
+        live,
+    }
 }
 
 /// `scan-20261125T063500123Z-4f2a`: sortable by time, distinct across processes.

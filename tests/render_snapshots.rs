@@ -26,7 +26,7 @@ fn example_report() -> Report {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let mut report = runtime.block_on(run(&plan, || now));
+    let mut report = runtime.block_on(run(&plan, || now)).report;
     report.scan.id = "scan-fixed".into();
     report
 }

@@ -2,6 +2,7 @@
 //! layer that builds its inputs and calls the library.
 
 mod check_config;
+mod history;
 mod refs;
 mod report;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Show everything that references a security group, before deleting it.
     Refs(refs::RefsArgs),
+    /// What changed in live security groups between stored scans, field by field.
+    History(history::HistoryArgs),
     /// Validate a config file without scanning.
     CheckConfig(check_config::CheckConfigArgs),
 }
@@ -53,9 +56,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Report(args) => report::run(args).await,
             Command::Refs(args) => refs::run(args).await,
+            Command::History(args) => history::run(args).await,
             Command::CheckConfig(args) => check_config::run(args),
         }
     })
+}
+
+/// `DRIFTD_DATABASE_URL`, else `[store] url`, else `sqlite://driftd.db`.
+fn database_url(config: &Config) -> String {
+    std::env::var("DRIFTD_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .or_else(|| config.store_url.clone())
+        .unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {

@@ -11,6 +11,8 @@ use super::ScanArgs;
 use crate::model::Severity;
 use crate::report::{TableStyle, render_markdown, render_table};
 use crate::scan;
+use crate::store::{OpenMode, ScanRecord, Store};
+use tracing::{error, warn};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -55,14 +57,45 @@ pub struct ReportArgs {
     /// Lowest severity that makes the exit code 2.
     #[arg(long, value_enum, default_value = "low", value_name = "SEVERITY")]
     pub fail_on: FailOn,
-    /// Do not store this scan (no scan history is kept by this build either way).
+    /// Do not store this scan. By default it is stored in DRIFTD_DATABASE_URL,
+    /// `[store] url`, or sqlite://driftd.db, and statuses and `first_seen` come from
+    /// that history.
     #[arg(long)]
     pub no_store: bool,
 }
 
+/// Days of history kept when `[store] retain_days` is not set.
+const DEFAULT_RETAIN_DAYS: u32 = 90;
+
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let (plan, _) = args.scan.plan()?;
-    let report = scan::run(&plan, chrono::Utc::now).await;
+    let (plan, config) = args.scan.plan()?;
+    // Opened before scanning: a database that cannot be used fails fast.
+    let store = match args.no_store {
+        true => None,
+        false => Some(Store::open(&super::database_url(&config), OpenMode::Create).await?),
+    };
+    let mut scan = scan::run(&plan, chrono::Utc::now).await;
+    let mut stored = true;
+    if let Some(store) = &store {
+        let record = ScanRecord {
+            report: &scan.report,
+            intent: &scan.intent,
+            live: &scan.live,
+        };
+        match store.record(record).await {
+            Ok(recorded) => scan.report.set_findings(recorded.findings),
+            Err(e) => {
+                // The report is still printed (every finding shown as new).
+                error!(database = %store.path().display(), error = %e, "could not store the scan");
+                stored = false;
+            }
+        }
+        let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
+        if let Err(e) = store.prune(retain_days, chrono::Utc::now()).await {
+            warn!(error = %e, "could not prune old history");
+        }
+    }
+    let report = scan.report;
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = if to_terminal && std::env::var_os("NO_COLOR").is_none() {
@@ -83,6 +116,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
         }
+    }
+    if !stored {
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::from(report.exit_code(args.fail_on.into()) as u8))
 }

@@ -235,6 +235,7 @@ impl<'a> Inventory<'a> {
             first_seen: None,
             last_seen: None,
             acknowledged: None,
+            recurred: false,
             group_owner,
         }
     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use crate::model::{Finding, FindingCode, Intent, LiveView, Severity};
 use crate::sources::SourceStatus;
 
-pub use changes::rule_changes;
+pub use changes::{group_changes, rule_changes};
 pub use context::Inventory;
 pub use matching::{Matching, match_rules};
 

@@ -52,6 +52,7 @@ pub fn source_errors(sources: &[SourceStatus]) -> Vec<Finding> {
                 first_seen: None,
                 last_seen: None,
                 acknowledged: None,
+                recurred: false,
                 group_owner: None,
             }
         })

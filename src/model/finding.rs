@@ -3,14 +3,14 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::rule::{Direction, Rule};
 
 /// Finding codes. Kebab-case on the wire; never renamed once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingCode {
     RuleModified,
@@ -69,7 +69,7 @@ impl fmt::Display for FindingCode {
 }
 
 /// Ordered from least to most severe, so `>=` reads as "at least as severe".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -109,7 +109,7 @@ impl fmt::Display for Severity {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingStatus {
     New,
@@ -117,7 +117,7 @@ pub enum FindingStatus {
     Resolved,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OwnerKind {
     Terraform,
@@ -126,7 +126,7 @@ pub enum OwnerKind {
 }
 
 /// Who declares a resource: a state and address, a stack and logical id, or nobody.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Owner {
     pub kind: OwnerKind,
     pub location: Option<String>,
@@ -161,7 +161,7 @@ impl Owner {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub kind: String,
@@ -172,20 +172,20 @@ pub struct ResourceRef {
 }
 
 /// One differing field: `expected` and `actual` as compared (null when missing).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub field: String,
     pub expected: Value,
     pub actual: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acknowledged {
     pub reason: String,
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
     pub code: FindingCode,
@@ -203,6 +203,10 @@ pub struct Finding {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub acknowledged: Option<Acknowledged>,
+    /// This finding was resolved in an earlier scan and has come back: it is `new`
+    /// again, with a new `first_seen`.
+    #[serde(default)]
+    pub recurred: bool,
     /// The owner of the group this finding concerns, when that is not `owner`
     /// itself (a `rule-added` has no owner; its group's owner should act).
     #[serde(skip)]

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub type Tags = BTreeMap<String, String>;
 
 /// A security group as one source sees it. Optional fields are `None` where the
 /// source does not know them (a rules-only capture has no names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: Option<String>,
@@ -51,7 +51,7 @@ pub fn comparable_tags(tags: &Tags) -> Tags {
 
 /// An (account, region) a live source read. `None` stands for "any": a captured
 /// file given without `--region` covers its accounts in every region.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Scope {
     pub account_id: Option<String>,
     pub region: Option<String>,

@@ -1,19 +1,21 @@
 //! What the sources of intent (Terraform states, later CloudFormation stacks) say
 //! should exist, each item with its owner.
 
+use serde::Serialize;
+
 use super::finding::Owner;
 use super::group::SecurityGroup;
 use super::rule::Rule;
 
 /// A group some source manages (`aws_security_group`, `aws_default_security_group`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeclaredGroup {
     pub group: SecurityGroup,
     pub owner: Owner,
 }
 
 /// A rule some source declares.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeclaredRule {
     pub rule: Rule,
     pub owner: Owner,
@@ -25,7 +27,7 @@ pub struct DeclaredRule {
 }
 
 /// A group a source only reads (`data "aws_security_group"`): depended upon, not owned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupRead {
     pub group_id: String,
     pub name: Option<String>,

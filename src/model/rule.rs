@@ -4,7 +4,7 @@
 use std::fmt;
 
 use ipnet::{Ipv4Net, Ipv6Net};
-use serde::{Serialize, Serializer, ser::SerializeStruct};
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser::SerializeStruct};
 
 use super::group::Tags;
 
@@ -20,7 +20,7 @@ pub enum ModelError {
     Port(i64),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Ingress,
@@ -101,6 +101,13 @@ impl fmt::Display for Protocol {
 impl Serialize for Protocol {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.as_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Protocol {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Protocol::parse(&raw).map_err(de::Error::custom)
     }
 }
 
@@ -186,8 +193,30 @@ impl Serialize for Peer {
     }
 }
 
+/// Reads back what `Serialize` wrote (stored snapshots and findings).
+impl<'de> Deserialize<'de> for Peer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            kind: String,
+            value: String,
+        }
+        let Raw { kind, value } = Raw::deserialize(d)?;
+        match kind.as_str() {
+            "cidr_ipv4" => Peer::ipv4(&value).map_err(de::Error::custom),
+            "cidr_ipv6" => Peer::ipv6(&value).map_err(de::Error::custom),
+            "prefix_list" => Ok(Peer::PrefixList(value)),
+            "security_group" => Ok(Peer::SecurityGroup(value)),
+            other => Err(de::Error::unknown_variant(
+                other,
+                &["cidr_ipv4", "cidr_ipv6", "prefix_list", "security_group"],
+            )),
+        }
+    }
+}
+
 /// One security-group rule with one peer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
     pub group_id: String,
     pub direction: Direction,
@@ -197,7 +226,7 @@ pub struct Rule {
     pub peer: Peer,
     /// `None` for no description (an empty string means none).
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<String>,
     /// `None` where the source cannot declare rule tags (inline lists,
     /// `aws_security_group_rule`, `describe-security-groups` captures).

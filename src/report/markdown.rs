@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::table::summary_line;
-use super::{Report, by_group, group_heading, owner_text, subject};
+use super::{Report, by_group, group_heading, owner_text, status_text, subject};
 use crate::diff_text::show_value;
 use crate::model::Finding;
 
@@ -43,17 +43,18 @@ pub fn render_markdown(report: &Report) -> String {
     let _ = writeln!(out, "**{}**", summary_line(report));
     for (_, findings) in by_group(&report.findings) {
         let _ = writeln!(out, "\n### {}\n", cell(&group_heading(findings[0])));
-        let _ = writeln!(out, "| Severity | Code | Rule | Change | Owner |");
-        let _ = writeln!(out, "|---|---|---|---|---|");
+        let _ = writeln!(out, "| Severity | Code | Rule | Change | Owner | Status |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
         for finding in findings {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 finding.severity,
                 code(finding.code.as_str()),
                 cell(&subject(finding)),
                 change_cell(finding),
                 cell(&owner_text(finding)),
+                cell(&status_text(finding)),
             );
         }
     }

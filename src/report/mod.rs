@@ -67,16 +67,8 @@ impl Report {
         inventory: Inventory,
         findings: Vec<Finding>,
     ) -> Report {
-        let mut by_code = BTreeMap::new();
-        let mut by_severity = BTreeMap::new();
-        for f in &findings {
-            *by_code.entry(f.code.as_str().to_string()).or_insert(0) += 1;
-            *by_severity
-                .entry(f.severity.as_str().to_string())
-                .or_insert(0) += 1;
-        }
         let complete = sources.iter().all(|s| s.ok);
-        Report {
+        let mut report = Report {
             schema: SCHEMA,
             generated_at: format_timestamp(&finished_at),
             scan: ScanInfo {
@@ -88,17 +80,36 @@ impl Report {
                 api_calls,
             },
             summary: Summary {
-                findings: findings.len(),
-                by_code,
-                by_severity,
-                acknowledged: findings.iter().filter(|f| f.acknowledged.is_some()).count(),
+                findings: 0,
+                by_code: BTreeMap::new(),
+                by_severity: BTreeMap::new(),
+                acknowledged: 0,
                 live_security_groups: inventory.live_security_groups,
                 live_rules: inventory.live_rules,
                 managed_security_groups: inventory.managed_security_groups,
                 declared_rules: inventory.declared_rules,
             },
-            findings,
+            findings: Vec::new(),
+        };
+        report.set_findings(findings);
+        report
+    }
+
+    /// Replaces the findings (with statuses from history, say) and recounts.
+    pub fn set_findings(&mut self, findings: Vec<Finding>) {
+        let mut by_code = BTreeMap::new();
+        let mut by_severity = BTreeMap::new();
+        for f in &findings {
+            *by_code.entry(f.code.as_str().to_string()).or_insert(0) += 1;
+            *by_severity
+                .entry(f.severity.as_str().to_string())
+                .or_insert(0) += 1;
         }
+        self.summary.findings = findings.len();
+        self.summary.by_code = by_code;
+        self.summary.by_severity = by_severity;
+        self.summary.acknowledged = findings.iter().filter(|f| f.acknowledged.is_some()).count();
+        self.findings = findings;
     }
 
     /// As `terraform plan -detailed-exitcode`: 1 for a partial scan, 2 when an
@@ -164,6 +175,19 @@ pub(crate) fn subject(finding: &Finding) -> String {
             "security_group" => "group".to_string(),
             _ => finding.resource.id.clone().unwrap_or_default(),
         },
+    }
+}
+
+/// Where the finding stands in history: `new`, `new (recurred)`,
+/// `ongoing since …`, `resolved (first seen …)`.
+pub(crate) fn status_text(finding: &Finding) -> String {
+    use crate::model::FindingStatus;
+    let first_seen = finding.first_seen.as_deref().unwrap_or("unknown");
+    match finding.status {
+        FindingStatus::New if finding.recurred => "new (recurred)".to_string(),
+        FindingStatus::New => "new".to_string(),
+        FindingStatus::Ongoing => format!("ongoing since {first_seen}"),
+        FindingStatus::Resolved => format!("resolved (first seen {first_seen})"),
     }
 }
 

@@ -113,15 +113,9 @@ fn write_details(out: &mut String, finding: &Finding, indent: usize) {
     if finding.changes.is_empty() {
         let _ = writeln!(out, "{pad}{}", finding.message);
     }
-    if finding.status != crate::model::FindingStatus::New {
-        let _ = writeln!(
-            out,
-            "{pad}status: {}",
-            serde_json::to_value(finding.status)
-                .unwrap_or_default()
-                .as_str()
-                .unwrap_or("")
-        );
+    let status = super::status_text(finding);
+    if status != "new" {
+        let _ = writeln!(out, "{pad}status: {status}");
     }
     if let Some(ack) = &finding.acknowledged {
         let until = ack

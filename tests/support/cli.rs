@@ -34,13 +34,25 @@ pub fn driftd(args: &[&str]) -> Run {
 /// Runs driftd with extra environment (e.g. a local AWS endpoint). AWS variables of
 /// the calling environment are removed so that no test reaches real AWS.
 pub fn driftd_with_env(args: &[&str], env: &[(String, String)]) -> Run {
+    let (mut command, _scratch) = driftd_command(args, env);
+    let output = command.output().expect("driftd runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The command `driftd_with_env` runs, for tests that spawn it; keep the returned
+/// directory alive while it runs (it holds the default database).
+pub fn driftd_command(args: &[&str], env: &[(String, String)]) -> (Command, tempfile::TempDir) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_driftd"));
     command
         .args(args)
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1");
     for (key, _) in std::env::vars() {
-        if key.starts_with("AWS_") {
+        if key.starts_with("AWS_") || key.starts_with("DRIFTD_") {
             command.env_remove(key);
         }
     }
@@ -48,15 +60,25 @@ pub fn driftd_with_env(args: &[&str], env: &[(String, String)]) -> Run {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    // Each run gets a database of its own unless the test names one: scans of
+    // unrelated tests must not become each other's history.
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    command.env(
+        "DRIFTD_DATABASE_URL",
+        format!("sqlite://{}", scratch.path().join("driftd.db").display()),
+    );
     for (key, value) in env {
         command.env(key, value);
     }
-    let output = command.output().expect("driftd runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    (command, scratch)
+}
+
+/// `DRIFTD_DATABASE_URL` for a database file.
+pub fn database_env(path: &Path) -> (String, String) {
+    (
+        "DRIFTD_DATABASE_URL".to_string(),
+        format!("sqlite://{}", path.display()),
+    )
 }
 
 pub fn read_json(path: &str) -> Value {

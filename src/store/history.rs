@@ -1,0 +1,412 @@
+//! `driftd history`: what changed in live security groups between consecutive
+//! scans, field by field, managed or not.
+//!
+//! Scans are walked in order, keeping the last known version of every group. A
+//! scan whose live root equals the previous one changed nothing; otherwise only
+//! the buckets and group nodes whose hashes moved are read and compared, with the
+//! same matching rules as the drift diff (an edited port is one modified rule, not
+//! one removed and one added). A group missing from a scan that did not read its
+//! account and region is unknown, not deleted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::SqlitePool;
+
+use super::snapshot::{Bucket, Hash, LiveNode, Root, bucket_of, from_hex};
+use super::{StoreError, load_document};
+use crate::diff::{match_rules, rule_changes};
+use crate::model::{DeclaredRule, Direction, Owner, Rule, Scope, Timestamp, format_timestamp};
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    /// Only this group.
+    pub group: Option<String>,
+    /// Only changes first seen by scans finished at or after this time.
+    pub since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HistoryKind {
+    GroupCreated,
+    GroupDeleted,
+    GroupModified,
+    RuleAdded,
+    RuleRemoved,
+    RuleModified,
+}
+
+impl HistoryKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            HistoryKind::GroupCreated => "group created",
+            HistoryKind::GroupDeleted => "group deleted",
+            HistoryKind::GroupModified => "group modified",
+            HistoryKind::RuleAdded => "rule added",
+            HistoryKind::RuleRemoved => "rule removed",
+            HistoryKind::RuleModified => "rule modified",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// One change, seen first by scan `scan_id` (finished `at`); the scan before it,
+/// `previous_scan_id` (finished `previous_at`), saw the old value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub scan_id: String,
+    pub previous_at: String,
+    pub previous_scan_id: String,
+    pub group_id: String,
+    pub group_name: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub kind: HistoryKind,
+    pub direction: Option<Direction>,
+    pub before: Option<Rule>,
+    pub after: Option<Rule>,
+    pub changes: Vec<FieldChange>,
+}
+
+struct ScanRow {
+    scan_id: String,
+    finished_at: String,
+    live_root: Hash,
+}
+
+struct Known {
+    hash: String,
+    node: LiveNode,
+}
+
+pub async fn history(
+    pool: &SqlitePool,
+    query: &HistoryQuery,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let scans = scans_in_range(&mut conn, query).await?;
+    let mut buckets: HashMap<String, Rc<Bucket>> = HashMap::new();
+    let mut known: BTreeMap<String, Known> = BTreeMap::new();
+    let mut entries = Vec::new();
+    let mut previous: Option<&ScanRow> = None;
+
+    for scan in &scans {
+        if previous.is_some_and(|p| p.live_root == scan.live_root) {
+            previous = Some(scan);
+            continue;
+        }
+        let root: Root = load_document(&mut conn, &scan.live_root).await?;
+        // group id → node hash, as this scan saw it
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let wanted = query.group.as_deref().map(bucket_of);
+        for (number, bucket_hash) in &root.buckets {
+            if wanted.is_some_and(|w| w != *number) {
+                continue;
+            }
+            let bucket = match buckets.get(bucket_hash) {
+                Some(b) => b.clone(),
+                None => {
+                    let b: Rc<Bucket> =
+                        Rc::new(load_document(&mut conn, &hash(bucket_hash)?).await?);
+                    buckets.insert(bucket_hash.clone(), b.clone());
+                    b
+                }
+            };
+            for (group_id, node) in bucket.iter() {
+                if query.group.as_deref().is_none_or(|g| g == group_id) {
+                    seen.insert(group_id.clone(), node.clone());
+                }
+            }
+        }
+
+        for (group_id, node_hash) in &seen {
+            if known.get(group_id).is_some_and(|k| &k.hash == node_hash) {
+                continue;
+            }
+            let node: LiveNode = load_document(&mut conn, &hash(node_hash)?).await?;
+            if let Some(before) = previous {
+                let changes = match known.get(group_id) {
+                    Some(old) => compare(&old.node, &node),
+                    None => vec![Change::group(HistoryKind::GroupCreated)],
+                };
+                entries.extend(
+                    changes
+                        .into_iter()
+                        .map(|c| c.entry(before, scan, group_id, &node)),
+                );
+            }
+            known.insert(
+                group_id.clone(),
+                Known {
+                    hash: node_hash.clone(),
+                    node,
+                },
+            );
+        }
+        let deleted: Vec<String> = known
+            .iter()
+            .filter(|(id, k)| !seen.contains_key(*id) && was_read(&root.scopes, &k.node))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for group_id in deleted {
+            let old = known.remove(&group_id).expect("listed above");
+            if let Some(before) = previous {
+                entries.push(
+                    Change::group(HistoryKind::GroupDeleted)
+                        .entry(before, scan, &group_id, &old.node),
+                );
+            }
+        }
+        previous = Some(scan);
+    }
+    Ok(entries)
+}
+
+/// The scans to walk: those in range, after the last one before it (the baseline
+/// the first change in range is measured from).
+async fn scans_in_range(
+    conn: &mut sqlx::SqliteConnection,
+    query: &HistoryQuery,
+) -> Result<Vec<ScanRow>, StoreError> {
+    let since = query
+        .since
+        .as_ref()
+        .map(format_timestamp)
+        .unwrap_or_default();
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT scan_id, finished_at, live_root FROM scans
+         WHERE id >= coalesce((SELECT max(id) FROM scans WHERE finished_at < ?1), 0)
+         ORDER BY id",
+    )
+    .bind(&since)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(scan_id, finished_at, root)| {
+            Ok(ScanRow {
+                scan_id,
+                finished_at,
+                live_root: root
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("a live root is not 32 bytes".into()))?,
+            })
+        })
+        .collect()
+}
+
+fn hash(text: &str) -> Result<Hash, StoreError> {
+    from_hex(text).ok_or_else(|| StoreError::Corrupt(format!("bad snapshot reference {text:?}")))
+}
+
+/// Whether a scan with these scopes read the place `node`'s group lives in.
+fn was_read(scopes: &[Scope], node: &LiveNode) -> bool {
+    let group = node.group.as_ref();
+    let account = group.and_then(|g| g.account_id.as_deref());
+    let region = group.and_then(|g| g.region.as_deref());
+    scopes.iter().any(|s| s.covers(account, region))
+}
+
+/// One change to one group, before it is placed in time.
+#[derive(Debug)]
+struct Change {
+    kind: HistoryKind,
+    direction: Option<Direction>,
+    before: Option<Rule>,
+    after: Option<Rule>,
+    changes: Vec<FieldChange>,
+}
+
+impl Change {
+    fn group(kind: HistoryKind) -> Change {
+        Change {
+            kind,
+            direction: None,
+            before: None,
+            after: None,
+            changes: Vec::new(),
+        }
+    }
+
+    fn entry(
+        self,
+        previous: &ScanRow,
+        scan: &ScanRow,
+        group_id: &str,
+        node: &LiveNode,
+    ) -> HistoryEntry {
+        let group = node.group.as_ref();
+        HistoryEntry {
+            at: scan.finished_at.clone(),
+            scan_id: scan.scan_id.clone(),
+            previous_at: previous.finished_at.clone(),
+            previous_scan_id: previous.scan_id.clone(),
+            group_id: group_id.to_string(),
+            group_name: group.and_then(|g| g.name.clone()),
+            account_id: group.and_then(|g| g.account_id.clone()),
+            region: group.and_then(|g| g.region.clone()),
+            kind: self.kind,
+            direction: self.direction,
+            before: self.before,
+            after: self.after,
+            changes: self.changes,
+        }
+    }
+}
+
+/// Everything that differs between two versions of one group.
+fn compare(before: &LiveNode, after: &LiveNode) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let (Some(b), Some(a)) = (&before.group, &after.group) {
+        let fields = crate::diff::group_changes(b, a);
+        if !fields.is_empty() {
+            changes.push(Change {
+                changes: fields.into_iter().map(field_change).collect(),
+                ..Change::group(HistoryKind::GroupModified)
+            });
+        }
+    }
+    for direction in [Direction::Ingress, Direction::Egress] {
+        // The earlier rules stand in for "declared" so that the diff's matching
+        // rules pair them with the later ones.
+        let earlier: Vec<DeclaredRule> = before
+            .rules
+            .iter()
+            .filter(|r| r.direction == direction)
+            .map(|rule| DeclaredRule {
+                rule: rule.clone(),
+                owner: Owner::none(),
+                inline: false,
+                account_id: None,
+                region: None,
+            })
+            .collect();
+        let later: Vec<&Rule> = after
+            .rules
+            .iter()
+            .filter(|r| r.direction == direction)
+            .collect();
+        let matching = match_rules(earlier.iter().collect(), later);
+        let rule_change = |kind, before: Option<&Rule>, after: Option<&Rule>, fields| Change {
+            kind,
+            direction: Some(direction),
+            before: before.cloned(),
+            after: after.cloned(),
+            changes: fields,
+        };
+        for (old, new) in matching.pairs {
+            let fields = rule_changes(&old.rule, new);
+            if !fields.is_empty() {
+                changes.push(rule_change(
+                    HistoryKind::RuleModified,
+                    Some(&old.rule),
+                    Some(new),
+                    fields.into_iter().map(field_change).collect(),
+                ));
+            }
+        }
+        for old in matching.removed {
+            changes.push(rule_change(
+                HistoryKind::RuleRemoved,
+                Some(&old.rule),
+                None,
+                vec![],
+            ));
+        }
+        for new in matching.added {
+            changes.push(rule_change(HistoryKind::RuleAdded, None, Some(new), vec![]));
+        }
+    }
+    changes
+}
+
+fn field_change(change: crate::model::Change) -> FieldChange {
+    FieldChange {
+        field: change.field,
+        before: change.expected,
+        after: change.actual,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Peer, Protocol, SecurityGroup};
+
+    fn rule(direction: Direction, port: i64, peer: &str) -> Rule {
+        Rule::new(
+            "sg-1",
+            direction,
+            Protocol::Tcp,
+            Some(port),
+            Some(port),
+            Peer::ipv4(peer).unwrap(),
+            None,
+        )
+        .unwrap()
+    }
+
+    fn node(rules: Vec<Rule>) -> LiveNode {
+        let mut group = SecurityGroup::new("sg-1");
+        group.name = Some("alb-public".into());
+        LiveNode {
+            group: Some(group),
+            rules,
+        }
+    }
+
+    #[test]
+    fn an_edited_port_is_one_modified_rule() {
+        let before = node(vec![rule(Direction::Egress, 80, "10.0.0.0/16")]);
+        let after = node(vec![rule(Direction::Egress, 8080, "10.0.0.0/16")]);
+        let changes = compare(&before, &after);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].kind, HistoryKind::RuleModified);
+        assert_eq!(changes[0].direction, Some(Direction::Egress));
+        let fields: Vec<(&str, &Value, &Value)> = changes[0]
+            .changes
+            .iter()
+            .map(|c| (c.field.as_str(), &c.before, &c.after))
+            .collect();
+        let (port, new_port) = (Value::from(80), Value::from(8080));
+        assert_eq!(
+            fields,
+            vec![
+                ("from_port", &port, &new_port),
+                ("to_port", &port, &new_port)
+            ]
+        );
+    }
+
+    #[test]
+    fn added_removed_and_group_fields() {
+        let mut before = node(vec![rule(Direction::Ingress, 22, "10.0.0.0/8")]);
+        let mut after = node(vec![rule(Direction::Ingress, 443, "0.0.0.0/0")]);
+        before.group.as_mut().unwrap().description = Some("y".into());
+        after.group.as_mut().unwrap().description = Some("x".into());
+        let kinds: Vec<HistoryKind> = compare(&before, &after).iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                HistoryKind::GroupModified,
+                HistoryKind::RuleRemoved,
+                HistoryKind::RuleAdded
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_is_silent() {
+        let n = node(vec![rule(Direction::Ingress, 22, "10.0.0.0/8")]);
+        assert!(compare(&n, &n.clone()).is_empty());
+    }
+}

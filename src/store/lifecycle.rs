@@ -1,0 +1,344 @@
+//! The finding lifecycle, without I/O: given what history knows and what this scan
+//! found, decide each finding's status, `first_seen` and what happened to it.
+//!
+//! - seen now, unknown before → `new`;
+//! - seen now, open before → `ongoing`, `first_seen` kept (`changed` if its values moved);
+//! - seen now, resolved before → `new` again, new `first_seen`, `recurred`;
+//! - open before, not seen now → `resolved`, but only where this scan read every
+//!   source the finding depends on: a partial scan resolves nothing it could not see.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Finding, FindingCode, FindingStatus, OwnerKind};
+use crate::sources::SourceStatus;
+
+use super::snapshot::Hash;
+
+/// A finding as history knows it.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub finding: Finding,
+    pub recurrences: i64,
+    pub fingerprint: Hash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    New,
+    Changed,
+    Recurred,
+    Resolved,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::New => "new",
+            Event::Changed => "changed",
+            Event::Recurred => "recurred",
+            Event::Resolved => "resolved",
+        }
+    }
+}
+
+/// What to write for one finding; `event` is `None` for a finding that simply
+/// persists.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub finding: Finding,
+    pub recurrences: i64,
+    pub fingerprint: Hash,
+    pub resolved_at: Option<String>,
+    pub event: Option<Event>,
+}
+
+/// `current` are this scan's findings; `known` every finding history holds.
+/// Returns one update per finding of this scan (in its order), then one per
+/// finding this scan resolved (by id). `now` is the scan's finish time.
+pub fn advance(
+    known: Vec<Known>,
+    current: Vec<Finding>,
+    sources: &[SourceStatus],
+    now: &str,
+) -> Vec<Update> {
+    let mut known: HashMap<String, Known> = known
+        .into_iter()
+        .map(|k| (k.finding.id.clone(), k))
+        .collect();
+    let seen: HashSet<String> = current.iter().map(|f| f.id.clone()).collect();
+    let mut updates = Vec::with_capacity(current.len());
+
+    for mut finding in current {
+        let fingerprint = fingerprint(&finding);
+        let previous = known.remove(&finding.id);
+        let (event, recurrences) = match &previous {
+            None => {
+                finding.status = FindingStatus::New;
+                finding.first_seen = Some(now.to_string());
+                (Some(Event::New), 0)
+            }
+            Some(k) if k.finding.status == FindingStatus::Resolved => {
+                finding.status = FindingStatus::New;
+                finding.first_seen = Some(now.to_string());
+                finding.recurred = true;
+                (Some(Event::Recurred), k.recurrences + 1)
+            }
+            Some(k) => {
+                finding.status = FindingStatus::Ongoing;
+                finding.first_seen = k.finding.first_seen.clone();
+                finding.recurred = k.finding.recurred;
+                let changed = k.fingerprint != fingerprint;
+                (changed.then_some(Event::Changed), k.recurrences)
+            }
+        };
+        finding.last_seen = Some(now.to_string());
+        updates.push(Update {
+            finding,
+            recurrences,
+            fingerprint,
+            resolved_at: None,
+            event,
+        });
+    }
+
+    let mut gone: Vec<Known> = known
+        .into_values()
+        .filter(|k| k.finding.status != FindingStatus::Resolved)
+        .filter(|k| !seen.contains(&k.finding.id) && covered(&k.finding, sources))
+        .collect();
+    gone.sort_by(|a, b| a.finding.id.cmp(&b.finding.id));
+    for k in gone {
+        let mut finding = k.finding;
+        finding.status = FindingStatus::Resolved;
+        updates.push(Update {
+            finding,
+            recurrences: k.recurrences,
+            fingerprint: k.fingerprint,
+            resolved_at: Some(now.to_string()),
+            event: Some(Event::Resolved),
+        });
+    }
+    updates
+}
+
+/// Whether this scan read everything `finding` depends on, so that its absence
+/// means the drift is gone.
+pub fn covered(finding: &Finding, sources: &[SourceStatus]) -> bool {
+    if finding.code == FindingCode::SourceError {
+        // A source that still fails raises the same finding again.
+        return true;
+    }
+    sources.iter().filter(|s| !s.ok).all(|failed| {
+        if failed.kind.is_intent() {
+            // Without that source, unowned findings are not computed at all, and
+            // its own findings could not be.
+            finding.owner.kind != OwnerKind::None
+                && finding.owner.location.as_deref() != Some(failed.location.as_str())
+        } else {
+            !overlaps(failed.account_id.as_deref(), finding.account_id.as_deref())
+                || !overlaps(failed.region.as_deref(), finding.region.as_deref())
+        }
+    })
+}
+
+/// Unknown on either side may be the same account or region.
+fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// What the finding says, without when it was seen: a change here is worth telling.
+pub fn fingerprint(finding: &Finding) -> Hash {
+    let values = json!({
+        "severity": finding.severity,
+        "expected": finding.expected,
+        "actual": finding.actual,
+        "changes": finding.changes,
+        "owner": finding.owner,
+    });
+    Sha256::digest(values.to_string().as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Owner, ResourceRef, Severity};
+    use crate::sources::SourceKind;
+
+    fn finding(id: &str, region: &str, owner: Owner) -> Finding {
+        Finding {
+            id: id.to_string(),
+            code: FindingCode::RuleModified,
+            severity: Severity::High,
+            status: FindingStatus::New,
+            account_id: Some("111111111111".into()),
+            region: Some(region.into()),
+            resource: ResourceRef {
+                kind: "security_group_rule".into(),
+                id: None,
+                group_id: Some("sg-1".into()),
+                group_name: None,
+                vpc_id: None,
+            },
+            owner,
+            direction: None,
+            expected: None,
+            actual: None,
+            changes: vec![],
+            message: "m".into(),
+            first_seen: None,
+            last_seen: None,
+            acknowledged: None,
+            recurred: false,
+            group_owner: None,
+        }
+    }
+
+    fn tf(id: &str, region: &str) -> Finding {
+        finding(
+            id,
+            region,
+            Owner::terraform("prod.tfstate", "aws_security_group.a".into()),
+        )
+    }
+
+    fn known(f: &Finding, status: FindingStatus, first_seen: &str) -> Known {
+        let mut finding = f.clone();
+        finding.status = status;
+        finding.first_seen = Some(first_seen.into());
+        Known {
+            fingerprint: fingerprint(&finding),
+            finding,
+            recurrences: 0,
+        }
+    }
+
+    fn ok() -> Vec<SourceStatus> {
+        vec![SourceStatus::ok(SourceKind::Terraform, "prod.tfstate")]
+    }
+
+    fn by_id<'a>(updates: &'a [Update], id: &str) -> &'a Update {
+        updates.iter().find(|u| u.finding.id == id).unwrap()
+    }
+
+    #[test]
+    fn new_then_ongoing_keeps_first_seen() {
+        let a = tf("a", "eu-west-1");
+        let first = advance(vec![], vec![a.clone()], &ok(), "T1");
+        assert_eq!(first[0].finding.status, FindingStatus::New);
+        assert_eq!(first[0].event, Some(Event::New));
+        assert_eq!(first[0].finding.first_seen.as_deref(), Some("T1"));
+
+        let history = vec![known(&a, FindingStatus::New, "T1")];
+        let second = advance(history, vec![a], &ok(), "T2");
+        let u = &second[0];
+        assert_eq!(u.finding.status, FindingStatus::Ongoing);
+        assert_eq!(u.event, None);
+        assert_eq!(u.finding.first_seen.as_deref(), Some("T1"));
+        assert_eq!(u.finding.last_seen.as_deref(), Some("T2"));
+    }
+
+    #[test]
+    fn changed_values_are_an_event() {
+        let a = tf("a", "eu-west-1");
+        let mut moved = a.clone();
+        moved.severity = Severity::Critical;
+        let updates = advance(
+            vec![known(&a, FindingStatus::Ongoing, "T1")],
+            vec![moved],
+            &ok(),
+            "T2",
+        );
+        assert_eq!(updates[0].event, Some(Event::Changed));
+        assert_eq!(updates[0].finding.status, FindingStatus::Ongoing);
+    }
+
+    #[test]
+    fn gone_in_a_complete_scan_is_resolved_once() {
+        let a = tf("a", "eu-west-1");
+        let updates = advance(
+            vec![known(&a, FindingStatus::Ongoing, "T1")],
+            vec![],
+            &ok(),
+            "T2",
+        );
+        assert_eq!(updates.len(), 1);
+        assert_eq!(updates[0].finding.status, FindingStatus::Resolved);
+        assert_eq!(updates[0].resolved_at.as_deref(), Some("T2"));
+        assert_eq!(updates[0].finding.first_seen.as_deref(), Some("T1"));
+
+        // Already resolved: nothing more to say.
+        let again = advance(
+            vec![known(&a, FindingStatus::Resolved, "T1")],
+            vec![],
+            &ok(),
+            "T3",
+        );
+        assert!(again.is_empty());
+    }
+
+    #[test]
+    fn resolved_then_back_is_new_and_recurred() {
+        let a = tf("a", "eu-west-1");
+        let updates = advance(
+            vec![known(&a, FindingStatus::Resolved, "T1")],
+            vec![a],
+            &ok(),
+            "T5",
+        );
+        let u = &updates[0];
+        assert_eq!(u.finding.status, FindingStatus::New);
+        assert!(u.finding.recurred);
+        assert_eq!(u.event, Some(Event::Recurred));
+        assert_eq!(u.recurrences, 1);
+        assert_eq!(u.finding.first_seen.as_deref(), Some("T5"));
+    }
+
+    #[test]
+    fn a_partial_scan_resolves_only_what_it_read() {
+        let west = tf("west", "eu-west-1");
+        let east = tf("east", "us-east-1");
+        let other_state = finding(
+            "other",
+            "eu-west-1",
+            Owner::terraform("other.tfstate", "aws_security_group.b".into()),
+        );
+        let unowned = finding("unowned", "eu-west-1", Owner::none());
+        let mut region_down = SourceStatus::failed(SourceKind::Ec2, "east", "503".into());
+        region_down.region = Some("us-east-1".into());
+        let state_down = SourceStatus::failed(SourceKind::Terraform, "other.tfstate", "x".into());
+        let sources = vec![
+            SourceStatus::ok(SourceKind::Terraform, "prod.tfstate"),
+            region_down,
+            state_down,
+        ];
+        let history = [&west, &east, &other_state, &unowned]
+            .into_iter()
+            .map(|f| known(f, FindingStatus::Ongoing, "T1"))
+            .collect();
+        let updates = advance(history, vec![], &sources, "T2");
+        let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
+        assert_eq!(resolved, vec!["west"]);
+        assert_eq!(by_id(&updates, "west").event, Some(Event::Resolved));
+    }
+
+    #[test]
+    fn source_errors_resolve_when_the_source_reads_again() {
+        let mut error = tf("source-error-x", "eu-west-1");
+        error.code = FindingCode::SourceError;
+        let mut down = SourceStatus::failed(SourceKind::Ec2, "other", "x".into());
+        down.region = Some("eu-west-1".into());
+        let updates = advance(
+            vec![known(&error, FindingStatus::Ongoing, "T1")],
+            vec![],
+            &[down],
+            "T2",
+        );
+        assert_eq!(updates[0].finding.status, FindingStatus::Resolved);
+    }
+}

@@ -1,0 +1,436 @@
+//! Scan history in SQLite (sqlx): every scan, content-addressed snapshots of what
+//! it saw, and the lifecycle of every finding. Migrations live in `migrations/`,
+//! embedded in the binary and applied on open.
+//!
+//! Writers take the database lock up front (`BEGIN IMMEDIATE`) and wait for it
+//! (busy timeout), so a running `serve` and an on-demand `report` share one file.
+//! One scan is one transaction: a crash leaves the previous state intact.
+
+mod history;
+pub mod lifecycle;
+mod retention;
+pub mod snapshot;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use tracing::{debug, info, warn};
+
+use crate::model::{Finding, FindingStatus, Intent, LiveView};
+use crate::report::Report;
+
+pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
+pub use lifecycle::Event;
+use lifecycle::{Known, Update};
+pub use retention::Pruned;
+use snapshot::{Blob, Tree};
+
+pub const DEFAULT_URL: &str = "sqlite://driftd.db";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{url} is not a valid database URL (expected sqlite://PATH): {source}")]
+    Url { url: String, source: sqlx::Error },
+    #[error("{} is not a SQLite database; driftd left it untouched", path.display())]
+    NotSqlite { path: PathBuf },
+    #[error(
+        "{} was written by a newer driftd (schema version {found}; this driftd knows up to {known}); upgrade driftd or use another database",
+        path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot open the database {}: {source}", path.display())]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("no database at {}: run `driftd report` first, or point DRIFTD_DATABASE_URL at one", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot migrate the database {}: {source}", path.display())]
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("the database is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Whether opening may create the database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `report`, `serve`: create the file and its schema when missing.
+    Create,
+    /// `history`: a missing file is an error, not an empty history.
+    Existing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+/// What a scan hands to the store.
+pub struct ScanRecord<'a> {
+    pub report: &'a Report,
+    pub intent: &'a Intent,
+    pub live: &'a LiveView,
+}
+
+/// What storing a scan decided.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The scan's row id.
+    pub scan: i64,
+    /// The report's findings with statuses from history, then those this scan resolved.
+    pub findings: Vec<Finding>,
+    /// What happened to which finding (new, changed, recurred, resolved).
+    pub events: Vec<(String, Event)>,
+}
+
+impl Store {
+    pub async fn open(url: &str, mode: OpenMode) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Url {
+            url: url.to_string(),
+            source,
+        })?;
+        let path = options.get_filename().to_path_buf();
+        check_file(&path, mode)?;
+        let options = options
+            .create_if_missing(mode == OpenMode::Create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| open_error(&path, source))?;
+        let store = Store { pool, path };
+        store.migrate().await?;
+        debug!(database = %store.path.display(), "database open");
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let has_table: bool = sqlx::query_scalar(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|source| open_error(&self.path, source))?;
+        if has_table {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+                    .fetch_one(&self.pool)
+                    .await?;
+            if let Some(found) = found.filter(|v| *v > known) {
+                return Err(StoreError::NewerSchema {
+                    path: self.path.clone(),
+                    found,
+                    known,
+                });
+            }
+        }
+        // Two processes starting on a new file may both try to migrate; the loser
+        // fails on the tables the winner created, and finds them applied on retry.
+        if let Err(first) = MIGRATOR.run(&self.pool).await {
+            debug!(error = %first, "migration failed once; retrying");
+            MIGRATOR
+                .run(&self.pool)
+                .await
+                .map_err(|source| StoreError::Migrate {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Stores one scan and advances every finding's lifecycle, in one transaction.
+    pub async fn record(&self, scan: ScanRecord<'_>) -> Result<Recorded, StoreError> {
+        let report = scan.report;
+        // Hashing is CPU work: done before taking the write lock.
+        let live = snapshot::live_tree(scan.live);
+        let intent = snapshot::intent_tree(scan.intent);
+        let sources =
+            Blob::new(serde_json::to_vec(&report.scan.sources).expect("source statuses serialize"));
+        let now = report.scan.finished_at.as_str();
+
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let known = load_findings(&mut tx).await?;
+        let updates = lifecycle::advance(known, report.findings.clone(), &report.scan.sources, now);
+
+        put_blob(&mut tx, &sources).await?;
+        put_tree(&mut tx, &live).await?;
+        put_tree(&mut tx, &intent).await?;
+        let scan_row: i64 = sqlx::query_scalar(
+            "INSERT INTO scans (scan_id, started_at, finished_at, complete, sources, api_calls,
+                                intent_root, live_root, findings)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&report.scan.id)
+        .bind(&report.scan.started_at)
+        .bind(&report.scan.finished_at)
+        .bind(report.scan.complete)
+        .bind(&sources.hash[..])
+        .bind(serde_json::to_string(&report.scan.api_calls).expect("counts serialize"))
+        .bind(&intent.root.hash[..])
+        .bind(&live.root.hash[..])
+        .bind(updates.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let mut events = Vec::new();
+        for update in &updates {
+            put_finding(&mut tx, update).await?;
+            if let Some(event) = update.event {
+                sqlx::query(
+                    "INSERT INTO finding_events (scan_id, finding_id, event) VALUES (?, ?, ?)",
+                )
+                .bind(scan_row)
+                .bind(&update.finding.id)
+                .bind(event.as_str())
+                .execute(&mut *tx)
+                .await?;
+                events.push((update.finding.id.clone(), event));
+            }
+        }
+        stall_before_commit_for_tests().await;
+        tx.commit().await?;
+        info!(
+            scan = %report.scan.id,
+            findings = updates.len(),
+            events = events.len(),
+            "scan stored"
+        );
+        Ok(Recorded {
+            scan: scan_row,
+            findings: updates.into_iter().map(|u| u.finding).collect(),
+            events,
+        })
+    }
+
+    /// Drops scans older than `retain_days` (never the latest, never what an open
+    /// finding needs) and the snapshots only they referenced.
+    pub async fn prune(
+        &self,
+        retain_days: u32,
+        now: crate::model::Timestamp,
+    ) -> Result<Pruned, StoreError> {
+        retention::prune(&self.pool, retain_days, now).await
+    }
+
+    /// Changes between consecutive live snapshots (`driftd history`).
+    pub async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>, StoreError> {
+        history::history(&self.pool, query).await
+    }
+
+    /// Number of stored scans.
+    pub async fn scan_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM scans")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Copies the write-ahead log into the database file, so that the file's size
+    /// is the size of the history (growth measurements).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// Refuses what is not SQLite before SQLite touches it, so nothing is overwritten.
+fn check_file(path: &Path, mode: OpenMode) -> Result<(), StoreError> {
+    use std::io::Read;
+    if path.as_os_str().is_empty() || path == Path::new(":memory:") {
+        return Ok(());
+    }
+    let mut header = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut file) => {
+            let read = file.read(&mut header).map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: sqlx::Error::Io(e),
+            })?;
+            // An empty file is a new database; anything else must be SQLite's.
+            if read > 0 && (read < header.len() || &header != b"SQLite format 3\0") {
+                return Err(StoreError::NotSqlite {
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match mode {
+            OpenMode::Create => Ok(()),
+            OpenMode::Existing => Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            }),
+        },
+        Err(e) => Err(StoreError::Open {
+            path: path.to_path_buf(),
+            source: sqlx::Error::Io(e),
+        }),
+    }
+}
+
+fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
+    let text = source.to_string();
+    if text.contains("file is not a database") {
+        StoreError::NotSqlite {
+            path: path.to_path_buf(),
+        }
+    } else {
+        StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+
+async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
+    let rows = sqlx::query("SELECT id, status, recurrences, fingerprint, body FROM findings")
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let id: String = row.get("id");
+            let body: String = row.get("body");
+            let mut finding: Finding = serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("finding {id}: {e}")))?;
+            finding.status = match row.get::<String, _>("status").as_str() {
+                "new" => FindingStatus::New,
+                "ongoing" => FindingStatus::Ongoing,
+                _ => FindingStatus::Resolved,
+            };
+            let fingerprint: Vec<u8> = row.get("fingerprint");
+            Ok(Known {
+                finding,
+                recurrences: row.get("recurrences"),
+                fingerprint: fingerprint
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt(format!("finding {id}: bad fingerprint")))?,
+            })
+        })
+        .collect()
+}
+
+async fn put_finding(tx: &mut Tx, update: &Update) -> Result<(), StoreError> {
+    let f = &update.finding;
+    let status = serde_json::to_value(f.status).expect("status serializes");
+    sqlx::query(
+        "INSERT INTO findings (id, code, group_id, status, first_seen, last_seen, resolved_at,
+                               recurrences, fingerprint, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+             code = excluded.code, group_id = excluded.group_id, status = excluded.status,
+             first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+             resolved_at = excluded.resolved_at, recurrences = excluded.recurrences,
+             fingerprint = excluded.fingerprint, body = excluded.body",
+    )
+    .bind(&f.id)
+    .bind(f.code.as_str())
+    .bind(f.resource.group_id.as_deref())
+    .bind(status.as_str())
+    .bind(f.first_seen.as_deref().unwrap_or_default())
+    .bind(f.last_seen.as_deref().unwrap_or_default())
+    .bind(update.resolved_at.as_deref())
+    .bind(update.recurrences)
+    .bind(&update.fingerprint[..])
+    .bind(serde_json::to_string(f).expect("findings serialize"))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn blob_exists(tx: &mut Tx, hash: &snapshot::Hash) -> Result<bool, StoreError> {
+    Ok(sqlx::query("SELECT 1 FROM blobs WHERE hash = ?")
+        .bind(&hash[..])
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some())
+}
+
+async fn put_blob(tx: &mut Tx, blob: &Blob) -> Result<(), StoreError> {
+    sqlx::query("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
+        .bind(&blob.hash[..])
+        .bind(&blob.body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Children before parents, skipping what is stored: a stored root or bucket
+/// implies everything below it is stored too.
+async fn put_tree(tx: &mut Tx, tree: &Tree) -> Result<(), StoreError> {
+    if blob_exists(tx, &tree.root.hash).await? {
+        return Ok(());
+    }
+    for (bucket, nodes) in &tree.buckets {
+        if blob_exists(tx, &bucket.hash).await? {
+            continue;
+        }
+        for node in nodes {
+            put_blob(tx, node).await?;
+        }
+        put_blob(tx, bucket).await?;
+    }
+    put_blob(tx, &tree.root).await
+}
+
+/// Reads one stored document.
+pub(crate) async fn load_document<T: serde::de::DeserializeOwned>(
+    conn: &mut sqlx::SqliteConnection,
+    hash: &snapshot::Hash,
+) -> Result<T, StoreError> {
+    let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM blobs WHERE hash = ?")
+        .bind(&hash[..])
+        .fetch_optional(&mut *conn)
+        .await?;
+    let body = body.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "snapshot document {} is missing",
+            snapshot::to_hex(hash)
+        ))
+    })?;
+    serde_json::from_slice(&body).map_err(|e| {
+        StoreError::Corrupt(format!("snapshot document {}: {e}", snapshot::to_hex(hash)))
+    })
+}
+
+/// Fault injection for the crash test: `DRIFTD_FAULT_STALL_BEFORE_COMMIT=SECS`
+/// holds the scan's transaction open so that the test can kill the process there.
+async fn stall_before_commit_for_tests() {
+    if let Some(secs) = std::env::var("DRIFTD_FAULT_STALL_BEFORE_COMMIT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        warn!("fault injection: stalling {secs}s before committing the scan");
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
+}

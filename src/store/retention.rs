@@ -1,0 +1,121 @@
+//! `[store] retain_days`: forget old scans, keep what is still needed.
+//!
+//! Kept whatever its age: the latest scan (its snapshot is the present), every
+//! open finding (its row holds `first_seen`), and every snapshot document a kept
+//! scan reaches. Resolved findings go once they were resolved before the cutoff.
+
+use std::collections::HashSet;
+
+use chrono::Duration;
+use sqlx::SqlitePool;
+use tracing::info;
+
+use super::snapshot::{Bucket, Hash, Root, from_hex};
+use super::{StoreError, load_document};
+use crate::model::{Timestamp, format_timestamp};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub scans: u64,
+    pub findings: u64,
+    pub blobs: u64,
+}
+
+pub async fn prune(
+    pool: &SqlitePool,
+    retain_days: u32,
+    now: Timestamp,
+) -> Result<Pruned, StoreError> {
+    let cutoff = format_timestamp(&(now - Duration::days(i64::from(retain_days))));
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let old: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM scans
+         WHERE finished_at < ? AND id <> (SELECT max(id) FROM scans)",
+    )
+    .bind(&cutoff)
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut pruned = Pruned::default();
+    if old == 0 {
+        return Ok(pruned);
+    }
+    pruned.findings =
+        sqlx::query("DELETE FROM findings WHERE status = 'resolved' AND resolved_at < ?")
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    // Events of the dropped scans go with them (ON DELETE CASCADE).
+    pruned.scans = sqlx::query(
+        "DELETE FROM scans WHERE finished_at < ? AND id <> (SELECT max(id) FROM scans)",
+    )
+    .bind(&cutoff)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+
+    // Mark every document a remaining scan reaches, then sweep the rest.
+    let roots: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT DISTINCT sources, intent_root, live_root FROM scans")
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut reachable: HashSet<Hash> = HashSet::new();
+    for (sources, intent, live) in roots {
+        reachable.insert(hash(&sources)?);
+        for root in [intent, live] {
+            let root = hash(&root)?;
+            if !reachable.insert(root) {
+                continue;
+            }
+            let body: Root = load_document(&mut tx, &root).await?;
+            for (_, bucket) in body.buckets {
+                let bucket = parse_hex(&bucket)?;
+                if !reachable.insert(bucket) {
+                    continue;
+                }
+                let listing: Bucket = load_document(&mut tx, &bucket).await?;
+                for (_, node) in listing {
+                    reachable.insert(parse_hex(&node)?);
+                }
+            }
+        }
+    }
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS reachable (hash BLOB PRIMARY KEY)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM reachable")
+        .execute(&mut *tx)
+        .await?;
+    for hash in &reachable {
+        sqlx::query("INSERT INTO reachable (hash) VALUES (?)")
+            .bind(&hash[..])
+            .execute(&mut *tx)
+            .await?;
+    }
+    pruned.blobs = sqlx::query("DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM reachable)")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM reachable")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    info!(
+        retain_days,
+        scans = pruned.scans,
+        findings = pruned.findings,
+        documents = pruned.blobs,
+        "pruned history"
+    );
+    Ok(pruned)
+}
+
+fn hash(bytes: &[u8]) -> Result<Hash, StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a snapshot hash is not 32 bytes".into()))
+}
+
+fn parse_hex(text: &str) -> Result<Hash, StoreError> {
+    from_hex(text).ok_or_else(|| StoreError::Corrupt(format!("bad snapshot reference {text:?}")))
+}

@@ -1,0 +1,487 @@
+//! Scan history in SQLite: bad database files, migration, crash safety, two
+//! processes on one file, growth, retention. The scans read captured live data
+//! (`--live`); the lifecycle on the local AWS endpoint is in `store_lifecycle.rs`.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use chrono::{Duration, TimeZone, Utc};
+use cli::*;
+use driftd::diff::DiffOptions;
+use driftd::model::{Direction, LiveView, Peer, Protocol, Rule, SecurityGroup, Timestamp};
+use driftd::report::{Inventory, Report};
+use driftd::scan::{LiveSource, Scan, ScanPlan};
+use driftd::store::{HistoryQuery, OpenMode, ScanRecord, Store};
+use sqlx::Connection;
+
+const DRIFT_GROUPS: &str = "examples/live/describe-security-groups.json";
+const DRIFT_RULES: &str = "examples/live/describe-security-group-rules.json";
+
+/// `driftd report` of the example state against captured data, into `db`.
+fn report(db: &Path, live: [&str; 2], extra_env: &[(&str, &str)]) -> Run {
+    let mut env = vec![database_env(db)];
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    driftd_with_env(
+        &[
+            "report",
+            "--state",
+            CHAIN_STATE,
+            "--live",
+            live[0],
+            "--live",
+            live[1],
+            "--format",
+            "json",
+        ],
+        &env,
+    )
+}
+
+async fn connect(db: &Path) -> sqlx::SqliteConnection {
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap()
+}
+
+async fn scalar(db: &Path, sql: &str) -> i64 {
+    let mut conn = connect(db).await;
+    let value = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    value
+}
+
+/// (id, status, first_seen) of every stored finding.
+async fn stored_findings(db: &Path) -> Vec<(String, String, String)> {
+    let mut conn = connect(db).await;
+    let rows = sqlx::query_as("SELECT id, status, first_seen FROM findings ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    rows
+}
+
+async fn integrity(db: &Path) -> String {
+    let mut conn = connect(db).await;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    verdict
+}
+
+#[test]
+fn a_file_that_is_not_sqlite_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("driftd.db");
+    let text = "these are somebody's notes, not a database\n".repeat(200);
+    std::fs::write(&db, &text).unwrap();
+
+    let run = report(&db, [CLEAN_GROUPS, CLEAN_RULES], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a SQLite database") && run.stderr.contains("driftd.db"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing is scanned or printed");
+    assert_eq!(std::fs::read_to_string(&db).unwrap(), text);
+    assert!(!dir.path().join("driftd.db-wal").exists());
+
+    let history = driftd_with_env(&["history"], &[database_env(&db)]);
+    assert_eq!(history.code, 1);
+    assert!(history.stderr.contains("is not a SQLite database"));
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_driftd_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("driftd.db");
+    assert_eq!(report(&db, [CLEAN_GROUPS, CLEAN_RULES], &[]).code, 0);
+    let mut conn = connect(&db).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'from the future', 1, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let before = std::fs::read(&db).unwrap();
+
+    let run = report(&db, [DRIFT_GROUPS, DRIFT_RULES], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("written by a newer driftd (schema version 9999"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
+}
+
+#[tokio::test]
+async fn an_empty_file_is_migrated_and_no_store_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.db");
+    std::fs::write(&db, b"").unwrap();
+    let run = report(&db, [CLEAN_GROUPS, CLEAN_RULES], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM _sqlx_migrations").await,
+        1
+    );
+
+    let untouched = dir.path().join("never.db");
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            CHAIN_STATE,
+            "--live",
+            CLEAN_GROUPS,
+            "--no-store",
+        ],
+        &[database_env(&untouched)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!untouched.exists());
+
+    let missing = driftd_with_env(&["history"], &[database_env(&untouched)]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("no database at"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!untouched.exists(), "history does not create a database");
+}
+
+/// Starts `driftd report` that stalls inside its store transaction; returns once
+/// it is there (it holds the write lock).
+fn start_stalled_report(db: &Path, secs: &str) -> (std::process::Child, tempfile::TempDir) {
+    let mut env = vec![database_env(db)];
+    env.push((
+        "DRIFTD_FAULT_STALL_BEFORE_COMMIT".to_string(),
+        secs.to_string(),
+    ));
+    let (mut command, scratch) = driftd_command(
+        &[
+            "report",
+            "--state",
+            CHAIN_STATE,
+            "--live",
+            DRIFT_GROUPS,
+            "--live",
+            DRIFT_RULES,
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("driftd reaches the stall before exiting")
+            .unwrap();
+        if line.contains("stalling") {
+            break;
+        }
+    }
+    // Keep draining stderr so that the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, scratch)
+}
+
+#[tokio::test]
+async fn a_process_killed_while_storing_leaves_the_previous_state_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("driftd.db");
+    let first = report(&db, [CLEAN_GROUPS, CLEAN_RULES], &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let before = stored_findings(&db).await;
+    assert_eq!(before.len(), 1, "the example's dependency-hidden note");
+
+    let (mut child, _scratch) = start_stalled_report(&db, "120");
+    child.kill().unwrap(); // SIGKILL: no cleanup, no rollback by driftd
+    child.wait().unwrap();
+
+    assert_eq!(integrity(&db).await, "ok");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
+    assert_eq!(stored_findings(&db).await, before);
+
+    // The next scan carries on from the previous state.
+    let next = report(&db, [DRIFT_GROUPS, DRIFT_RULES], &[]);
+    assert_eq!(next.code, 2, "{}", next.stderr);
+    let report = next.json();
+    let hidden = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "dependency-hidden")
+        .unwrap();
+    assert_eq!(hidden["status"], "ongoing");
+    assert_eq!(hidden["first_seen"], before[0].2.as_str());
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 2);
+}
+
+#[tokio::test]
+async fn two_processes_share_one_database_without_locking_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("driftd.db");
+    assert_eq!(report(&db, [CLEAN_GROUPS, CLEAN_RULES], &[]).code, 0);
+
+    // One process holds the write lock for 3 s (a slow `serve` scan); another
+    // stores meanwhile: it waits for the lock instead of failing.
+    let (stalled, _scratch) = start_stalled_report(&db, "3");
+    let waiting = report(&db, [DRIFT_GROUPS, DRIFT_RULES], &[]);
+    assert_eq!(waiting.code, 2, "{}", waiting.stderr);
+    assert!(!waiting.stderr.contains("locked"), "{}", waiting.stderr);
+    let output = stalled.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+
+    // And many at once, each a full scan and store.
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                (0..4)
+                    .map(|_| report(&db, [DRIFT_GROUPS, DRIFT_RULES], &[]))
+                    .collect::<Vec<Run>>()
+            })
+        })
+        .collect();
+    for worker in workers {
+        for run in worker.join().unwrap() {
+            assert_eq!(run.code, 2, "{}", run.stderr);
+            assert!(!run.stderr.contains("locked"), "{}", run.stderr);
+        }
+    }
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 11);
+    assert_eq!(integrity(&db).await, "ok");
+}
+
+fn rule(group: &str, port: i64) -> Rule {
+    Rule::new(
+        group,
+        Direction::Ingress,
+        Protocol::Tcp,
+        Some(port),
+        Some(port),
+        Peer::ipv4("10.0.0.0/8").unwrap(),
+        Some("app traffic"),
+    )
+    .unwrap()
+}
+
+/// 200 groups × 10 rules.
+fn big_view() -> LiveView {
+    let groups: Vec<SecurityGroup> = (0..200)
+        .map(|i| {
+            let mut g = SecurityGroup::new(format!("sg-{i:017x}"));
+            g.name = Some(format!("group-{i}"));
+            g.vpc_id = Some("vpc-1".into());
+            g
+        })
+        .collect();
+    let rules = groups
+        .iter()
+        .flat_map(|g| (0..10).map(|p| rule(&g.id, 8000 + p)))
+        .collect();
+    LiveView {
+        groups,
+        rules,
+        scopes: vec![],
+    }
+}
+
+fn scan_at(live: &LiveView, n: i64) -> Scan {
+    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(10 * n);
+    Scan {
+        report: Report::new(
+            format!("scan-{n}"),
+            at,
+            at,
+            vec![],
+            Default::default(),
+            Inventory::default(),
+            vec![],
+        ),
+        intent: Default::default(),
+        live: live.clone(),
+    }
+}
+
+async fn record(store: &Store, scan: &Scan) {
+    store
+        .record(ScanRecord {
+            report: &scan.report,
+            intent: &scan.intent,
+            live: &scan.live,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn unchanged_scans_add_a_row_and_a_changed_rule_adds_only_its_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("growth.db");
+    let url = format!("sqlite://{}", db.display());
+    let store = Store::open(&url, OpenMode::Create).await.unwrap();
+    let mut live = big_view();
+    record(&store, &scan_at(&live, 0)).await;
+    store.checkpoint().await.unwrap();
+    let first = std::fs::metadata(&db).unwrap().len();
+    assert!(
+        first > 200_000,
+        "2,000 rules are stored once ({first} bytes)"
+    );
+
+    for n in 1..=50 {
+        record(&store, &scan_at(&live, n)).await;
+    }
+    store.checkpoint().await.unwrap();
+    let unchanged = std::fs::metadata(&db).unwrap().len() - first;
+    assert!(
+        unchanged < 50 * 1024,
+        "50 unchanged scans grew the file by {unchanged} bytes"
+    );
+
+    live.rules[1234].to_port = Some(9999);
+    let before_change = std::fs::metadata(&db).unwrap().len();
+    record(&store, &scan_at(&live, 51)).await;
+    store.checkpoint().await.unwrap();
+    let changed = std::fs::metadata(&db).unwrap().len() - before_change;
+    assert!(
+        changed < first / 10,
+        "one changed rule grew the file by {changed} bytes (all rules: {first})"
+    );
+
+    // ...and history finds exactly that change.
+    let entries = store.history(&HistoryQuery::default()).await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].scan_id, "scan-51");
+    assert_eq!(entries[0].previous_scan_id, "scan-50");
+    assert_eq!(entries[0].group_id, live.rules[1234].group_id);
+    store.close().await;
+}
+
+fn example_plan(live: [&str; 2]) -> ScanPlan {
+    ScanPlan {
+        states: vec![CHAIN_STATE.to_string()],
+        live: LiveSource::Files {
+            paths: live.iter().map(Into::into).collect(),
+            regions: vec![],
+        },
+        options: DiffOptions::default(),
+        acknowledgements: vec![],
+    }
+}
+
+async fn scan_example_at(store: &Store, live: [&str; 2], at: Timestamp) -> Report {
+    let mut scan = driftd::scan::run(&example_plan(live), || at).await;
+    let recorded = store
+        .record(ScanRecord {
+            report: &scan.report,
+            intent: &scan.intent,
+            live: &scan.live,
+        })
+        .await
+        .unwrap();
+    scan.report.set_findings(recorded.findings);
+    scan.report
+}
+
+#[tokio::test]
+async fn retention_drops_old_scans_but_keeps_open_findings_and_the_latest_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("retention.db");
+    let store = Store::open(&format!("sqlite://{}", db.display()), OpenMode::Create)
+        .await
+        .unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+    let drifted = scan_example_at(
+        &store,
+        [DRIFT_GROUPS, DRIFT_RULES],
+        now - Duration::days(100),
+    )
+    .await;
+    let open_since = drifted
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "dependency-hidden")
+        .unwrap()
+        .first_seen
+        .clone();
+    let fixed = scan_example_at(
+        &store,
+        [CLEAN_GROUPS, CLEAN_RULES],
+        now - Duration::days(50),
+    )
+    .await;
+    let resolved = fixed
+        .findings
+        .iter()
+        .filter(|f| f.status == driftd::model::FindingStatus::Resolved)
+        .count();
+    assert!(resolved >= 3, "the drift was fixed: {resolved} resolved");
+    scan_example_at(
+        &store,
+        [CLEAN_GROUPS, CLEAN_RULES],
+        now - Duration::days(40),
+    )
+    .await;
+    let blobs_before = scalar(&db, "SELECT count(*) FROM blobs").await;
+
+    let pruned = store.prune(30, now).await.unwrap();
+    // Every scan is older than 30 days, but the latest one stays.
+    assert_eq!(pruned.scans, 2);
+    assert_eq!(pruned.findings as usize, resolved);
+    assert!(pruned.blobs > 0, "the drifted snapshot went with its scan");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM blobs").await,
+        blobs_before - pruned.blobs as i64
+    );
+    assert_eq!(integrity(&db).await, "ok");
+
+    // The open finding keeps its first_seen; the kept snapshot is whole.
+    let next = scan_example_at(&store, [CLEAN_GROUPS, CLEAN_RULES], now).await;
+    let hidden = next
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "dependency-hidden")
+        .unwrap();
+    assert_eq!(hidden.first_seen, open_since);
+    assert_eq!(hidden.status, driftd::model::FindingStatus::Ongoing);
+    assert!(
+        store
+            .history(&HistoryQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pruning again drops the 40-day-old scan, now that a newer one is the latest.
+    let again = store.prune(30, now).await.unwrap();
+    assert_eq!((again.scans, again.findings), (1, 0));
+    store.close().await;
+}
