@@ -419,69 +419,67 @@ async fn retention_drops_old_scans_but_keeps_open_findings_and_the_latest_snapsh
         .await
         .unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-    let drifted = scan_example_at(
-        &store,
-        [DRIFT_GROUPS, DRIFT_RULES],
-        now - Duration::days(100),
-    )
-    .await;
-    let open_since = drifted
-        .findings
-        .iter()
-        .find(|f| f.code.as_str() == "dependency-hidden")
-        .unwrap()
-        .first_seen
-        .clone();
-    let fixed = scan_example_at(
-        &store,
-        [CLEAN_GROUPS, CLEAN_RULES],
-        now - Duration::days(50),
-    )
-    .await;
+    let days_ago = |d: i64| now - Duration::days(d);
+    let clean = [CLEAN_GROUPS, CLEAN_RULES];
+    // 1: the dependency-hidden note appears (and stays open): this scan is kept.
+    let first = scan_example_at(&store, clean, days_ago(100)).await;
+    let open_since = first.findings[0].first_seen.clone();
+    // 2: drift; 3: fixed; 4: still clean (the latest).
+    scan_example_at(&store, [DRIFT_GROUPS, DRIFT_RULES], days_ago(60)).await;
+    let fixed = scan_example_at(&store, clean, days_ago(50)).await;
     let resolved = fixed
         .findings
         .iter()
         .filter(|f| f.status == driftd::model::FindingStatus::Resolved)
         .count();
     assert!(resolved >= 3, "the drift was fixed: {resolved} resolved");
-    scan_example_at(
-        &store,
-        [CLEAN_GROUPS, CLEAN_RULES],
-        now - Duration::days(40),
-    )
-    .await;
+    scan_example_at(&store, clean, days_ago(40)).await;
     let blobs_before = scalar(&db, "SELECT count(*) FROM blobs").await;
 
     let pruned = store.prune(30, now).await.unwrap();
-    // Every scan is older than 30 days, but the latest one stays.
+    // All four are older than 30 days; the first (an open finding's first_seen)
+    // and the last (the latest) stay.
     assert_eq!(pruned.scans, 2);
     assert_eq!(pruned.findings as usize, resolved);
     assert!(pruned.blobs > 0, "the drifted snapshot went with its scan");
-    assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
+    let kept: Vec<(String,)> = {
+        let mut conn = connect(&db).await;
+        sqlx::query_as("SELECT finished_at FROM scans ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(kept.len(), 2);
+    assert_eq!(Some(kept[0].0.clone()), open_since);
     assert_eq!(
         scalar(&db, "SELECT count(*) FROM blobs").await,
         blobs_before - pruned.blobs as i64
     );
     assert_eq!(integrity(&db).await, "ok");
 
-    // The open finding keeps its first_seen; the kept snapshot is whole.
-    let next = scan_example_at(&store, [CLEAN_GROUPS, CLEAN_RULES], now).await;
-    let hidden = next
+    // The open finding keeps its first_seen; both kept snapshots are whole, and a
+    // scan that returns to the swept (drifted) snapshot stores it again in full.
+    let again = scan_example_at(&store, [DRIFT_GROUPS, DRIFT_RULES], now).await;
+    let hidden = again
         .findings
         .iter()
         .find(|f| f.code.as_str() == "dependency-hidden")
         .unwrap();
     assert_eq!(hidden.first_seen, open_since);
     assert_eq!(hidden.status, driftd::model::FindingStatus::Ongoing);
+    let changes = store.history(&HistoryQuery::default()).await.unwrap();
+    assert!(!changes.is_empty());
     assert!(
-        store
-            .history(&HistoryQuery::default())
-            .await
-            .unwrap()
-            .is_empty()
+        changes.iter().all(|c| c.scan_id == again.scan.id),
+        "{changes:#?}"
     );
-    // Pruning again drops the 40-day-old scan, now that a newer one is the latest.
-    let again = store.prune(30, now).await.unwrap();
-    assert_eq!((again.scans, again.findings), (1, 0));
+    // The 40-day-old scan is no longer the latest, but it is the last one before
+    // the drift now open: kept, so that history shows what changed.
+    assert_eq!(store.prune(30, now).await.unwrap(), Default::default());
+    assert_eq!(
+        store.history(&HistoryQuery::default()).await.unwrap(),
+        changes
+    );
+    assert_eq!(integrity(&db).await, "ok");
     store.close().await;
 }

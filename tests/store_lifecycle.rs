@@ -177,7 +177,7 @@ fn drift_is_new_then_ongoing_untouched_by_a_partial_scan_resolved_and_recurs() {
     assert_eq!(history.code, 0, "{}", history.stderr);
     let entries: Value = serde_json::from_str(&history.stdout).unwrap();
     let entries = entries.as_array().unwrap();
-    let ports: Vec<(Value, Value, Value)> = entries
+    let ports: Vec<(Value, Value, Value, Value)> = entries
         .iter()
         .map(|e| {
             assert_eq!(e["kind"], "rule-modified");
@@ -190,6 +190,7 @@ fn drift_is_new_then_ongoing_untouched_by_a_partial_scan_resolved_and_recurs() {
                 .find(|c| c["field"] == "to_port")
                 .unwrap();
             (
+                e["previous_scan_id"].clone(),
                 e["at"].clone(),
                 to_port["before"].clone(),
                 to_port["after"].clone(),
@@ -200,12 +201,25 @@ fn drift_is_new_then_ongoing_untouched_by_a_partial_scan_resolved_and_recurs() {
         ports,
         vec![
             (
+                clean["scan"]["id"].clone(),
                 appeared["scan"]["finished_at"].clone(),
                 80.into(),
                 8080.into()
             ),
-            (fixed["scan"]["finished_at"].clone(), 8080.into(), 80.into()),
-            (back["scan"]["finished_at"].clone(), 80.into(), 8080.into()),
+            // The partial scan saw nothing of the group: the old value was last
+            // seen by the scan before it.
+            (
+                persists["scan"]["id"].clone(),
+                fixed["scan"]["finished_at"].clone(),
+                8080.into(),
+                80.into()
+            ),
+            (
+                after["scan"]["id"].clone(),
+                back["scan"]["finished_at"].clone(),
+                80.into(),
+                8080.into()
+            ),
         ],
         "the partial scan saw nothing, so it is no change"
     );

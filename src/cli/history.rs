@@ -73,13 +73,14 @@ fn parse_since(raw: &str) -> anyhow::Result<Timestamp> {
         bail!("expected a duration like 30m, 12h, 7d, 2w or an RFC 3339 time, got {raw:?}");
     };
     let back = match unit {
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
-        "w" => Duration::weeks(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
         _ => bail!("unknown unit {unit:?} in {raw:?} (expected m, h, d or w)"),
     };
-    Ok(Utc::now() - back)
+    back.and_then(|back| Utc::now().checked_sub_signed(back))
+        .with_context(|| format!("{raw:?} reaches back further than a date can"))
 }
 
 /// `2026-11-25T10:00:00.000Z  alb-public (sg-1)  rule modified  egress tcp 80 to …  to_port 80 → 8080`

@@ -87,25 +87,36 @@ struct ScanRow {
 struct Known {
     hash: String,
     node: LiveNode,
+    /// The last scan (index into the walked scans) that saw this version.
+    seen_in: usize,
 }
 
 pub async fn history(
     pool: &SqlitePool,
     query: &HistoryQuery,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
-    let mut conn = pool.acquire().await?;
-    let scans = scans_in_range(&mut conn, query).await?;
+    // One read transaction: a concurrent `report` pruning old scans cannot pull
+    // documents away mid-walk (WAL readers see one snapshot).
+    let mut tx = pool.begin().await?;
+    let scans = scans_in_range(&mut tx, query).await?;
     let mut buckets: HashMap<String, Rc<Bucket>> = HashMap::new();
     let mut known: BTreeMap<String, Known> = BTreeMap::new();
     let mut entries = Vec::new();
-    let mut previous: Option<&ScanRow> = None;
+    // The last scan walked, and the scopes it read.
+    let mut previous: Option<(usize, Vec<Scope>)> = None;
 
-    for scan in &scans {
-        if previous.is_some_and(|p| p.live_root == scan.live_root) {
-            previous = Some(scan);
+    for (index, scan) in scans.iter().enumerate() {
+        if let Some((last, _)) = &mut previous
+            && scans[*last].live_root == scan.live_root
+        {
+            // Nothing changed: what the last scan saw, this one saw too.
+            for k in known.values_mut().filter(|k| k.seen_in == *last) {
+                k.seen_in = index;
+            }
+            *last = index;
             continue;
         }
-        let root: Root = load_document(&mut conn, &scan.live_root).await?;
+        let root: Root = load_document(&mut tx, &scan.live_root).await?;
         // group id → node hash, as this scan saw it
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         let wanted = query.group.as_deref().map(bucket_of);
@@ -116,8 +127,7 @@ pub async fn history(
             let bucket = match buckets.get(bucket_hash) {
                 Some(b) => b.clone(),
                 None => {
-                    let b: Rc<Bucket> =
-                        Rc::new(load_document(&mut conn, &hash(bucket_hash)?).await?);
+                    let b: Rc<Bucket> = Rc::new(load_document(&mut tx, &hash(bucket_hash)?).await?);
                     buckets.insert(bucket_hash.clone(), b.clone());
                     b
                 }
@@ -130,19 +140,26 @@ pub async fn history(
         }
 
         for (group_id, node_hash) in &seen {
-            if known.get(group_id).is_some_and(|k| &k.hash == node_hash) {
+            if let Some(k) = known.get_mut(group_id)
+                && &k.hash == node_hash
+            {
+                k.seen_in = index;
                 continue;
             }
-            let node: LiveNode = load_document(&mut conn, &hash(node_hash)?).await?;
-            if let Some(before) = previous {
-                let changes = match known.get(group_id) {
-                    Some(old) => compare(&old.node, &node),
-                    None => vec![Change::group(HistoryKind::GroupCreated)],
-                };
+            let node: LiveNode = load_document(&mut tx, &hash(node_hash)?).await?;
+            let changes = match (known.get(group_id), &previous) {
+                (Some(old), _) => Some((old.seen_in, compare(&old.node, &node))),
+                // New to the walk: created only if the scan before could have seen it.
+                (None, Some((last, scopes))) if was_read(scopes, &node) => {
+                    Some((*last, vec![Change::group(HistoryKind::GroupCreated)]))
+                }
+                (None, _) => None,
+            };
+            if let Some((before, changes)) = changes {
                 entries.extend(
                     changes
                         .into_iter()
-                        .map(|c| c.entry(before, scan, group_id, &node)),
+                        .map(|c| c.entry(&scans[before], scan, group_id, &node)),
                 );
             }
             known.insert(
@@ -150,6 +167,7 @@ pub async fn history(
                 Known {
                     hash: node_hash.clone(),
                     node,
+                    seen_in: index,
                 },
             );
         }
@@ -160,15 +178,16 @@ pub async fn history(
             .collect();
         for group_id in deleted {
             let old = known.remove(&group_id).expect("listed above");
-            if let Some(before) = previous {
-                entries.push(
-                    Change::group(HistoryKind::GroupDeleted)
-                        .entry(before, scan, &group_id, &old.node),
-                );
-            }
+            entries.push(Change::group(HistoryKind::GroupDeleted).entry(
+                &scans[old.seen_in],
+                scan,
+                &group_id,
+                &old.node,
+            ));
         }
-        previous = Some(scan);
+        previous = Some((index, root.scopes));
     }
+    tx.commit().await?;
     Ok(entries)
 }
 
@@ -185,8 +204,9 @@ async fn scans_in_range(
         .unwrap_or_default();
     let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
         "SELECT scan_id, finished_at, live_root FROM scans
-         WHERE id >= coalesce((SELECT max(id) FROM scans WHERE finished_at < ?1), 0)
-         ORDER BY id",
+         WHERE finished_at >= coalesce(
+             (SELECT max(finished_at) FROM scans WHERE finished_at < ?1), '')
+         ORDER BY finished_at, id",
     )
     .bind(&since)
     .fetch_all(&mut *conn)

@@ -5,14 +5,15 @@
 //! - seen now, open before → `ongoing`, `first_seen` kept (`changed` if its values moved);
 //! - seen now, resolved before → `new` again, new `first_seen`, `recurred`;
 //! - open before, not seen now → `resolved`, but only where this scan read every
-//!   source the finding depends on: a partial scan resolves nothing it could not see.
+//!   source the finding depends on: a partial scan, or one of fewer regions or
+//!   states, resolves nothing it did not look at.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Finding, FindingCode, FindingStatus, OwnerKind};
+use crate::model::{Finding, FindingCode, FindingStatus, OwnerKind, Scope};
 use crate::sources::SourceStatus;
 
 use super::snapshot::Hash;
@@ -55,13 +56,21 @@ pub struct Update {
     pub event: Option<Event>,
 }
 
+/// What a scan looked at: its sources (with their outcome) and the live scopes it
+/// read completely.
+#[derive(Debug, Clone, Copy)]
+pub struct Coverage<'a> {
+    pub sources: &'a [SourceStatus],
+    pub scopes: &'a [Scope],
+}
+
 /// `current` are this scan's findings; `known` every finding history holds.
 /// Returns one update per finding of this scan (in its order), then one per
 /// finding this scan resolved (by id). `now` is the scan's finish time.
 pub fn advance(
     known: Vec<Known>,
     current: Vec<Finding>,
-    sources: &[SourceStatus],
+    coverage: Coverage,
     now: &str,
 ) -> Vec<Update> {
     let mut known: HashMap<String, Known> = known
@@ -107,7 +116,7 @@ pub fn advance(
     let mut gone: Vec<Known> = known
         .into_values()
         .filter(|k| k.finding.status != FindingStatus::Resolved)
-        .filter(|k| !seen.contains(&k.finding.id) && covered(&k.finding, sources))
+        .filter(|k| !seen.contains(&k.finding.id) && covered(&k.finding, coverage))
         .collect();
     gone.sort_by(|a, b| a.finding.id.cmp(&b.finding.id));
     for k in gone {
@@ -126,22 +135,31 @@ pub fn advance(
 
 /// Whether this scan read everything `finding` depends on, so that its absence
 /// means the drift is gone.
-pub fn covered(finding: &Finding, sources: &[SourceStatus]) -> bool {
+pub fn covered(finding: &Finding, coverage: Coverage) -> bool {
     if finding.code == FindingCode::SourceError {
         // A source that still fails raises the same finding again.
         return true;
     }
-    sources.iter().filter(|s| !s.ok).all(|failed| {
-        if failed.kind.is_intent() {
-            // Without that source, unowned findings are not computed at all, and
-            // its own findings could not be.
-            finding.owner.kind != OwnerKind::None
-                && finding.owner.location.as_deref() != Some(failed.location.as_str())
-        } else {
-            !overlaps(failed.account_id.as_deref(), finding.account_id.as_deref())
-                || !overlaps(failed.region.as_deref(), finding.region.as_deref())
-        }
-    })
+    let (account, region) = (finding.account_id.as_deref(), finding.region.as_deref());
+    // Its account and region were read, and no live source of them failed.
+    let place_read = coverage.scopes.iter().any(|s| s.covers(account, region))
+        && !coverage.sources.iter().any(|s| {
+            !s.ok
+                && !s.kind.is_intent()
+                && overlaps(s.account_id.as_deref(), account)
+                && overlaps(s.region.as_deref(), region)
+        });
+    let intent_failed = coverage.sources.iter().any(|s| !s.ok && s.kind.is_intent());
+    let owner_read = match finding.owner.kind {
+        // Unowned findings are not computed at all while a source of intent is
+        // unread; nor is an owner conflict, whose other owner may be that source.
+        OwnerKind::None => !intent_failed,
+        _ if finding.code == FindingCode::OwnerConflict => !intent_failed,
+        _ => coverage.sources.iter().any(|s| {
+            s.ok && s.kind.is_intent() && finding.owner.location.as_deref() == Some(&s.location)
+        }),
+    };
+    place_read && owner_read
 }
 
 /// Unknown on either side may be the same account or region.
@@ -160,6 +178,7 @@ pub fn fingerprint(finding: &Finding) -> Hash {
         "actual": finding.actual,
         "changes": finding.changes,
         "owner": finding.owner,
+        "acknowledged": finding.acknowledged,
     });
     Sha256::digest(values.to_string().as_bytes()).into()
 }
@@ -218,6 +237,19 @@ mod tests {
         }
     }
 
+    /// A live source that read every account and region.
+    static EVERYWHERE: [Scope; 1] = [Scope {
+        account_id: None,
+        region: None,
+    }];
+
+    fn cov(sources: &[SourceStatus]) -> Coverage<'_> {
+        Coverage {
+            sources,
+            scopes: &EVERYWHERE,
+        }
+    }
+
     fn ok() -> Vec<SourceStatus> {
         vec![SourceStatus::ok(SourceKind::Terraform, "prod.tfstate")]
     }
@@ -229,13 +261,13 @@ mod tests {
     #[test]
     fn new_then_ongoing_keeps_first_seen() {
         let a = tf("a", "eu-west-1");
-        let first = advance(vec![], vec![a.clone()], &ok(), "T1");
+        let first = advance(vec![], vec![a.clone()], cov(&ok()), "T1");
         assert_eq!(first[0].finding.status, FindingStatus::New);
         assert_eq!(first[0].event, Some(Event::New));
         assert_eq!(first[0].finding.first_seen.as_deref(), Some("T1"));
 
         let history = vec![known(&a, FindingStatus::New, "T1")];
-        let second = advance(history, vec![a], &ok(), "T2");
+        let second = advance(history, vec![a], cov(&ok()), "T2");
         let u = &second[0];
         assert_eq!(u.finding.status, FindingStatus::Ongoing);
         assert_eq!(u.event, None);
@@ -251,7 +283,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Ongoing, "T1")],
             vec![moved],
-            &ok(),
+            cov(&ok()),
             "T2",
         );
         assert_eq!(updates[0].event, Some(Event::Changed));
@@ -264,7 +296,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Ongoing, "T1")],
             vec![],
-            &ok(),
+            cov(&ok()),
             "T2",
         );
         assert_eq!(updates.len(), 1);
@@ -276,7 +308,7 @@ mod tests {
         let again = advance(
             vec![known(&a, FindingStatus::Resolved, "T1")],
             vec![],
-            &ok(),
+            cov(&ok()),
             "T3",
         );
         assert!(again.is_empty());
@@ -288,7 +320,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Resolved, "T1")],
             vec![a],
-            &ok(),
+            cov(&ok()),
             "T5",
         );
         let u = &updates[0];
@@ -321,7 +353,7 @@ mod tests {
             .into_iter()
             .map(|f| known(f, FindingStatus::Ongoing, "T1"))
             .collect();
-        let updates = advance(history, vec![], &sources, "T2");
+        let updates = advance(history, vec![], cov(&sources), "T2");
         let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
         assert_eq!(resolved, vec!["west"]);
         assert_eq!(by_id(&updates, "west").event, Some(Event::Resolved));
@@ -336,9 +368,65 @@ mod tests {
         let updates = advance(
             vec![known(&error, FindingStatus::Ongoing, "T1")],
             vec![],
-            &[down],
+            cov(&[down]),
             "T2",
         );
         assert_eq!(updates[0].finding.status, FindingStatus::Resolved);
+    }
+
+    #[test]
+    fn a_narrower_scan_resolves_nothing_outside_what_it_read() {
+        let west = tf("west", "eu-west-1");
+        let east = tf("east", "us-east-1");
+        let elsewhere = finding(
+            "elsewhere",
+            "us-east-1",
+            Owner::terraform("not-in-this-scan.tfstate", "aws_security_group.c".into()),
+        );
+        let history = [&west, &east, &elsewhere]
+            .into_iter()
+            .map(|f| known(f, FindingStatus::Ongoing, "T1"))
+            .collect();
+        let east_only = [Scope {
+            account_id: Some("111111111111".into()),
+            region: Some("us-east-1".into()),
+        }];
+        let sources = ok();
+        let coverage = Coverage {
+            sources: &sources,
+            scopes: &east_only,
+        };
+        let updates = advance(history, vec![], coverage, "T2");
+        let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
+        assert_eq!(resolved, vec!["east"]);
+    }
+
+    #[test]
+    fn an_owner_conflict_waits_for_every_state() {
+        let mut conflict = tf("conflict", "eu-west-1");
+        conflict.code = FindingCode::OwnerConflict;
+        let sources = vec![
+            SourceStatus::ok(SourceKind::Terraform, "prod.tfstate"),
+            SourceStatus::failed(SourceKind::Terraform, "other.tfstate", "x".into()),
+        ];
+        let history = vec![known(&conflict, FindingStatus::Ongoing, "T1")];
+        assert!(advance(history, vec![], cov(&sources), "T2").is_empty());
+    }
+
+    #[test]
+    fn a_new_acknowledgement_is_a_change() {
+        let a = tf("a", "eu-west-1");
+        let mut acknowledged = a.clone();
+        acknowledged.acknowledged = Some(crate::model::Acknowledged {
+            reason: "OPS-1".into(),
+            expires: None,
+        });
+        let updates = advance(
+            vec![known(&a, FindingStatus::Ongoing, "T1")],
+            vec![acknowledged],
+            cov(&ok()),
+            "T2",
+        );
+        assert_eq!(updates[0].event, Some(Event::Changed));
     }
 }

@@ -174,8 +174,19 @@ impl Store {
         let now = report.scan.finished_at.as_str();
 
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Two processes may finish scans in one order and store them in the other:
+        // a scan older than the newest stored one is kept as a record, but must not
+        // move the lifecycle backwards.
+        let newest: Option<String> = sqlx::query_scalar("SELECT max(finished_at) FROM scans")
+            .fetch_one(&mut *tx)
+            .await?;
+        let stale = newest.is_some_and(|newest| newest.as_str() > now);
         let known = load_findings(&mut tx).await?;
-        let updates = lifecycle::advance(known, report.findings.clone(), &report.scan.sources, now);
+        let coverage = lifecycle::Coverage {
+            sources: &report.scan.sources,
+            scopes: &scan.live.scopes,
+        };
+        let updates = lifecycle::advance(known, report.findings.clone(), coverage, now);
 
         put_blob(&mut tx, &sources).await?;
         put_tree(&mut tx, &live).await?;
@@ -198,7 +209,10 @@ impl Store {
         .await?;
 
         let mut events = Vec::new();
-        for update in &updates {
+        if stale {
+            warn!(scan = %report.scan.id, "a newer scan was stored first; this one does not change finding statuses");
+        }
+        for update in updates.iter().filter(|_| !stale) {
             put_finding(&mut tx, update).await?;
             if let Some(event) = update.event {
                 sqlx::query(
@@ -313,6 +327,14 @@ fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
 
 type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
+/// `findings.body`: the finding as reported, and the owner of its group (which the
+/// report does not carry, but messages about a resolved finding still name).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredFinding {
+    finding: Finding,
+    group_owner: Option<crate::model::Owner>,
+}
+
 async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
     let rows = sqlx::query("SELECT id, status, recurrences, fingerprint, body FROM findings")
         .fetch_all(&mut **tx)
@@ -321,8 +343,12 @@ async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
         .map(|row| {
             let id: String = row.get("id");
             let body: String = row.get("body");
-            let mut finding: Finding = serde_json::from_str(&body)
+            let StoredFinding {
+                mut finding,
+                group_owner,
+            } = serde_json::from_str(&body)
                 .map_err(|e| StoreError::Corrupt(format!("finding {id}: {e}")))?;
+            finding.group_owner = group_owner;
             finding.status = match row.get::<String, _>("status").as_str() {
                 "new" => FindingStatus::New,
                 "ongoing" => FindingStatus::Ongoing,
@@ -362,7 +388,13 @@ async fn put_finding(tx: &mut Tx, update: &Update) -> Result<(), StoreError> {
     .bind(update.resolved_at.as_deref())
     .bind(update.recurrences)
     .bind(&update.fingerprint[..])
-    .bind(serde_json::to_string(f).expect("findings serialize"))
+    .bind(
+        serde_json::to_string(&StoredFinding {
+            finding: f.clone(),
+            group_owner: f.group_owner.clone(),
+        })
+        .expect("findings serialize"),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -1,8 +1,9 @@
 //! `[store] retain_days`: forget old scans, keep what is still needed.
 //!
-//! Kept whatever its age: the latest scan (its snapshot is the present), every
-//! open finding (its row holds `first_seen`), and every snapshot document a kept
-//! scan reaches. Resolved findings go once they were resolved before the cutoff.
+//! Kept whatever its age: the latest scan and the latest complete one (their
+//! snapshots are the present), every open finding (its row holds `first_seen`) and
+//! the scans at and just before its `first_seen`, and every snapshot document a
+//! kept scan reaches. Resolved findings go once resolved before the cutoff.
 
 use std::collections::HashSet;
 
@@ -21,6 +22,22 @@ pub struct Pruned {
     pub blobs: u64,
 }
 
+/// Scans older than the cutoff (`?1`) that nothing needs: not the latest scan, not
+/// the latest complete one (a partial latest scan lacks what it could not read),
+/// and not the scans at and just before an open finding's `first_seen` (the change
+/// behind an open drift stays in `history`).
+const PRUNABLE: &str = "finished_at < ?1
+    AND id <> (SELECT max(id) FROM scans)
+    AND id <> coalesce((SELECT max(id) FROM scans WHERE complete = 1), 0)
+    AND id NOT IN (
+        SELECT s.id FROM scans s JOIN findings f
+          ON f.status <> 'resolved' AND s.finished_at = f.first_seen)
+    AND id NOT IN (
+        SELECT (SELECT max(p.id) FROM scans p WHERE p.finished_at < s.finished_at)
+        FROM scans s JOIN findings f
+          ON f.status <> 'resolved' AND s.finished_at = f.first_seen
+        WHERE s.finished_at > (SELECT min(finished_at) FROM scans))";
+
 pub async fn prune(
     pool: &SqlitePool,
     retain_days: u32,
@@ -28,13 +45,10 @@ pub async fn prune(
 ) -> Result<Pruned, StoreError> {
     let cutoff = format_timestamp(&(now - Duration::days(i64::from(retain_days))));
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let old: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM scans
-         WHERE finished_at < ? AND id <> (SELECT max(id) FROM scans)",
-    )
-    .bind(&cutoff)
-    .fetch_one(&mut *tx)
-    .await?;
+    let old: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM scans WHERE {PRUNABLE}"))
+        .bind(&cutoff)
+        .fetch_one(&mut *tx)
+        .await?;
     let mut pruned = Pruned::default();
     if old == 0 {
         return Ok(pruned);
@@ -46,13 +60,11 @@ pub async fn prune(
             .await?
             .rows_affected();
     // Events of the dropped scans go with them (ON DELETE CASCADE).
-    pruned.scans = sqlx::query(
-        "DELETE FROM scans WHERE finished_at < ? AND id <> (SELECT max(id) FROM scans)",
-    )
-    .bind(&cutoff)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    pruned.scans = sqlx::query(&format!("DELETE FROM scans WHERE {PRUNABLE}"))
+        .bind(&cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
 
     // Mark every document a remaining scan reaches, then sweep the rest.
     let roots: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
