@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::Deserialize;
 
@@ -103,12 +104,17 @@ struct RawStore {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: Option<String>,
+    ready_max_age: Option<String>,
+    shutdown_grace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
     cron: String,
+    regions: Option<Vec<String>>,
+    states: Option<Vec<String>>,
+    jitter: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,12 +162,56 @@ pub struct Config {
     pub store_url: Option<String>,
     pub retain_days: Option<u32>,
     pub listen: Option<SocketAddr>,
-    pub schedules: Vec<String>,
+    /// `/readyz` fails when the last complete scan is older than this.
+    pub ready_max_age: Option<std::time::Duration>,
+    /// How long a running scan may go on after SIGTERM (default 25 s).
+    pub shutdown_grace: Option<std::time::Duration>,
+    pub schedules: Vec<Schedule>,
     pub slack: Option<Notifier>,
     pub webhook: Option<Notifier>,
     pub webhook_secret: Option<Secret>,
     pub acknowledgements: Vec<Acknowledgement>,
     pub severity: BTreeMap<FindingCode, Severity>,
+}
+
+/// One `[[schedule]]`: when `serve` scans, and optionally what.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub cron: cron::Schedule,
+    /// Replace `[scan] regions` for this schedule's scans.
+    pub regions: Option<Vec<String>>,
+    /// Replace the `[[terraform]]` states for this schedule's scans (resolved like them).
+    pub states: Option<Vec<String>>,
+    /// A random delay of up to this much before each run.
+    pub jitter: std::time::Duration,
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        self.cron.to_string() == other.cron.to_string()
+            && self.regions == other.regions
+            && self.states == other.states
+            && self.jitter == other.jitter
+    }
+}
+
+/// `30s`, `10m`, `2h`, `1d` (or a bare number of seconds).
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d"))?;
+    let secs = match unit {
+        "" | "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(|| format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d"))?;
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -296,6 +346,18 @@ fn check_region(region: &str, path: &str) -> Result<(), String> {
     }
 }
 
+/// A local state path is relative to the config file; an `s3://` URL is as given.
+fn resolve_state(base_dir: Option<&Path>, state: &str) -> String {
+    if state.starts_with("s3://") || Path::new(state).is_absolute() {
+        return state.to_string();
+    }
+    base_dir
+        .map(|d| d.join(state))
+        .unwrap_or_else(|| PathBuf::from(state))
+        .display()
+        .to_string()
+}
+
 fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
     let mut config = Config::default();
     if let Some(scan) = raw.scan {
@@ -328,16 +390,9 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         if tf.state.trim().is_empty() {
             return Err(format!("at terraform[{i}].state: empty path"));
         }
-        let state = if tf.state.starts_with("s3://") || Path::new(&tf.state).is_absolute() {
-            tf.state
-        } else {
-            base_dir
-                .map(|d| d.join(&tf.state))
-                .unwrap_or_else(|| PathBuf::from(&tf.state))
-                .display()
-                .to_string()
-        };
-        config.terraform_states.push(state);
+        config
+            .terraform_states
+            .push(resolve_state(base_dir, &tf.state));
     }
     for (i, cfn) in raw.cloudformation.into_iter().enumerate() {
         if cfn.stacks.is_empty() {
@@ -357,19 +412,52 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         config.store_url = store.url;
         config.retain_days = store.retain_days;
     }
-    if let Some(listen) = raw.server.and_then(|s| s.listen) {
-        config.listen = Some(listen.parse().map_err(|_| {
-            format!("at server.listen: {listen:?} is not an address like 0.0.0.0:9090")
-        })?);
+    if let Some(server) = raw.server {
+        if let Some(listen) = server.listen {
+            config.listen = Some(listen.parse().map_err(|_| {
+                format!("at server.listen: {listen:?} is not an address like 0.0.0.0:9090")
+            })?);
+        }
+        let duration = |value: Option<String>, key: &str| {
+            value
+                .map(|v| parse_duration(&v).map_err(|m| format!("at server.{key}: {m}")))
+                .transpose()
+        };
+        config.ready_max_age = duration(server.ready_max_age, "ready_max_age")?;
+        config.shutdown_grace = duration(server.shutdown_grace, "shutdown_grace")?;
     }
     for (i, schedule) in raw.schedule.into_iter().enumerate() {
-        if schedule.cron.split_whitespace().count() < 6 {
+        let expression = schedule.cron.trim();
+        if expression.split_whitespace().count() < 6 {
             return Err(format!(
-                "at schedule[{i}].cron: {:?} needs at least 6 fields, seconds first (e.g. \"0 */10 * * * *\")",
-                schedule.cron
+                "at schedule[{i}].cron: {expression:?} needs 6 or 7 fields, seconds first: sec min hour day-of-month month day-of-week [year] (e.g. \"0 */10 * * * *\")"
             ));
         }
-        config.schedules.push(schedule.cron);
+        let cron = cron::Schedule::from_str(expression).map_err(|e| {
+            format!(
+                "at schedule[{i}].cron: {expression:?} is not a valid cron expression ({e}); expected sec min hour day-of-month month day-of-week [year], e.g. \"0 */10 * * * *\""
+            )
+        })?;
+        for (j, region) in schedule.regions.iter().flatten().enumerate() {
+            check_region(region, &format!("schedule[{i}].regions[{j}]"))?;
+        }
+        let states = schedule.states.map(|states| {
+            states
+                .into_iter()
+                .map(|s| resolve_state(base_dir, &s))
+                .collect()
+        });
+        let jitter = schedule
+            .jitter
+            .map(|j| parse_duration(&j).map_err(|m| format!("at schedule[{i}].jitter: {m}")))
+            .transpose()?
+            .unwrap_or_default();
+        config.schedules.push(Schedule {
+            cron,
+            regions: schedule.regions,
+            states,
+            jitter,
+        });
     }
     if let Some(notify) = raw.notify {
         if let Some(slack) = notify.slack {

@@ -15,7 +15,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging();
+    // A service logs its scans and schedule; a one-shot command only what is wrong.
+    let default_level = match cli.command {
+        driftd::cli::Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    init_logging(default_level);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -27,9 +32,10 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr, never stdout (stdout carries the report). `RUST_LOG` filters;
 /// `DRIFTD_LOG_FORMAT=json` gives one JSON object per line.
-fn init_logging() {
+fn init_logging(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -143,6 +143,8 @@ pub struct Scan {
     pub report: Report,
     pub intent: Intent,
     pub live: LiveView,
+    /// AWS call attempts that failed, by `service:Operation` (for metrics).
+    pub api_errors: std::collections::BTreeMap<String, u64>,
 }
 
 /// Runs one scan; `now` is asked for the start and end times. Statuses are those
@@ -191,7 +193,35 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         report,
         intent,
         live,
+        api_errors: calls.errors(),
     }
+}
+
+/// Runs one scan and stores it, so that statuses and `first_seen` come from history;
+/// then prunes history older than `retain_days`. When storing fails the report
+/// keeps the statuses of a scan without history, and the error is returned beside it.
+pub async fn run_and_store(
+    plan: &ScanPlan,
+    store: &crate::store::Store,
+    retain_days: u32,
+) -> (Scan, Result<(), crate::store::StoreError>) {
+    let mut scan = run(plan, chrono::Utc::now).await;
+    let record = crate::store::ScanRecord {
+        report: &scan.report,
+        intent: &scan.intent,
+        live: &scan.live,
+    };
+    let stored = match store.record(record).await {
+        Ok(recorded) => {
+            scan.report.set_findings(recorded.findings);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = store.prune(retain_days, chrono::Utc::now()).await {
+        warn!(error = %e, "could not prune old history");
+    }
+    (scan, stored)
 }
 
 /// `scan-20261125T063500123Z-4f2a`: sortable by time, distinct across processes.

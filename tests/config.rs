@@ -77,7 +77,20 @@ fn the_example_file_parses_with_every_value() {
     assert_eq!(config.store_url.as_deref(), Some("sqlite://driftd.db"));
     assert_eq!(config.retain_days, Some(90));
     assert_eq!(config.listen, Some("0.0.0.0:9090".parse().unwrap()));
-    assert_eq!(config.schedules, ["0 */10 * * * *"]);
+    let crons: Vec<String> = config
+        .schedules
+        .iter()
+        .map(|s| s.cron.to_string())
+        .collect();
+    assert_eq!(crons, ["0 */10 * * * *"]);
+    assert_eq!(
+        config.ready_max_age,
+        Some(std::time::Duration::from_secs(1800))
+    );
+    assert_eq!(
+        config.shutdown_grace,
+        Some(std::time::Duration::from_secs(25))
+    );
 
     let slack = config.slack.as_ref().expect("notify.slack");
     assert_eq!(slack.url.expose(), SLACK_URL);
@@ -329,7 +342,7 @@ fn unknown_codes_and_severities_are_refused() {
 
 #[test]
 fn bad_values_are_refused_with_their_path() {
-    let cases: [(&str, &[&str]); 12] = [
+    let cases: [(&str, &[&str]); 16] = [
         (
             "[scan]\nregions = [\"us-east\"]\n",
             &["scan.regions[0]", "us-east"],
@@ -365,6 +378,22 @@ fn bad_values_are_refused_with_their_path() {
         (
             "[[schedule]]\ncron = \"*/10 * * * *\"\n",
             &["schedule[0].cron"],
+        ),
+        (
+            "[[schedule]]\ncron = \"0 0 25 * * *\"\n",
+            &["schedule[0].cron", "not a valid cron expression"],
+        ),
+        (
+            "[[schedule]]\ncron = \"0 * * * * *\"\njitter = \"soon\"\n",
+            &["schedule[0].jitter", "soon"],
+        ),
+        (
+            "[[schedule]]\ncron = \"0 * * * * *\"\nregions = [\"moon-1\"]\n",
+            &["schedule[0].regions[0]", "moon-1"],
+        ),
+        (
+            "[server]\nshutdown_grace = \"25 seconds\"\n",
+            &["server.shutdown_grace"],
         ),
     ];
     for (text, needles) in cases {

@@ -327,6 +327,7 @@ fn scan_at(live: &LiveView, n: i64) -> Scan {
         ),
         intent: Default::default(),
         live: live.clone(),
+        api_errors: Default::default(),
     }
 }
 

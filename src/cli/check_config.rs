@@ -22,5 +22,14 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         config.acknowledgements.len(),
         config.schedules.len(),
     );
+    for schedule in &config.schedules {
+        let next = schedule.cron.upcoming(chrono::Utc).next();
+        println!(
+            "  schedule {:?}: next run {}",
+            schedule.cron.to_string(),
+            next.map(|t| crate::model::format_timestamp(&t))
+                .unwrap_or_else(|| "never".into())
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod check_config;
 mod history;
 mod refs;
 mod report;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Show everything that references a security group, before deleting it.
     Refs(refs::RefsArgs),
+    /// Run as a service: scan on the config's schedules, store, serve HTTP.
+    Serve(serve::ServeArgs),
     /// What changed in live security groups between stored scans, field by field.
     History(history::HistoryArgs),
     /// Validate a config file without scanning.
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Report(args) => report::run(args).await,
             Command::Refs(args) => refs::run(args).await,
             Command::History(args) => history::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
             Command::CheckConfig(args) => check_config::run(args),
         }
     })
@@ -119,15 +123,21 @@ impl ScanArgs {
                 regions,
             }
         };
-        let plan = ScanPlan {
-            states,
-            live,
-            options: DiffOptions {
-                include_default_groups: config.include_default_groups,
-                severity: config.severity.clone(),
-            },
-            acknowledgements: config.acknowledgements.clone(),
-        };
+        let plan = plan_from_config(&config, states, live);
         Ok((plan, config))
+    }
+}
+
+/// A scan of `states` against `live`, with the config's diff options and
+/// acknowledgements.
+fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> ScanPlan {
+    ScanPlan {
+        states,
+        live,
+        options: DiffOptions {
+            include_default_groups: config.include_default_groups,
+            severity: config.severity.clone(),
+        },
+        acknowledgements: config.acknowledgements.clone(),
     }
 }

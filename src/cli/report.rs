@@ -11,8 +11,8 @@ use super::ScanArgs;
 use crate::model::Severity;
 use crate::report::{TableStyle, render_markdown, render_table};
 use crate::scan;
-use crate::store::{OpenMode, ScanRecord, Store};
-use tracing::{error, warn};
+use crate::store::{OpenMode, Store};
+use tracing::error;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -65,7 +65,7 @@ pub struct ReportArgs {
 }
 
 /// Days of history kept when `[store] retain_days` is not set.
-const DEFAULT_RETAIN_DAYS: u32 = 90;
+pub const DEFAULT_RETAIN_DAYS: u32 = 90;
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let (plan, config) = args.scan.plan()?;
@@ -74,28 +74,18 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         true => None,
         false => Some(Store::open(&super::database_url(&config), OpenMode::Create).await?),
     };
-    let mut scan = scan::run(&plan, chrono::Utc::now).await;
-    let mut stored = true;
-    if let Some(store) = &store {
-        let record = ScanRecord {
-            report: &scan.report,
-            intent: &scan.intent,
-            live: &scan.live,
-        };
-        match store.record(record).await {
-            Ok(recorded) => scan.report.set_findings(recorded.findings),
-            Err(e) => {
+    let (report, stored) = match &store {
+        None => (scan::run(&plan, chrono::Utc::now).await.report, true),
+        Some(store) => {
+            let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
+            let (scan, stored) = scan::run_and_store(&plan, store, retain_days).await;
+            if let Err(e) = &stored {
                 // The report is still printed (every finding shown as new).
                 error!(database = %store.path().display(), error = %e, "could not store the scan");
-                stored = false;
             }
+            (scan.report, stored.is_ok())
         }
-        let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
-        if let Err(e) = store.prune(retain_days, chrono::Utc::now()).await {
-            warn!(error = %e, "could not prune old history");
-        }
-    }
-    let report = scan.report;
+    };
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = if to_terminal && std::env::var_os("NO_COLOR").is_none() {

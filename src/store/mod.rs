@@ -256,6 +256,15 @@ impl Store {
         history::history(&self.pool, query).await
     }
 
+    /// When the latest complete scan finished (RFC 3339), if any.
+    pub async fn last_complete_scan(&self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT max(finished_at) FROM scans WHERE complete = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Number of stored scans.
     pub async fn scan_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM scans")

@@ -1,0 +1,94 @@
+//! `driftd serve --config FILE`: the long-running service (see `crate::daemon`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::bail;
+use clap::Args;
+
+use super::report::DEFAULT_RETAIN_DAYS;
+use crate::daemon::{self, Settings};
+use crate::scan::LiveSource;
+use crate::sources::ec2::Ec2Plan;
+use crate::store::{OpenMode, Store};
+
+/// Inside ECS's default 30 s stop timeout.
+const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+/// Without `[server] ready_max_age`: three times the longest gap between runs of
+/// the busiest schedule would be ideal; an hour is simple and safe for the
+/// documented 10-minute schedule.
+const DEFAULT_READY_MAX_AGE: Duration = Duration::from_secs(3600);
+const DEFAULT_LISTEN: &str = "0.0.0.0:9090";
+
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Run as a service: scan on every [[schedule]] of the config (cron \
+    syntax with seconds: sec min hour day-of-month month day-of-week [year]), store each \
+    scan, and answer on [server] listen (default 0.0.0.0:9090): GET /healthz, /readyz, \
+    /metrics (Prometheus), /report (the latest report as JSON).\n\n\
+    Scans never overlap and missed runs are not stacked up. On SIGTERM or SIGINT no new \
+    scan starts; a running one gets [server] shutdown_grace (default 25s) to finish and \
+    store, else it is abandoned without storing anything; the exit code is 0.\n\n\
+    The database is DRIFTD_DATABASE_URL or [store] url (required)."
+)]
+pub struct ServeArgs {
+    /// The config file (TOML; see config/driftd.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(Some(&args.config))?;
+    if config.schedules.is_empty() {
+        bail!(
+            "{}: `serve` needs at least one [[schedule]] (e.g. cron = \"0 */10 * * * *\")",
+            args.config.display()
+        );
+    }
+    let url = std::env::var("DRIFTD_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| config.store_url.clone());
+    let Some(url) = url else {
+        bail!(
+            "{}: `serve` needs a database: set [store] url or DRIFTD_DATABASE_URL",
+            args.config.display()
+        );
+    };
+    let schedules = config
+        .schedules
+        .iter()
+        .map(|schedule| {
+            let states = schedule
+                .states
+                .clone()
+                .unwrap_or_else(|| config.terraform_states.clone());
+            let live = LiveSource::Aws(Ec2Plan {
+                regions: schedule
+                    .regions
+                    .clone()
+                    .unwrap_or_else(|| config.regions.clone()),
+                accounts: config.accounts.clone(),
+            });
+            (
+                schedule.clone(),
+                super::plan_from_config(&config, states, live),
+            )
+        })
+        .collect();
+    let listen = match config.listen {
+        Some(listen) => listen,
+        None => DEFAULT_LISTEN.parse()?,
+    };
+    let settings = Settings {
+        listen,
+        ready_max_age: config.ready_max_age.unwrap_or(DEFAULT_READY_MAX_AGE),
+        shutdown_grace: config.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
+        retain_days: config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS),
+        schedules,
+    };
+    let store = Store::open(&url, OpenMode::Create).await?;
+    daemon::serve(settings, store).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,176 @@
+//! `/metrics` in the Prometheus text format (CLI.md names the series).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::report::Report;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    severity: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+/// How a scan ended, for `driftd_scans_total{outcome}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Complete, nothing unacknowledged.
+    Clean,
+    /// Complete, with drift.
+    Drift,
+    /// Some source could not be read.
+    Partial,
+    /// The scan could not be stored.
+    Failed,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Clean => "clean",
+            Outcome::Drift => "drift",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+pub struct Metrics {
+    registry: Registry,
+    scans: Family<OutcomeLabels, Counter>,
+    duration: Histogram,
+    findings: Family<FindingLabels, Gauge>,
+    api_calls: Family<OperationLabels, Counter>,
+    api_errors: Family<OperationLabels, Counter>,
+    last_scan: Gauge<f64, AtomicU64>,
+    notifications_pending: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let scans = Family::<OutcomeLabels, Counter>::default();
+        // 0.5 s to about 17 min
+        let duration = Histogram::new(exponential_buckets(0.5, 2.0, 12));
+        let findings = Family::<FindingLabels, Gauge>::default();
+        let api_calls = Family::<OperationLabels, Counter>::default();
+        let api_errors = Family::<OperationLabels, Counter>::default();
+        let last_scan = Gauge::<f64, AtomicU64>::default();
+        let notifications_pending = Gauge::default();
+
+        let mut registry = Registry::with_prefix("driftd");
+        registry.register("scans", "Scans by outcome", scans.clone());
+        registry.register(
+            "scan_duration_seconds",
+            "Duration of a scan, from the first read to the stored result",
+            duration.clone(),
+        );
+        registry.register(
+            "findings",
+            "Findings of the latest scan by severity and status",
+            findings.clone(),
+        );
+        registry.register(
+            "aws_api_calls",
+            "AWS API call attempts by operation (retries included)",
+            api_calls.clone(),
+        );
+        registry.register(
+            "aws_api_errors",
+            "AWS API call attempts that failed, by operation",
+            api_errors.clone(),
+        );
+        registry.register(
+            "last_scan_timestamp_seconds",
+            "When the latest scan finished (Unix time)",
+            last_scan.clone(),
+        );
+        registry.register(
+            "notifications_pending",
+            "Notifications waiting for delivery",
+            notifications_pending.clone(),
+        );
+        Metrics {
+            registry,
+            scans,
+            duration,
+            findings,
+            api_calls,
+            api_errors,
+            last_scan,
+            notifications_pending,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one finished scan.
+    pub fn record_scan(
+        &self,
+        outcome: Outcome,
+        seconds: f64,
+        report: &Report,
+        api_errors: &BTreeMap<String, u64>,
+    ) {
+        self.scans
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+        self.duration.observe(seconds);
+        for (operation, calls) in &report.scan.api_calls {
+            self.api_calls
+                .get_or_create(&OperationLabels {
+                    operation: operation.clone(),
+                })
+                .inc_by(*calls);
+        }
+        for (operation, errors) in api_errors {
+            self.api_errors
+                .get_or_create(&OperationLabels {
+                    operation: operation.clone(),
+                })
+                .inc_by(*errors);
+        }
+        self.findings.clear();
+        for finding in &report.findings {
+            let status = serde_json::to_value(finding.status).unwrap_or_default();
+            self.findings
+                .get_or_create(&FindingLabels {
+                    severity: finding.severity.as_str().to_string(),
+                    status: status.as_str().unwrap_or_default().to_string(),
+                })
+                .inc();
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&report.scan.finished_at) {
+            self.last_scan.set(at.timestamp_millis() as f64 / 1000.0);
+        }
+    }
+
+    pub fn set_notifications_pending(&self, pending: i64) {
+        self.notifications_pending.set(pending);
+    }
+
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}

@@ -1,0 +1,178 @@
+//! `driftd serve`: scans on `[[schedule]]`s, stores them, and answers on HTTP
+//! (`/healthz`, `/readyz`, `/metrics`, `/report`) until SIGTERM or SIGINT.
+//!
+//! - A scan never overlaps another: one scan at a time, whatever the schedule.
+//! - Missed runs are not stacked up: after a slow scan, the next run is the
+//!   schedule's next time from now.
+//! - On SIGTERM/SIGINT scheduling stops; a running scan gets `shutdown_grace` to
+//!   finish and store; after that it is abandoned, and since a scan is stored in one
+//!   transaction, nothing of it is stored. Exit 0.
+
+mod http;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinSet;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::Schedule;
+use crate::model::format_timestamp;
+use crate::scan::{ScanPlan, run_and_store};
+use crate::store::Store;
+use metrics::{Metrics, Outcome};
+
+/// What `serve` runs with, resolved from the config.
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub ready_max_age: Duration,
+    pub shutdown_grace: Duration,
+    pub retain_days: u32,
+    pub schedules: Vec<(Schedule, ScanPlan)>,
+}
+
+/// What the scheduler shares with the HTTP handlers.
+pub struct Shared {
+    pub store: Store,
+    pub metrics: Metrics,
+    /// The latest report as JSON.
+    pub latest: RwLock<Option<String>>,
+    pub ready_max_age: Duration,
+}
+
+pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
+    let shared = Arc::new(Shared {
+        store,
+        metrics: Metrics::default(),
+        latest: RwLock::new(None),
+        ready_max_age: settings.ready_max_age,
+    });
+    let (stop, stopped) = watch::channel(false);
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    info!(address = %listener.local_addr()?, "listening");
+    let server = tokio::spawn(http::serve(listener, shared.clone(), stopped.clone()));
+
+    let one_at_a_time = Arc::new(Mutex::new(()));
+    let mut schedules = JoinSet::new();
+    for (index, (schedule, plan)) in settings.schedules.into_iter().enumerate() {
+        let span = info_span!("schedule", schedule = index, cron = %schedule.cron);
+        schedules.spawn(
+            run_schedule(
+                schedule,
+                plan,
+                shared.clone(),
+                one_at_a_time.clone(),
+                settings.retain_days,
+                stopped.clone(),
+            )
+            .instrument(span),
+        );
+    }
+
+    shutdown_signal().await;
+    info!(
+        grace_seconds = settings.shutdown_grace.as_secs_f64(),
+        "shutting down: no new scans; a running scan may finish within the grace"
+    );
+    let _ = stop.send(true);
+    let finished = tokio::time::timeout(settings.shutdown_grace, async {
+        while schedules.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        warn!("the running scan did not finish within the grace; abandoned, nothing of it stored");
+        schedules.abort_all();
+        while schedules.join_next().await.is_some() {}
+    }
+    let _ = server.await;
+    shared.store.clone().close().await;
+    info!("stopped");
+    Ok(())
+}
+
+async fn run_schedule(
+    schedule: Schedule,
+    plan: ScanPlan,
+    shared: Arc<Shared>,
+    one_at_a_time: Arc<Mutex<()>>,
+    retain_days: u32,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        // From now, not from the last planned time: runs missed during a slow scan
+        // are skipped, not stacked up.
+        let Some(next) = schedule.cron.after(&Utc::now()).next() else {
+            info!("the schedule has no further runs");
+            return;
+        };
+        let jitter = random_up_to(schedule.jitter);
+        let at = next + chrono::Duration::from_std(jitter).unwrap_or_default();
+        info!(next_run = %format_timestamp(&at), "next scan scheduled");
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+        let _turn = tokio::select! {
+            turn = one_at_a_time.lock() => turn,
+            _ = stopped.wait_for(|stop| *stop) => return,
+        };
+        if *stopped.borrow() {
+            return;
+        }
+        scan_once(&shared, &plan, retain_days).await;
+    }
+}
+
+async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
+    let started = Instant::now();
+    let (scan, stored) = run_and_store(plan, &shared.store, retain_days).await;
+    let report = &scan.report;
+    let outcome = match &stored {
+        Err(e) => {
+            error!(error = %e, "could not store the scan");
+            Outcome::Failed
+        }
+        Ok(()) if !report.scan.complete => Outcome::Partial,
+        Ok(()) if report.exit_code(crate::model::Severity::Low) == 2 => Outcome::Drift,
+        Ok(()) => Outcome::Clean,
+    };
+    shared.metrics.record_scan(
+        outcome,
+        started.elapsed().as_secs_f64(),
+        report,
+        &scan.api_errors,
+    );
+    *shared.latest.write().expect("report lock") = Some(report.to_json());
+    info!(
+        scan.id = %report.scan.id,
+        complete = report.scan.complete,
+        findings = report.findings.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "scan done"
+    );
+}
+
+/// Up to `max`, uniformly: spreads many instances' scans over time.
+fn random_up_to(max: Duration) -> Duration {
+    if max.is_zero() {
+        return max;
+    }
+    Duration::from_millis(fastrand::u64(0..=max.as_millis() as u64))
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
+    }
+}

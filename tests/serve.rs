@@ -1,0 +1,317 @@
+//! `driftd serve` against the local AWS endpoint (moto server, docs/local-aws.md)
+//! with a per-second schedule: scans happen and are stored, the HTTP endpoints
+//! answer, a slow scan does not overlap the next, SIGTERM exits 0 within the
+//! grace, and a bad cron expression is refused at start.
+
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cli::*;
+use moto::Moto;
+use serde_json::Value;
+use sqlx::Connection;
+
+struct Service {
+    child: Child,
+    logs: Arc<Mutex<Vec<Value>>>,
+    address: String,
+    _moto: Moto,
+    dir: tempfile::TempDir,
+    _scratch: tempfile::TempDir,
+}
+
+impl Service {
+    /// Seeds the ECS chain, writes a config with `extra` appended, starts serve.
+    fn start(extra: &str, env: &[(&str, &str)]) -> Service {
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+        moto.seed_chain(&dir.path().join("chain.tfstate"), &[]);
+        let config = dir.path().join("driftd.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[scan]\nregions = [\"us-east-1\"]\n\n[[terraform]]\nstate = \"chain.tfstate\"\n\n\
+                 [server]\nlisten = \"127.0.0.1:0\"\nready_max_age = \"60s\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        let mut all_env = moto.env();
+        all_env.push(database_env(&dir.path().join("driftd.db")));
+        all_env.push(("DRIFTD_LOG_FORMAT".into(), "json".into()));
+        all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let (mut command, scratch) =
+            driftd_command(&["serve", "--config", config.to_str().unwrap()], &all_env);
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let line = line.unwrap();
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
+                sink.lock().unwrap().push(value);
+            }
+        });
+        let mut service = Service {
+            child,
+            logs,
+            address: String::new(),
+            _moto: moto,
+            dir,
+            _scratch: scratch,
+        };
+        let listening = service.wait_for_log("listening", 1, Duration::from_secs(60));
+        service.address = listening["fields"]["address"].as_str().unwrap().to_string();
+        service
+    }
+
+    fn messages(&self, message: &str) -> Vec<Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l["fields"]["message"] == message)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the `count`th log line with this message; returns it.
+    fn wait_for_log(&self, message: &str, count: usize, limit: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let found = self.messages(message);
+            if found.len() >= count {
+                return found[count - 1].clone();
+            }
+            assert!(
+                start.elapsed() < limit,
+                "no {count} × {message:?} in {limit:?}; logs:\n{:#?}",
+                self.logs.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: driftd\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// SIGTERM; returns the exit code and how long the process took to exit.
+    fn terminate(&mut self) -> (Option<i32>, Duration) {
+        let start = Instant::now();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = self.child.wait().unwrap().code();
+        (code, start.elapsed())
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("driftd.db")
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (started_at, finished_at) of every stored scan, and the integrity check.
+async fn stored_scans(db: &std::path::Path) -> (Vec<(String, String)>, String) {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let scans = sqlx::query_as("SELECT started_at, finished_at FROM scans ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    (scans, integrity)
+}
+
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+}
+
+#[tokio::test]
+async fn scans_on_schedule_stores_them_and_answers_on_http() {
+    let mut service = Service::start("\n[[schedule]]\ncron = \"* * * * * *\"\n", &[]);
+    assert_eq!(service.get("/healthz"), (200, "ok\n".into()));
+    service.wait_for_log("scan done", 2, Duration::from_secs(60));
+    let next = service.wait_for_log("next scan scheduled", 1, Duration::from_secs(1));
+    assert!(next["fields"]["next_run"].as_str().unwrap().ends_with('Z'));
+
+    let (status, ready) = service.get("/readyz");
+    assert_eq!(status, 200, "{ready}");
+    assert!(ready.starts_with("ready: last complete scan finished at"));
+
+    let (status, metrics) = service.get("/metrics");
+    assert_eq!(status, 200);
+    assert!(metric(&metrics, "driftd_scans_total{outcome=\"clean\"}") >= 2.0);
+    assert!(metric(&metrics, "driftd_scan_duration_seconds_count") >= 2.0);
+    assert!(
+        metric(
+            &metrics,
+            "driftd_aws_api_calls_total{operation=\"ec2:DescribeSecurityGroups\"}"
+        ) >= 2.0
+    );
+    // The chain's one risk note (dependency-hidden, info), ongoing after the first scan.
+    assert_eq!(
+        metric(
+            &metrics,
+            "driftd_findings{severity=\"info\",status=\"ongoing\"}"
+        ),
+        1.0
+    );
+    assert!(metric(&metrics, "driftd_last_scan_timestamp_seconds") > 1.7e9);
+    assert_eq!(metric(&metrics, "driftd_notifications_pending"), 0.0);
+
+    let (status, report) = service.get("/report");
+    assert_eq!(status, 200);
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_valid_report(&report);
+    assert_eq!(report["scan"]["complete"], true);
+
+    let (code, took) = service.terminate();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(25), "{took:?}");
+    let (scans, integrity) = stored_scans(&service.db()).await;
+    assert_eq!(integrity, "ok");
+    assert_eq!(scans.len(), service.messages("scan stored").len());
+    assert!(scans.len() >= 2);
+    // Every log line is JSON (checked as read); scans have their span.
+    assert!(
+        service
+            .messages("scan done")
+            .iter()
+            .all(|l| l["spans"].as_array().is_some_and(|s| !s.is_empty()))
+    );
+}
+
+#[tokio::test]
+async fn a_slow_scan_never_overlaps_and_sigterm_abandons_it_after_the_grace() {
+    // Every scan holds its store transaction 2 s; the schedule fires every second.
+    let mut service = Service::start(
+        "shutdown_grace = \"1s\"\n\n[[schedule]]\ncron = \"* * * * * *\"\n",
+        &[("DRIFTD_FAULT_STALL_BEFORE_COMMIT", "2")],
+    );
+    service.wait_for_log("scan stored", 3, Duration::from_secs(60));
+    // The 4th scan is now stalling inside its transaction.
+    service.wait_for_log(
+        "fault injection: stalling 2s before committing the scan",
+        4,
+        Duration::from_secs(30),
+    );
+    let (code, took) = service.terminate();
+    assert_eq!(code, Some(0));
+    assert!(
+        took < Duration::from_millis(1900),
+        "exits within the grace: {took:?}"
+    );
+    assert_eq!(
+        service
+            .messages(
+                "the running scan did not finish within the grace; abandoned, nothing of it stored"
+            )
+            .len(),
+        1
+    );
+
+    let (scans, integrity) = stored_scans(&service.db()).await;
+    assert_eq!(integrity, "ok");
+    assert_eq!(scans.len(), 3, "the abandoned scan left nothing: {scans:?}");
+    // No overlap, no stacked runs: each scan starts after the previous one was
+    // stored, i.e. at least the 2 s stall after it finished.
+    for pair in scans.windows(2) {
+        let finished = chrono::DateTime::parse_from_rfc3339(&pair[0].1).unwrap();
+        let next_started = chrono::DateTime::parse_from_rfc3339(&pair[1].0).unwrap();
+        assert!(
+            next_started - finished >= chrono::Duration::seconds(2),
+            "{pair:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_running_scan_finish_within_the_grace() {
+    let mut service = Service::start(
+        "shutdown_grace = \"20s\"\n\n[[schedule]]\ncron = \"* * * * * *\"\n",
+        &[("DRIFTD_FAULT_STALL_BEFORE_COMMIT", "2")],
+    );
+    service.wait_for_log(
+        "fault injection: stalling 2s before committing the scan",
+        1,
+        Duration::from_secs(60),
+    );
+    let (code, took) = service.terminate();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert_eq!(
+        service.messages("scan stored").len(),
+        1,
+        "the running scan was stored"
+    );
+    let (scans, integrity) = stored_scans(&service.db()).await;
+    assert_eq!((scans.len(), integrity.as_str()), (1, "ok"));
+}
+
+#[test]
+fn an_invalid_cron_expression_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("driftd.toml");
+    std::fs::write(
+        &config,
+        "[store]\nurl = \"sqlite://driftd.db\"\n\n[[schedule]]\ncron = \"0 61 * * * *\"\n",
+    )
+    .unwrap();
+    let db = dir.path().join("driftd.db");
+    for args in [
+        vec!["serve", "--config", config.to_str().unwrap()],
+        vec!["check-config", "--config", config.to_str().unwrap()],
+    ] {
+        let run = driftd_with_env(&args, &[database_env(&db)]);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("schedule[0].cron") && run.stderr.contains("\"0 61 * * * *\""),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(!db.exists(), "nothing is started");
+}
