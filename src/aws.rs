@@ -37,6 +37,23 @@ pub async fn load_sdk_config(region: Option<&str>) -> SdkConfig {
     loader.load().await
 }
 
+/// Every AWS operation driftd calls, as (IAM action, SDK method). The task-role
+/// policy `deploy/iam-policy.json` grants exactly these actions, and every SDK call
+/// in `src/` is one of these methods (`tests/deploy.rs` checks both ways).
+pub const OPERATIONS: &[(&str, &str)] = &[
+    (
+        "ec2:DescribeNetworkInterfaces",
+        "describe_network_interfaces",
+    ),
+    (
+        "ec2:DescribeSecurityGroupRules",
+        "describe_security_group_rules",
+    ),
+    ("ec2:DescribeSecurityGroups", "describe_security_groups"),
+    ("s3:GetObject", "get_object"),
+    ("sts:AssumeRole", "assume_role"),
+];
+
 /// Whether an endpoint override is configured for `service` (`AWS_ENDPOINT_URL` or
 /// `AWS_ENDPOINT_URL_<SERVICE>`): S3 then needs path-style addressing.
 pub fn endpoint_overridden(service: &str) -> bool {
