@@ -163,6 +163,8 @@ async fn stored_scans(db: &std::path::Path) -> (Vec<(String, String)>, String) {
     (scans, integrity)
 }
 
+const SECRET_WEBHOOK: &str = "https://hooks.slack.com/services/T0/B0/xoxo-not-for-logs";
+
 fn metric(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
@@ -171,7 +173,10 @@ fn metric(text: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn scans_on_schedule_stores_them_and_answers_on_http() {
-    let mut service = Service::start("\n[[schedule]]\ncron = \"* * * * * *\"\n", &[]);
+    let mut service = Service::start(
+        "\n[[schedule]]\ncron = \"* * * * * *\"\n\n[notify.slack]\nwebhook_url = \"${SLACK_WEBHOOK_URL}\"\n",
+        &[("SLACK_WEBHOOK_URL", SECRET_WEBHOOK)],
+    );
     assert_eq!(service.get("/healthz"), (200, "ok\n".into()));
     service.wait_for_log("scan done", 2, Duration::from_secs(60));
     let next = service.wait_for_log("next scan scheduled", 1, Duration::from_secs(1));
@@ -215,6 +220,12 @@ async fn scans_on_schedule_stores_them_and_answers_on_http() {
     assert_eq!(integrity, "ok");
     assert_eq!(scans.len(), service.messages("scan stored").len());
     assert!(scans.len() >= 2);
+    // No secret in any log line.
+    let logs = service.logs.lock().unwrap().clone();
+    assert!(
+        logs.iter()
+            .all(|l| !l.to_string().contains("xoxo-not-for-logs"))
+    );
     // Every log line is JSON (checked as read); scans have their span.
     assert!(
         service
