@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod diff;
 pub mod diff_text;
 pub mod model;
+pub mod notify;
 pub mod refs;
 pub mod report;
 pub mod scan;

@@ -1,0 +1,253 @@
+//! Slack incoming-webhook messages (Block Kit) for what one scan changed: grouped
+//! by security group, each finding with severity, code, owner and every changed
+//! field as `expected → actual`, plus the config snippet that would acknowledge it.
+//!
+//! Slack's limits are respected by splitting, never by silent truncation: at most
+//! [`MAX_BLOCKS`] blocks per message (a group split across messages repeats its
+//! heading), at most [`MAX_TEXT`] characters per text (a longer text ends saying
+//! how much was cut).
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::diff_text::show_value;
+use crate::model::Finding;
+use crate::report::{by_group, group_heading, owner_text, subject};
+use crate::store::Event;
+
+/// Blocks per message (Slack refuses more).
+pub const MAX_BLOCKS: usize = 50;
+/// Characters of a section or context text (Slack refuses more).
+pub const MAX_TEXT: usize = 3000;
+/// Characters of a header's text.
+pub const MAX_HEADER: usize = 150;
+
+/// One finding to tell about, and why now.
+#[derive(Debug, Clone, Copy)]
+pub struct Notice<'a> {
+    pub finding: &'a Finding,
+    pub event: Event,
+}
+
+/// The messages for one scan, in order (usually one).
+pub fn messages(scan_id: &str, notices: &[Notice]) -> Vec<Value> {
+    let findings: Vec<Finding> = notices.iter().map(|n| n.finding.clone()).collect();
+    let event_of = |f: &Finding| {
+        notices
+            .iter()
+            .find(|n| n.finding.id == f.id)
+            .map(|n| n.event)
+            .unwrap_or(Event::New)
+    };
+
+    // Units of blocks that stay together: a group heading, or one finding.
+    let mut units: Vec<(Option<String>, Vec<Value>)> = Vec::new();
+    for (_, group) in by_group(&findings) {
+        let heading = group_heading(group[0]);
+        units.push((
+            Some(heading.clone()),
+            vec![section(&format!("*{}*", escape(&heading)))],
+        ));
+        for finding in group {
+            units.push((
+                Some(heading.clone()),
+                vec![
+                    section(&finding_text(finding, event_of(finding))),
+                    context(&acknowledge_hint(finding)),
+                ],
+            ));
+        }
+    }
+
+    // Pack units into messages: a header, the units, and a closing context line.
+    let budget = MAX_BLOCKS - 2;
+    let mut pages: Vec<Vec<Value>> = vec![Vec::new()];
+    for (group, blocks) in units {
+        let is_heading = blocks.len() == 1;
+        let page = pages.last_mut().expect("one page at least");
+        // A heading must not end a page: it needs room for one finding after it.
+        let needed = blocks.len() + if is_heading { 2 } else { 0 };
+        if page.len() + needed > budget {
+            pages.push(Vec::new());
+            let page = pages.last_mut().expect("just pushed");
+            if !is_heading && let Some(heading) = &group {
+                page.push(section(&format!("*{}* (continued)", escape(heading))));
+            }
+        }
+        let page = pages.last_mut().expect("one page at least");
+        if is_heading && !page.is_empty() {
+            page.push(json!({"type": "divider"}));
+        }
+        page.extend(blocks);
+    }
+
+    let total = pages.len();
+    let summary = summary(notices);
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, blocks)| {
+            let part = if total > 1 {
+                format!(" (part {} of {total})", i + 1)
+            } else {
+                String::new()
+            };
+            let mut all = vec![json!({
+                "type": "header",
+                "text": {"type": "plain_text", "text": clip(&format!("driftd: {summary}{part}"), MAX_HEADER)},
+            })];
+            all.extend(blocks);
+            all.push(context(&format!(
+                "scan `{scan_id}` · `driftd report` shows every finding"
+            )));
+            json!({
+                "text": fallback(scan_id, notices, &part),
+                "blocks": all,
+            })
+        })
+        .collect()
+}
+
+/// `3 new, 1 resolved` and the severities: the header, and the start of the
+/// plain-text fallback.
+fn summary(notices: &[Notice]) -> String {
+    let count = |event: Event| notices.iter().filter(|n| n.event == event).count();
+    let mut parts = Vec::new();
+    for (event, word) in [
+        (Event::New, "new"),
+        (Event::Recurred, "back"),
+        (Event::Changed, "changed"),
+        (Event::Resolved, "resolved"),
+    ] {
+        let n = count(event);
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    let noun = if notices.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    format!("{} {noun}", parts.join(", "))
+}
+
+/// What phones and notifications show: one line per finding, as many as fit.
+fn fallback(scan_id: &str, notices: &[Notice], part: &str) -> String {
+    let mut text = format!("driftd: {}{part} in scan {scan_id}", summary(notices));
+    for (i, notice) in notices.iter().enumerate() {
+        let f = notice.finding;
+        let line = format!(
+            "\n{} {} {}: {}",
+            f.severity,
+            f.code,
+            f.resource.group_id.as_deref().unwrap_or("-"),
+            changes_inline(f)
+        );
+        if text.len() + line.len() > MAX_TEXT - 40 {
+            let _ = write!(text, "\n… and {} more", notices.len() - i);
+            break;
+        }
+        text.push_str(&line);
+    }
+    text
+}
+
+fn changes_inline(f: &Finding) -> String {
+    if f.changes.is_empty() {
+        return subject(f);
+    }
+    f.changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} → {}",
+                c.field,
+                show_value(&c.expected),
+                show_value(&c.actual)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn finding_text(f: &Finding, event: Event) -> String {
+    let event = match event {
+        Event::New if f.recurred => "back",
+        Event::New => "new",
+        Event::Recurred => "back",
+        Event::Changed => "changed",
+        Event::Resolved => "resolved",
+    };
+    let mut text = format!(
+        "*{}* `{}` ({event}) · {}\n",
+        f.severity.as_str().to_uppercase(),
+        f.code,
+        escape(&subject(f))
+    );
+    for c in &f.changes {
+        let _ = writeln!(
+            text,
+            "• `{}`: `{}` → `{}`",
+            c.field,
+            code_safe(&show_value(&c.expected)),
+            code_safe(&show_value(&c.actual))
+        );
+    }
+    if f.changes.is_empty() {
+        let _ = writeln!(text, "{}", escape(&f.message));
+    }
+    let _ = write!(text, "Owner: {}", escape(&owner_text(f)));
+    clip(&text, MAX_TEXT)
+}
+
+/// The `[[acknowledge]]` entry that would acknowledge this finding.
+fn acknowledge_hint(f: &Finding) -> String {
+    let mut snippet = format!("[[acknowledge]]\ncode = \"{}\"\n", f.code);
+    if let Some(group) = &f.resource.group_id {
+        let _ = writeln!(snippet, "group_id = \"{group}\"");
+    }
+    if let [only] = f.changes.as_slice() {
+        let _ = writeln!(snippet, "field = \"{}\"", only.field);
+    }
+    snippet.push_str("reason = \"why this drift is intended\"");
+    clip(
+        &format!("Intended? Acknowledge it in the config:\n```{snippet}```"),
+        MAX_TEXT,
+    )
+}
+
+fn section(text: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}})
+}
+
+fn context(text: &str) -> Value {
+    json!({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_TEXT)}]})
+}
+
+/// At most `max` characters; a cut text says how much it lost.
+fn clip(text: &str, max: usize) -> String {
+    let chars = text.chars().count();
+    if chars <= max {
+        return text.to_string();
+    }
+    // The note is under 40 characters.
+    let keep = max.saturating_sub(40);
+    let note = format!("… ({} more characters)", chars - keep);
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(&note);
+    out
+}
+
+/// Slack mrkdwn control characters.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A value inside `code`: escaped, and without backticks that would end it.
+fn code_safe(text: &str) -> String {
+    escape(text).replace('`', "'")
+}
