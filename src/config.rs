@@ -441,6 +441,11 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         for (j, region) in schedule.regions.iter().flatten().enumerate() {
             check_region(region, &format!("schedule[{i}].regions[{j}]"))?;
         }
+        if cron.upcoming(chrono::Utc).next().is_none() {
+            return Err(format!(
+                "at schedule[{i}].cron: {expression:?} has no future run"
+            ));
+        }
         let states = schedule.states.map(|states| {
             states
                 .into_iter()

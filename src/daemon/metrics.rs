@@ -11,6 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::model::{FindingStatus, Severity};
 use crate::report::Report;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -149,15 +150,27 @@ impl Metrics {
                 })
                 .inc_by(*errors);
         }
-        self.findings.clear();
-        for finding in &report.findings {
-            let status = serde_json::to_value(finding.status).unwrap_or_default();
-            self.findings
-                .get_or_create(&FindingLabels {
-                    severity: finding.severity.as_str().to_string(),
-                    status: status.as_str().unwrap_or_default().to_string(),
-                })
-                .inc();
+        // Every severity × status is set, zeros included: a scrape never sees a
+        // series vanish (which would resolve alerts by absence).
+        for severity in Severity::ALL {
+            for status in [
+                FindingStatus::New,
+                FindingStatus::Ongoing,
+                FindingStatus::Resolved,
+            ] {
+                let count = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == severity && f.status == status)
+                    .count();
+                let status = serde_json::to_value(status).unwrap_or_default();
+                self.findings
+                    .get_or_create(&FindingLabels {
+                        severity: severity.as_str().to_string(),
+                        status: status.as_str().unwrap_or_default().to_string(),
+                    })
+                    .set(count as i64);
+            }
         }
         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&report.scan.finished_at) {
             self.last_scan.set(at.timestamp_millis() as f64 / 1000.0);

@@ -51,13 +51,17 @@ pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
         latest: RwLock::new(None),
         ready_max_age: settings.ready_max_age,
     });
+    // Installed first: a SIGTERM that arrives while starting up is not lost.
+    let signal = shutdown_signal()?;
     let (stop, stopped) = watch::channel(false);
+    // HTTP stops after the scans, so /metrics and /readyz see the last one.
+    let (stop_http, http_stopped) = watch::channel(false);
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     info!(address = %listener.local_addr()?, "listening");
-    let server = tokio::spawn(http::serve(listener, shared.clone(), stopped.clone()));
+    let mut server = tokio::spawn(http::serve(listener, shared.clone(), http_stopped));
 
     let one_at_a_time = Arc::new(Mutex::new(()));
     let mut schedules = JoinSet::new();
@@ -76,7 +80,23 @@ pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
         );
     }
 
-    shutdown_signal().await;
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            _ = &mut signal => break,
+            Some(ended) = schedules.join_next() => {
+                if let Err(e) = ended {
+                    // A scan panicked: its schedule is gone. Exit non-zero so that
+                    // ECS replaces the task, rather than serve with nothing scanning.
+                    error!(error = %e, "a schedule stopped unexpectedly; exiting");
+                    let _ = stop.send(true);
+                    let _ = stop_http.send(true);
+                    anyhow::bail!("a schedule stopped unexpectedly: {e}");
+                }
+            }
+        }
+    }
+    let shutdown_started = Instant::now();
     info!(
         grace_seconds = settings.shutdown_grace.as_secs_f64(),
         "shutting down: no new scans; a running scan may finish within the grace"
@@ -87,11 +107,22 @@ pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
     })
     .await;
     if finished.is_err() {
-        warn!("the running scan did not finish within the grace; abandoned, nothing of it stored");
+        warn!(
+            "the running scan did not finish within the grace; abandoned (a scan is stored in one transaction: whole or not at all)"
+        );
         schedules.abort_all();
         while schedules.join_next().await.is_some() {}
     }
-    let _ = server.await;
+    // Open HTTP connections get what is left of the grace (at least a second).
+    let _ = stop_http.send(true);
+    let left = settings
+        .shutdown_grace
+        .saturating_sub(shutdown_started.elapsed())
+        .max(Duration::from_secs(1));
+    if tokio::time::timeout(left, &mut server).await.is_err() {
+        warn!("HTTP connections still open at the end of the grace; closing them");
+        server.abort();
+    }
     shared.store.clone().close().await;
     info!("stopped");
     Ok(())
@@ -168,11 +199,15 @@ fn random_up_to(max: Duration) -> Duration {
     Duration::from_millis(fastrand::u64(0..=max.as_millis() as u64))
 }
 
-async fn shutdown_signal() {
+/// Resolves on the first SIGTERM or SIGINT.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
-    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = int.recv() => info!("SIGINT received"),
+        }
+    })
 }
