@@ -104,6 +104,7 @@ fn main() {
                     report: &report,
                     intent: &intent,
                     live,
+                    routing: &Default::default(),
                 })
                 .await
                 .unwrap();

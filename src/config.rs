@@ -127,16 +127,20 @@ struct RawNotify {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSlack {
-    webhook_url: String,
+    webhook_url: Option<String>,
+    webhook_url_file: Option<String>,
     min_severity: Option<String>,
+    resolutions: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
-    url: String,
+    url: Option<String>,
+    url_file: Option<String>,
     secret: Option<String>,
     min_severity: Option<String>,
+    resolutions: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +234,30 @@ pub struct CloudFormationSource {
 pub struct Notifier {
     pub url: Secret,
     pub min_severity: Severity,
+    /// Also tell when a finding is resolved.
+    pub resolutions: bool,
+}
+
+/// A secret given inline (usually `${ENV}`) or as a file to read (a mounted secret).
+fn secret_from(
+    inline: Option<String>,
+    file: Option<String>,
+    base_dir: Option<&Path>,
+    key: &str,
+) -> Result<Secret, String> {
+    match (inline, file) {
+        (Some(value), None) => Ok(Secret::new(value)),
+        (None, Some(file)) => {
+            let path = base_dir
+                .map(|d| d.join(&file))
+                .unwrap_or_else(|| PathBuf::from(&file));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("at {key}_file: cannot read {}: {e}", path.display()))?;
+            Ok(Secret::new(text.trim().to_string()))
+        }
+        (Some(_), Some(_)) => Err(format!("give {key} or {key}_file, not both")),
+        (None, None) => Err(format!("{key} (or {key}_file) is required")),
+    }
 }
 
 impl Config {
@@ -467,22 +495,29 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
     if let Some(notify) = raw.notify {
         if let Some(slack) = notify.slack {
             config.slack = Some(Notifier {
-                url: Secret::new(slack.webhook_url),
+                url: secret_from(
+                    slack.webhook_url,
+                    slack.webhook_url_file,
+                    base_dir,
+                    "notify.slack.webhook_url",
+                )?,
                 min_severity: severity(
                     slack.min_severity.as_deref(),
                     "notify.slack.min_severity",
                     Severity::Medium,
                 )?,
+                resolutions: slack.resolutions.unwrap_or(false),
             });
         }
         if let Some(hook) = notify.webhook {
             config.webhook = Some(Notifier {
-                url: Secret::new(hook.url),
+                url: secret_from(hook.url, hook.url_file, base_dir, "notify.webhook.url")?,
                 min_severity: severity(
                     hook.min_severity.as_deref(),
                     "notify.webhook.min_severity",
                     Severity::Low,
                 )?,
+                resolutions: hook.resolutions.unwrap_or(false),
             });
             config.webhook_secret = hook.secret.map(Secret::new);
         }

@@ -204,12 +204,14 @@ pub async fn run_and_store(
     plan: &ScanPlan,
     store: &crate::store::Store,
     retain_days: u32,
+    routing: &crate::notify::Routing,
 ) -> (Scan, Result<(), crate::store::StoreError>) {
     let mut scan = run(plan, chrono::Utc::now).await;
     let record = crate::store::ScanRecord {
         report: &scan.report,
         intent: &scan.intent,
         live: &scan.live,
+        routing,
     };
     let stored = match store.record(record).await {
         Ok(recorded) => {

@@ -453,3 +453,34 @@ fn real_region_names_and_addresses_are_accepted() {
     assert_eq!(config.regions.len(), 4);
     assert_eq!(config.listen, Some("[::]:9090".parse().unwrap()));
 }
+
+#[test]
+fn webhook_urls_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("slack-url"),
+        "https://hooks.slack.com/services/X\n",
+    )
+    .unwrap();
+    let config_path = dir.path().join("driftd.toml");
+    std::fs::write(
+        &config_path,
+        "[notify.slack]\nwebhook_url_file = \"slack-url\"\nresolutions = true\n",
+    )
+    .unwrap();
+    let config = Config::load(&config_path).unwrap();
+    let slack = config.slack.unwrap();
+    assert_eq!(slack.url.expose(), "https://hooks.slack.com/services/X");
+    assert!(slack.resolutions);
+    assert!(!format!("{slack:?}").contains("hooks.slack.com"));
+
+    assert_error(
+        "[notify.slack]\nwebhook_url = \"a\"\nwebhook_url_file = \"b\"\n",
+        &["notify.slack.webhook_url", "not both"],
+    );
+    assert_error("[notify.webhook]\n", &["notify.webhook.url", "required"]);
+    assert_error(
+        "[notify.slack]\nwebhook_url_file = \"/nonexistent/slack\"\n",
+        &["notify.slack.webhook_url_file", "/nonexistent/slack"],
+    );
+}

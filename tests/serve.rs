@@ -170,7 +170,7 @@ async fn stored_scans(db: &std::path::Path) -> (Vec<(String, String)>, String) {
     (scans, integrity)
 }
 
-const SECRET_WEBHOOK: &str = "https://hooks.slack.com/services/T0/B0/xoxo-not-for-logs";
+const SECRET_TOKEN: &str = "T0/B0/xoxo-not-for-logs";
 
 fn metric(text: &str, series: &str) -> f64 {
     text.lines()
@@ -178,11 +178,18 @@ fn metric(text: &str, series: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {series} in\n{text}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn scans_on_schedule_stores_them_and_answers_on_http() {
+    // A local receiver standing for Slack; its URL carries a secret token.
+    let slack = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&slack)
+        .await;
+    let webhook = format!("{}/services/{SECRET_TOKEN}", slack.uri());
     let mut service = Service::start(
-        "\n[[schedule]]\ncron = \"* * * * * *\"\n\n[notify.slack]\nwebhook_url = \"${SLACK_WEBHOOK_URL}\"\n",
-        &[("SLACK_WEBHOOK_URL", SECRET_WEBHOOK)],
+        "\n[[schedule]]\ncron = \"* * * * * *\"\n\n[notify.slack]\nwebhook_url = \"${SLACK_WEBHOOK_URL}\"\nmin_severity = \"info\"\n",
+        &[("SLACK_WEBHOOK_URL", &webhook)],
     );
     assert_eq!(service.get("/healthz"), (200, "ok\n".into()));
     service.wait_for_log("scan done", 2, Duration::from_secs(60));
@@ -212,7 +219,21 @@ async fn scans_on_schedule_stores_them_and_answers_on_http() {
         1.0
     );
     assert!(metric(&metrics, "driftd_last_scan_timestamp_seconds") > 1.7e9);
+    // The first scan's new risk note (info, as this notifier asks) went to Slack,
+    // once: later scans have nothing new.
+    service.wait_for_log("notification delivered", 1, Duration::from_secs(10));
+    let (_, metrics) = service.get("/metrics");
     assert_eq!(metric(&metrics, "driftd_notifications_pending"), 0.0);
+    assert_eq!(
+        metric(
+            &metrics,
+            "driftd_notifications_total{channel=\"slack\",outcome=\"delivered\"}"
+        ),
+        1.0
+    );
+    let sent = slack.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(String::from_utf8_lossy(&sent[0].body).contains("dependency-hidden"));
 
     let (status, report) = service.get("/report");
     assert_eq!(status, 200);

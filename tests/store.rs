@@ -140,7 +140,7 @@ async fn an_empty_file_is_migrated_and_no_store_writes_nothing() {
     assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
     assert_eq!(
         scalar(&db, "SELECT max(version) FROM _sqlx_migrations").await,
-        1
+        2
     );
 
     let untouched = dir.path().join("never.db");
@@ -337,6 +337,7 @@ async fn record(store: &Store, scan: &Scan) {
             report: &scan.report,
             intent: &scan.intent,
             live: &scan.live,
+            routing: &Default::default(),
         })
         .await
         .unwrap();
@@ -405,6 +406,7 @@ async fn scan_example_at(store: &Store, live: [&str; 2], at: Timestamp) -> Repor
             report: &scan.report,
             intent: &scan.intent,
             live: &scan.live,
+            routing: &Default::default(),
         })
         .await
         .unwrap();

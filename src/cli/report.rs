@@ -9,6 +9,8 @@ use clap::{Args, ValueEnum};
 
 use super::ScanArgs;
 use crate::model::Severity;
+use crate::notify::Routing;
+use crate::notify::deliver::{Deliverer, Endpoints, deliver_for};
 use crate::report::{TableStyle, render_markdown, render_table};
 use crate::scan;
 use crate::store::{OpenMode, Store};
@@ -62,6 +64,15 @@ pub struct ReportArgs {
     /// that history.
     #[arg(long)]
     pub no_store: bool,
+    /// Send the config's notifications (Slack, webhook) for this scan, as `serve`
+    /// would: first what still waits in the outbox, then this scan's. Without it the
+    /// messages wait in the outbox for `serve` or the next `report --notify`.
+    #[arg(long, conflicts_with = "no_store")]
+    pub notify: bool,
+    /// How long `--notify` keeps retrying a failing delivery before leaving it in
+    /// the outbox (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::config::parse_duration)]
+    pub notify_timeout: std::time::Duration,
 }
 
 /// Days of history kept when `[store] retain_days` is not set.
@@ -78,7 +89,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         None => (scan::run(&plan, chrono::Utc::now).await.report, true),
         Some(store) => {
             let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
-            let (scan, stored) = scan::run_and_store(&plan, store, retain_days).await;
+            let routing = Routing::from_config(&config);
+            let (scan, stored) = scan::run_and_store(&plan, store, retain_days, &routing).await;
             if let Err(e) = &stored {
                 // The report is still printed (every finding shown as new).
                 error!(database = %store.path().display(), error = %e, "could not store the scan");
@@ -105,6 +117,14 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
+        }
+    }
+    if let (true, Some(store)) = (args.notify, &store) {
+        // Delivery problems are logged, never change the exit code: the messages
+        // stay in the outbox.
+        let deliverer = Deliverer::new(Endpoints::from_config(&config));
+        if let Err(e) = deliver_for(store, &deliverer, args.notify_timeout).await {
+            error!(error = %e, "could not deliver notifications");
         }
     }
     if !stored {

@@ -9,6 +9,8 @@ use clap::Args;
 
 use super::report::DEFAULT_RETAIN_DAYS;
 use crate::daemon::{self, Settings};
+use crate::notify::Routing;
+use crate::notify::deliver::{Deliverer, Endpoints};
 use crate::scan::LiveSource;
 use crate::sources::ec2::Ec2Plan;
 use crate::store::{OpenMode, Store};
@@ -89,6 +91,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         schedules,
     };
     let store = Store::open(&url, OpenMode::Create).await?;
-    daemon::serve(settings, store).await?;
+    let deliverer = Deliverer::new(Endpoints::from_config(&config));
+    daemon::serve(settings, store, Routing::from_config(&config), deliverer).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,12 @@ struct FindingLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    channel: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: String,
 }
@@ -63,6 +69,7 @@ pub struct Metrics {
     api_errors: Family<OperationLabels, Counter>,
     last_scan: Gauge<f64, AtomicU64>,
     notifications_pending: Gauge,
+    deliveries: Family<DeliveryLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -75,6 +82,7 @@ impl Default for Metrics {
         let api_errors = Family::<OperationLabels, Counter>::default();
         let last_scan = Gauge::<f64, AtomicU64>::default();
         let notifications_pending = Gauge::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
 
         let mut registry = Registry::with_prefix("driftd");
         registry.register("scans", "Scans by outcome", scans.clone());
@@ -108,8 +116,14 @@ impl Default for Metrics {
             "Notifications waiting for delivery",
             notifications_pending.clone(),
         );
+        registry.register(
+            "notifications",
+            "Notification delivery attempts by channel and outcome (delivered, retry, failed)",
+            deliveries.clone(),
+        );
         Metrics {
             registry,
+            deliveries,
             scans,
             duration,
             findings,
@@ -174,6 +188,17 @@ impl Metrics {
         }
         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&report.scan.finished_at) {
             self.last_scan.set(at.timestamp_millis() as f64 / 1000.0);
+        }
+    }
+
+    pub fn record_deliveries(&self, round: &crate::notify::deliver::Delivered) {
+        for (channel, outcome) in &round.outcomes {
+            self.deliveries
+                .get_or_create(&DeliveryLabels {
+                    channel: channel.as_str(),
+                    outcome,
+                })
+                .inc();
         }
     }
 

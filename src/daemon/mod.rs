@@ -22,6 +22,8 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::Schedule;
 use crate::model::format_timestamp;
+use crate::notify::Routing;
+use crate::notify::deliver::{Deliverer, deliver_due};
 use crate::scan::{ScanPlan, run_and_store};
 use crate::store::Store;
 use metrics::{Metrics, Outcome};
@@ -38,15 +40,22 @@ pub struct Settings {
 /// What the scheduler shares with the HTTP handlers.
 pub struct Shared {
     pub store: Store,
+    pub routing: Routing,
     pub metrics: Metrics,
     /// The latest report as JSON.
     pub latest: RwLock<Option<String>>,
     pub ready_max_age: Duration,
 }
 
-pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
+pub async fn serve(
+    settings: Settings,
+    store: Store,
+    routing: Routing,
+    deliverer: Deliverer,
+) -> anyhow::Result<()> {
     let shared = Arc::new(Shared {
         store,
+        routing,
         metrics: Metrics::default(),
         latest: RwLock::new(None),
         ready_max_age: settings.ready_max_age,
@@ -63,6 +72,9 @@ pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
     info!(address = %listener.local_addr()?, "listening");
     let mut server = tokio::spawn(http::serve(listener, shared.clone(), http_stopped));
 
+    let delivery = tokio::spawn(
+        deliver_outbox(shared.clone(), deliverer, stopped.clone()).instrument(info_span!("notify")),
+    );
     let one_at_a_time = Arc::new(Mutex::new(()));
     let mut schedules = JoinSet::new();
     for (index, (schedule, plan)) in settings.schedules.into_iter().enumerate() {
@@ -113,6 +125,8 @@ pub async fn serve(settings: Settings, store: Store) -> anyhow::Result<()> {
         schedules.abort_all();
         while schedules.join_next().await.is_some() {}
     }
+    // A delivery in flight is not cut off: the outbox records its outcome.
+    let _ = tokio::time::timeout(Duration::from_secs(2), delivery).await;
     // Open HTTP connections get what is left of the grace (at least a second).
     let _ = stop_http.send(true);
     let left = settings
@@ -164,7 +178,7 @@ async fn run_schedule(
 
 async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
     let started = Instant::now();
-    let (scan, stored) = run_and_store(plan, &shared.store, retain_days).await;
+    let (scan, stored) = run_and_store(plan, &shared.store, retain_days, &shared.routing).await;
     let report = &scan.report;
     let outcome = match &stored {
         Err(e) => {
@@ -189,6 +203,29 @@ async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
         seconds = started.elapsed().as_secs_f64(),
         "scan done"
     );
+}
+
+/// Delivers the outbox every few seconds (and right after a scan queued
+/// something), keeping `driftd_notifications_pending` current.
+async fn deliver_outbox(
+    shared: Arc<Shared>,
+    deliverer: Deliverer,
+    mut stopped: watch::Receiver<bool>,
+) {
+    const EVERY: Duration = Duration::from_secs(2);
+    loop {
+        match deliver_due(&shared.store, &deliverer).await {
+            Ok(round) => shared.metrics.record_deliveries(&round),
+            Err(e) => error!(error = %e, "could not read the outbox"),
+        }
+        if let Ok(pending) = shared.store.pending_notifications().await {
+            shared.metrics.set_notifications_pending(pending);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stopped.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 /// Up to `max`, uniformly: spreads many instances' scans over time.

@@ -85,6 +85,9 @@ pub struct ScanRecord<'a> {
     pub report: &'a Report,
     pub intent: &'a Intent,
     pub live: &'a LiveView,
+    /// Who is told about this scan's new, changed, recurred (and resolved) findings:
+    /// the messages go into the outbox in the scan's transaction.
+    pub routing: &'a crate::notify::Routing,
 }
 
 /// What storing a scan decided.
@@ -96,6 +99,17 @@ pub struct Recorded {
     pub findings: Vec<Finding>,
     /// What happened to which finding (new, changed, recurred, resolved).
     pub events: Vec<(String, Event)>,
+    /// Messages this scan put in the outbox.
+    pub queued: usize,
+}
+
+/// A message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub id: i64,
+    pub channel: String,
+    pub payload: String,
+    pub attempts: i64,
 }
 
 impl Store {
@@ -226,18 +240,44 @@ impl Store {
                 events.push((update.finding.id.clone(), event));
             }
         }
+        let queued = if stale {
+            0
+        } else {
+            let happened: Vec<(&Finding, Event)> = updates
+                .iter()
+                .filter_map(|u| u.event.map(|e| (&u.finding, e)))
+                .collect();
+            let messages = crate::notify::compose(scan.routing, &report.scan.id, &happened);
+            let queued_at = crate::model::format_timestamp(&chrono::Utc::now());
+            for message in &messages {
+                sqlx::query(
+                    "INSERT INTO outbox (scan_id, channel, payload, created_at, status, next_attempt_at)
+                     VALUES (?, ?, ?, ?, 'pending', ?)",
+                )
+                .bind(&report.scan.id)
+                .bind(message.channel.as_str())
+                .bind(&message.payload)
+                .bind(&queued_at)
+                .bind(&queued_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            messages.len()
+        };
         stall_before_commit_for_tests().await;
         tx.commit().await?;
         info!(
             scan = %report.scan.id,
             findings = updates.len(),
             events = events.len(),
+            notifications = queued,
             "scan stored"
         );
         Ok(Recorded {
             scan: scan_row,
             findings: updates.into_iter().map(|u| u.finding).collect(),
             events,
+            queued,
         })
     }
 
@@ -263,6 +303,76 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    /// Outbox messages due at `now` (RFC 3339), oldest first.
+    pub async fn due_notifications(&self, now: &str) -> Result<Vec<Queued>, StoreError> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT id, channel, payload, attempts FROM outbox
+             WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, channel, payload, attempts)| Queued {
+                id,
+                channel,
+                payload,
+                attempts,
+            })
+            .collect())
+    }
+
+    /// When the next pending message is due, if any.
+    pub async fn next_notification_due(&self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn pending_notifications(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Records one delivery attempt: `Ok(())` delivered; `Err((retry_at, error))`
+    /// to try again at `retry_at`, or never again when `retry_at` is `None`.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        now: &str,
+        outcome: Result<(), (Option<String>, String)>,
+    ) -> Result<(), StoreError> {
+        let query = match &outcome {
+            Ok(()) => sqlx::query(
+                "UPDATE outbox SET status = 'delivered', attempts = attempts + 1,
+                        delivered_at = ?2, last_error = NULL WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(now),
+            Err((Some(retry_at), error)) => sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
+                        last_error = ?3 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(retry_at)
+            .bind(error),
+            Err((None, error)) => sqlx::query(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1,
+                        last_error = ?2 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(error),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Number of stored scans.

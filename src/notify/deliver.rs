@@ -1,0 +1,231 @@
+//! Delivering the outbox: POST each due message to its channel's URL; 2xx marks it
+//! delivered (it is never sent again), 429 waits as long as `Retry-After` says,
+//! other 5xx and network errors back off exponentially, and any other 4xx is a
+//! permanent failure (recorded, logged, counted; not retried). Messages left
+//! pending survive restarts: the next `serve` or `report --notify` goes on.
+
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use sha2::Sha256;
+use tracing::{error, info, warn};
+
+use super::Channel;
+use crate::config::{Config, Secret};
+use crate::model::format_timestamp;
+use crate::store::{Queued, Store, StoreError};
+
+/// The header carrying the hex HMAC-SHA256 of the body (CONFIG.md).
+pub const SIGNATURE_HEADER: &str = "X-Driftd-Signature";
+/// The outbox row id: receivers can drop a message they have already seen.
+pub const DELIVERY_HEADER: &str = "X-Driftd-Delivery";
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Where each channel goes. Secrets: never logged, never stored in the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub slack: Option<Secret>,
+    pub webhook: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+}
+
+impl Endpoints {
+    pub fn from_config(config: &Config) -> Endpoints {
+        Endpoints {
+            slack: config.slack.as_ref().map(|n| n.url.clone()),
+            webhook: config.webhook.as_ref().map(|n| n.url.clone()),
+            webhook_secret: config.webhook_secret.clone(),
+        }
+    }
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attempt {
+    Delivered,
+    /// Try again after this long (at least).
+    Retry(Option<Duration>, String),
+    Permanent(String),
+}
+
+/// Counts of one delivery round, by channel and outcome, for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub outcomes: Vec<(Channel, &'static str)>,
+}
+
+pub struct Deliverer {
+    client: reqwest::Client,
+    endpoints: Endpoints,
+}
+
+impl Deliverer {
+    pub fn new(endpoints: Endpoints) -> Deliverer {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .user_agent(concat!("driftd/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with rustls builds");
+        Deliverer { client, endpoints }
+    }
+
+    async fn post(&self, channel: Channel, message: &Queued) -> Attempt {
+        let url = match channel {
+            Channel::Slack => self.endpoints.slack.as_ref(),
+            Channel::Webhook => self.endpoints.webhook.as_ref(),
+        };
+        let Some(url) = url else {
+            return Attempt::Retry(
+                Some(MAX_BACKOFF),
+                format!("no [notify.{}] in the config", channel.as_str()),
+            );
+        };
+        let mut request = self
+            .client
+            .post(url.expose())
+            .header("Content-Type", "application/json")
+            .header(DELIVERY_HEADER, message.id.to_string())
+            .body(message.payload.clone());
+        if channel == Channel::Webhook
+            && let Some(secret) = &self.endpoints.webhook_secret
+        {
+            request = request.header(SIGNATURE_HEADER, sign(secret, &message.payload));
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            // `without_url`: the URL is a secret.
+            Err(e) => return Attempt::Retry(None, e.without_url().to_string()),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return Attempt::Delivered;
+        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        let error = format!("HTTP {status}: {body}");
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            Attempt::Retry(Some(retry_after.unwrap_or(FIRST_BACKOFF)), error)
+        } else if status.is_client_error() {
+            Attempt::Permanent(error)
+        } else {
+            Attempt::Retry(retry_after, error)
+        }
+    }
+}
+
+/// Hex HMAC-SHA256 of `body` with `secret`.
+pub fn sign(secret: &Secret, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("any key length");
+    mac.update(body.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn backoff(attempts: i64) -> Duration {
+    let exponent = attempts.clamp(0, 16) as u32;
+    (FIRST_BACKOFF * 2u32.pow(exponent)).min(MAX_BACKOFF)
+}
+
+/// Sends every message due now, once each.
+pub async fn deliver_due(store: &Store, deliverer: &Deliverer) -> Result<Delivered, StoreError> {
+    let mut round = Delivered::default();
+    let now = chrono::Utc::now();
+    for message in store.due_notifications(&format_timestamp(&now)).await? {
+        let Some(channel) = Channel::parse(&message.channel) else {
+            continue;
+        };
+        let attempt = deliverer.post(channel, &message).await;
+        let done_at = chrono::Utc::now();
+        let (outcome, label) = match &attempt {
+            Attempt::Delivered => {
+                info!(
+                    outbox_id = message.id,
+                    channel = channel.as_str(),
+                    "notification delivered"
+                );
+                (Ok(()), "delivered")
+            }
+            Attempt::Retry(after, error) => {
+                let wait = after.unwrap_or_else(|| backoff(message.attempts));
+                let retry_at = done_at + chrono::Duration::from_std(wait).unwrap_or_default();
+                warn!(
+                    outbox_id = message.id,
+                    channel = channel.as_str(),
+                    %error,
+                    retry_in_seconds = wait.as_secs_f64(),
+                    "notification not delivered; will retry"
+                );
+                (
+                    Err((Some(format_timestamp(&retry_at)), error.clone())),
+                    "retry",
+                )
+            }
+            Attempt::Permanent(error) => {
+                error!(
+                    outbox_id = message.id,
+                    channel = channel.as_str(),
+                    %error,
+                    "notification refused; not retried"
+                );
+                (Err((None, error.clone())), "failed")
+            }
+        };
+        store
+            .record_attempt(message.id, &format_timestamp(&done_at), outcome)
+            .await?;
+        round.outcomes.push((channel, label));
+    }
+    Ok(round)
+}
+
+/// Delivers until the outbox is empty or `limit` has passed (`report --notify`);
+/// what is left stays pending for the next run.
+pub async fn deliver_for(
+    store: &Store,
+    deliverer: &Deliverer,
+    limit: Duration,
+) -> Result<usize, StoreError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        deliver_due(store, deliverer).await?;
+        let Some(next) = store.next_notification_due().await? else {
+            return Ok(0);
+        };
+        let wait = chrono::DateTime::parse_from_rfc3339(&next)
+            .ok()
+            .and_then(|t| {
+                (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                    .to_std()
+                    .ok()
+            })
+            .unwrap_or_default();
+        if Instant::now() + wait > deadline {
+            let pending = store.pending_notifications().await?;
+            error!(
+                pending,
+                "notifications still undelivered after {}s; left in the outbox for the next run",
+                limit.as_secs()
+            );
+            return Ok(pending as usize);
+        }
+        tokio::time::sleep(wait).await;
+    }
+}

@@ -1,0 +1,309 @@
+//! Notifications end to end: `driftd report --notify` on the example's captured data
+//! (its three incidents), delivering to local HTTP receivers (wiremock) that stand
+//! for Slack and a generic webhook and check what arrives.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cli::*;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sqlx::Connection;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const DRIFT_GROUPS: &str = "examples/live/describe-security-groups.json";
+const DRIFT_RULES: &str = "examples/live/describe-security-group-rules.json";
+const TOKEN: &str = "T0/B0/xoxb-secret-token";
+
+struct Setup {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Setup {
+    fn new(notify: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("driftd.toml");
+        std::fs::write(&config, notify).unwrap();
+        Setup { dir, config }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("driftd.db")
+    }
+
+    /// `report --notify` against drifted (or clean) captured data.
+    fn report(&self, drifted: bool, extra_env: &[(&str, String)], extra: &[&str]) -> Run {
+        let (groups, rules) = if drifted {
+            (DRIFT_GROUPS, DRIFT_RULES)
+        } else {
+            (CLEAN_GROUPS, CLEAN_RULES)
+        };
+        let config = self.config.to_str().unwrap();
+        let mut args = vec![
+            "report",
+            "--config",
+            config,
+            "--state",
+            CHAIN_STATE,
+            "--live",
+            groups,
+            "--live",
+            rules,
+            "--format",
+            "json",
+            "--notify",
+        ];
+        args.extend(extra);
+        let mut env = vec![database_env(&self.db())];
+        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        let run = driftd_with_env(&args, &env);
+        assert!(
+            !run.stderr.contains(TOKEN),
+            "a webhook URL was logged:\n{}",
+            run.stderr
+        );
+        run
+    }
+}
+
+fn slack_config(resolutions: bool) -> String {
+    format!(
+        "[notify.slack]\nwebhook_url = \"${{SLACK_WEBHOOK_URL}}\"\nresolutions = {resolutions}\n"
+    )
+}
+
+async fn slack_env(server: &MockServer) -> Vec<(&'static str, String)> {
+    vec![(
+        "SLACK_WEBHOOK_URL",
+        format!("{}/services/{TOKEN}", server.uri()),
+    )]
+}
+
+async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.unwrap_or_default()
+}
+
+fn body(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+async fn outbox(db: &Path) -> Vec<(String, i64)> {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let rows = sqlx::query_as("SELECT status, attempts FROM outbox ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    rows
+}
+
+async fn ok_receiver() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_incidents_alert_once_an_unchanged_scan_is_quiet_and_a_fix_is_told() {
+    let server = ok_receiver().await;
+    let setup = Setup::new(&slack_config(true));
+    let env = slack_env(&server).await;
+
+    let first = setup.report(true, &env, &[]);
+    assert_eq!(first.code, 2, "{}", first.stderr);
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].url.path(), format!("/services/{TOKEN}"));
+    let message = body(&requests[0]);
+    let text = message.to_string();
+    for needle in [
+        "`to_port`: `80` → `8080`",
+        "alb-public (sg-0a1b2c3d4e5f60001)",
+        "module.net.aws_vpc_security_group_egress_rule.alb_to_front",
+        "`reference-dangling`",
+        "[[acknowledge]]",
+    ] {
+        assert!(text.contains(needle), "{needle} in {message:#}");
+    }
+    // min_severity = medium (the default): the info-level risk note stays quiet.
+    assert!(!text.contains("dependency-hidden"));
+    assert!(message["text"].as_str().unwrap().starts_with("driftd: "));
+
+    let unchanged = setup.report(true, &env, &[]);
+    assert_eq!(unchanged.code, 2);
+    assert_eq!(received(&server).await.len(), 1, "nothing new: no message");
+
+    let fixed = setup.report(false, &env, &[]);
+    assert_eq!(fixed.code, 0);
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 2);
+    let resolution = body(&requests[1]).to_string();
+    assert!(resolution.contains("resolved"), "{resolution}");
+    assert!(resolution.contains("`to_port`: `80` → `8080`"));
+    assert_eq!(outbox(&setup.db()).await, vec![("delivered".into(), 1); 2]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_receiver_that_recovers_gets_the_message_exactly_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let setup = Setup::new(&slack_config(false));
+    let run = setup.report(true, &slack_env(&server).await, &[]);
+    assert_eq!(run.code, 2, "delivery never changes the exit code");
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 3, "500, 500, then 200");
+    assert!(requests.iter().all(|r| r.body == requests[0].body));
+    assert_eq!(outbox(&setup.db()).await, vec![("delivered".into(), 3)]);
+    // Backing off: 1 s, then 2 s.
+    assert!(run.stderr.contains("will retry"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let setup = Setup::new(&slack_config(false));
+    let started = std::time::Instant::now();
+    let run = setup.report(true, &slack_env(&server).await, &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(received(&server).await.len(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "waited as Slack asked"
+    );
+    assert_eq!(outbox(&setup.db()).await, vec![("delivered".into(), 2)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undelivered_messages_survive_a_restart_and_are_not_sent_twice() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/services/{TOKEN}")))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let setup = Setup::new(&slack_config(false));
+    let env = slack_env(&server).await;
+    let down = setup.report(true, &env, &["--notify-timeout", "2s"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(
+        down.stderr.contains("left in the outbox"),
+        "{}",
+        down.stderr
+    );
+    let attempts = received(&server).await.len();
+    assert!(attempts >= 2);
+    assert_eq!(outbox(&setup.db()).await[0].0, "pending");
+
+    // The receiver recovers; a new process (the same drift, nothing new to say)
+    // delivers what waited.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let later = setup.report(true, &env, &[]);
+    assert_eq!(later.code, 2);
+    assert_eq!(received(&server).await.len(), 1);
+    assert_eq!(outbox(&setup.db()).await[0].0, "delivered");
+
+    let again = setup.report(true, &env, &[]);
+    assert_eq!(again.code, 2);
+    assert_eq!(received(&server).await.len(), 1, "never sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_message_is_recorded_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&server)
+        .await;
+    let setup = Setup::new(&slack_config(false));
+    let run = setup.report(true, &slack_env(&server).await, &[]);
+    assert_eq!(run.code, 2);
+    assert_eq!(received(&server).await.len(), 1);
+    assert!(
+        run.stderr.contains("notification refused"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no_service"));
+    assert_eq!(outbox(&setup.db()).await, vec![("failed".into(), 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_gets_the_findings_as_json_signed_with_hmac() {
+    let server = ok_receiver().await;
+    let setup =
+        Setup::new("[notify.webhook]\nurl = \"${HOOK_URL}\"\nsecret = \"${HOOK_SECRET}\"\n");
+    let env = vec![
+        ("HOOK_URL", format!("{}/hook", server.uri())),
+        ("HOOK_SECRET", "s3cr3t".to_string()),
+    ];
+    let run = setup.report(true, &env, &[]);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains("s3cr3t"));
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cr3t").unwrap();
+    mac.update(&request.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        request
+            .headers
+            .get("x-driftd-signature")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        expected
+    );
+    let payload = body(request);
+    assert_eq!(payload["schema"], "driftd.notification/v1");
+    let notices = payload["notices"].as_array().unwrap();
+    // min_severity = low (the webhook's default): everything but the info note.
+    assert!(notices.iter().all(|n| n["event"] == "new"));
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["finding"]["code"] == "rule-modified"
+                && n["finding"]["changes"][1]["actual"] == 8080)
+    );
+    assert!(notices.iter().all(|n| n["finding"]["severity"] != "info"));
+}
