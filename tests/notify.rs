@@ -307,3 +307,20 @@ async fn the_webhook_gets_the_findings_as_json_signed_with_hmac() {
     );
     assert!(notices.iter().all(|n| n["finding"]["severity"] != "info"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acknowledged_findings_never_alert() {
+    let server = ok_receiver().await;
+    let setup = Setup::new(&format!(
+        "{}\n[[acknowledge]]\ncode = \"rule-modified\"\ngroup_id = \"sg-0a1b2c3d4e5f60001\"\nreason = \"blue/green port move, OPS-7\"\n",
+        slack_config(false)
+    ));
+    let run = setup.report(true, &slack_env(&server).await, &[]);
+    assert_eq!(run.code, 2, "the other incidents still fail the report");
+    let requests = received(&server).await;
+    assert_eq!(requests.len(), 1);
+    let text = body(&requests[0]).to_string();
+    assert!(text.contains("`reference-dangling`"), "{text}");
+    assert!(!text.contains("`rule-modified`"), "{text}");
+    assert!(!text.contains("8080"));
+}
