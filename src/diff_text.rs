@@ -18,14 +18,12 @@ pub fn show_value(value: &Value) -> String {
 pub fn describe_changes(changes: &[crate::model::Change]) -> String {
     changes
         .iter()
-        .map(|c| {
-            format!(
-                "{} {} → {}",
-                c.field,
-                show_value(&c.expected),
-                show_value(&c.actual)
-            )
-        })
+        .map(|c| describe_change(&c.field, &c.expected, &c.actual))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `to_port 80 → 8080`.
+pub fn describe_change(field: &str, from: &Value, to: &Value) -> String {
+    format!("{field} {} → {}", show_value(from), show_value(to))
 }

@@ -104,6 +104,23 @@ async fn outbox(db: &Path) -> Vec<(String, i64)> {
     rows
 }
 
+/// A receiver that answers `failure` to the first `times` requests, then 200.
+async fn flaky_receiver(failure: ResponseTemplate, times: u64) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(failure)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn ok_receiver() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
@@ -155,18 +172,7 @@ async fn the_incidents_alert_once_an_unchanged_scan_is_quiet_and_a_fix_is_told()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_receiver_that_recovers_gets_the_message_exactly_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let server = flaky_receiver(ResponseTemplate::new(500), 2).await;
     let setup = Setup::new(&slack_config(false));
     let run = setup.report(true, &slack_env(&server).await, &[]);
     assert_eq!(run.code, 2, "delivery never changes the exit code");
@@ -180,18 +186,8 @@ async fn a_failing_receiver_that_recovers_gets_the_message_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_is_honoured() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let failure = ResponseTemplate::new(429).insert_header("Retry-After", "3");
+    let server = flaky_receiver(failure, 1).await;
     let setup = Setup::new(&slack_config(false));
     let started = std::time::Instant::now();
     let run = setup.report(true, &slack_env(&server).await, &[]);

@@ -331,7 +331,8 @@ fn scan_at(live: &LiveView, n: i64) -> Scan {
     }
 }
 
-async fn record(store: &Store, scan: &Scan) {
+/// Stores a scan without notifiers; returns its findings with statuses from history.
+async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Finding> {
     store
         .record(ScanRecord {
             report: &scan.report,
@@ -340,7 +341,8 @@ async fn record(store: &Store, scan: &Scan) {
             routing: &Default::default(),
         })
         .await
-        .unwrap();
+        .unwrap()
+        .findings
 }
 
 #[tokio::test]
@@ -401,16 +403,8 @@ fn example_plan(live: [&str; 2]) -> ScanPlan {
 
 async fn scan_example_at(store: &Store, live: [&str; 2], at: Timestamp) -> Report {
     let mut scan = driftd::scan::run(&example_plan(live), || at).await;
-    let recorded = store
-        .record(ScanRecord {
-            report: &scan.report,
-            intent: &scan.intent,
-            live: &scan.live,
-            routing: &Default::default(),
-        })
-        .await
-        .unwrap();
-    scan.report.set_findings(recorded.findings);
+    let findings = record(store, &scan).await;
+    scan.report.set_findings(findings);
     scan.report
 }
 

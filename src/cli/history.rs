@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, ValueEnum};
 
-use crate::diff_text::show_value;
+use crate::diff_text::describe_change;
 use crate::model::Timestamp;
 use crate::store::{HistoryEntry, HistoryQuery, OpenMode, Store};
 
@@ -115,14 +115,7 @@ pub fn render_table(entries: &[HistoryEntry], query: &HistoryQuery) -> String {
         let fields = entry
             .changes
             .iter()
-            .map(|c| {
-                format!(
-                    "{} {} → {}",
-                    c.field,
-                    show_value(&c.before),
-                    show_value(&c.after)
-                )
-            })
+            .map(|c| describe_change(&c.field, &c.before, &c.after))
             .collect::<Vec<_>>()
             .join(", ");
         let detail = [rule, fields]

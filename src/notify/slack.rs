@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::diff_text::show_value;
+use crate::diff_text::{describe_changes, show_value};
 use crate::model::Finding;
 use crate::report::{by_group, group_heading, owner_text, subject};
 use crate::store::Event;
@@ -158,18 +158,7 @@ fn changes_inline(f: &Finding) -> String {
     if f.changes.is_empty() {
         return subject(f);
     }
-    f.changes
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {} → {}",
-                c.field,
-                show_value(&c.expected),
-                show_value(&c.actual)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    describe_changes(&f.changes)
 }
 
 fn finding_text(f: &Finding, event: Event) -> String {
