@@ -238,6 +238,17 @@ pub struct Notifier {
     pub resolutions: bool,
 }
 
+/// A URL to POST to; the value itself is never shown in the error.
+fn http_url(value: String, key: &str) -> Result<Secret, String> {
+    if value.starts_with("https://") || value.starts_with("http://") {
+        Ok(Secret::new(value))
+    } else {
+        Err(format!(
+            "at {key}: expected an http(s):// URL (the value is not shown: it is a secret)"
+        ))
+    }
+}
+
 /// A secret given inline (usually `${ENV}`) or as a file to read (a mounted secret).
 fn secret_from(
     inline: Option<String>,
@@ -246,14 +257,14 @@ fn secret_from(
     key: &str,
 ) -> Result<Secret, String> {
     match (inline, file) {
-        (Some(value), None) => Ok(Secret::new(value)),
+        (Some(value), None) => http_url(value, key),
         (None, Some(file)) => {
             let path = base_dir
                 .map(|d| d.join(&file))
                 .unwrap_or_else(|| PathBuf::from(&file));
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("at {key}_file: cannot read {}: {e}", path.display()))?;
-            Ok(Secret::new(text.trim().to_string()))
+            http_url(text.trim().to_string(), &format!("{key}_file"))
         }
         (Some(_), Some(_)) => Err(format!("give {key} or {key}_file, not both")),
         (None, None) => Err(format!("{key} (or {key}_file) is required")),

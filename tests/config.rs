@@ -342,7 +342,7 @@ fn unknown_codes_and_severities_are_refused() {
 
 #[test]
 fn bad_values_are_refused_with_their_path() {
-    let cases: [(&str, &[&str]); 16] = [
+    let cases: [(&str, &[&str]); 17] = [
         (
             "[scan]\nregions = [\"us-east\"]\n",
             &["scan.regions[0]", "us-east"],
@@ -394,6 +394,10 @@ fn bad_values_are_refused_with_their_path() {
         (
             "[server]\nshutdown_grace = \"25 seconds\"\n",
             &["server.shutdown_grace"],
+        ),
+        (
+            "[notify.webhook]\nurl = \"hooks.example.com/x\"\n",
+            &["notify.webhook.url", "http(s)://"],
         ),
     ];
     for (text, needles) in cases {

@@ -480,3 +480,49 @@ async fn retention_drops_old_scans_but_keeps_open_findings_and_the_latest_snapsh
     assert_eq!(integrity(&db).await, "ok");
     store.close().await;
 }
+
+#[tokio::test]
+async fn an_outbox_message_is_claimed_by_one_process_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("outbox.db");
+    let store = Store::open(&format!("sqlite://{}", db.display()), OpenMode::Create)
+        .await
+        .unwrap();
+    let mut conn = connect(&db).await;
+    sqlx::query(
+        "INSERT INTO outbox (scan_id, channel, payload, created_at, status, next_attempt_at)
+         VALUES ('scan-1', 'slack', '{}', '2026-11-25T10:00:00.000Z', 'pending', '2026-11-25T10:00:00.000Z')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let (now, lease) = ("2026-11-25T10:00:01.000Z", "2026-11-25T10:01:01.000Z");
+    // A second store on the same file stands for the other process.
+    let other = Store::open(&format!("sqlite://{}", db.display()), OpenMode::Create)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        store.claim_notification(now, lease),
+        other.claim_notification(now, lease)
+    );
+    let claimed: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(claimed.len(), 1, "exactly one claimer gets it");
+    // Until the lease runs out, nobody else does; after it, someone may again.
+    assert!(
+        store
+            .claim_notification("2026-11-25T10:00:30.000Z", lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        other
+            .claim_notification("2026-11-25T10:01:02.000Z", "2026-11-25T10:02:02.000Z")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.close().await;
+    other.close().await;
+}

@@ -125,14 +125,25 @@ pub async fn serve(
         schedules.abort_all();
         while schedules.join_next().await.is_some() {}
     }
-    // A delivery in flight is not cut off: the outbox records its outcome.
-    let _ = tokio::time::timeout(Duration::from_secs(2), delivery).await;
-    // Open HTTP connections get what is left of the grace (at least a second).
+    // A delivery in flight finishes (it stops before the next message), so that
+    // the outbox records what the receiver accepted; it gets what is left of the
+    // grace, as do open HTTP connections after it (at least a second each).
+    let left = |started: Instant| {
+        settings
+            .shutdown_grace
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1))
+    };
+    if tokio::time::timeout(left(shutdown_started), delivery)
+        .await
+        .is_err()
+    {
+        warn!(
+            "a notification was still being delivered at the end of the grace; it will be sent again"
+        );
+    }
     let _ = stop_http.send(true);
-    let left = settings
-        .shutdown_grace
-        .saturating_sub(shutdown_started.elapsed())
-        .max(Duration::from_secs(1));
+    let left = left(shutdown_started);
     if tokio::time::timeout(left, &mut server).await.is_err() {
         warn!("HTTP connections still open at the end of the grace; closing them");
         server.abort();
@@ -214,7 +225,8 @@ async fn deliver_outbox(
 ) {
     const EVERY: Duration = Duration::from_secs(2);
     loop {
-        match deliver_due(&shared.store, &deliverer).await {
+        let go_on = || !*stopped.borrow();
+        match deliver_due(&shared.store, &deliverer, go_on).await {
             Ok(round) => shared.metrics.record_deliveries(&round),
             Err(e) => error!(error = %e, "could not read the outbox"),
         }

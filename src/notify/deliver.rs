@@ -23,6 +23,11 @@ pub const DELIVERY_HEADER: &str = "X-Driftd-Delivery";
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The longest `Retry-After` obeyed.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a claimed message is ours: longer than one attempt can take.
+const LEASE: Duration = Duration::from_secs(60);
 
 /// Where each channel goes. Secrets: never logged, never stored in the outbox.
 #[derive(Debug, Clone, Default)]
@@ -65,7 +70,9 @@ pub struct Deliverer {
 impl Deliverer {
     pub fn new(endpoints: Endpoints) -> Deliverer {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
+            .timeout(HTTP_TIMEOUT)
+            // A redirect would send the body (and its signature) elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("driftd/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("an HTTP client with rustls builds");
@@ -107,8 +114,7 @@ impl Deliverer {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(parse_retry_after);
         let body: String = response
             .text()
             .await
@@ -117,14 +123,34 @@ impl Deliverer {
             .take(200)
             .collect();
         let error = format!("HTTP {status}: {body}");
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            Attempt::Retry(Some(retry_after.unwrap_or(FIRST_BACKOFF)), error)
+        let transient = [
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::from_u16(425).expect("a valid status"),
+        ];
+        if transient.contains(&status) {
+            Attempt::Retry(retry_after, error)
         } else if status.is_client_error() {
             Attempt::Permanent(error)
         } else {
             Attempt::Retry(retry_after, error)
         }
     }
+}
+
+/// `Retry-After` as seconds or as an HTTP date, within [0, 1 h].
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                .to_std()
+                .unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Hex HMAC-SHA256 of `body` with `secret`.
@@ -144,11 +170,24 @@ fn backoff(attempts: i64) -> Duration {
     (FIRST_BACKOFF * 2u32.pow(exponent)).min(MAX_BACKOFF)
 }
 
-/// Sends every message due now, once each.
-pub async fn deliver_due(store: &Store, deliverer: &Deliverer) -> Result<Delivered, StoreError> {
+/// Sends the messages due now, one claimed at a time, while `go_on()` says so
+/// (checked before each message: a shutdown or a deadline stops between messages,
+/// never in the middle of one).
+pub async fn deliver_due(
+    store: &Store,
+    deliverer: &Deliverer,
+    go_on: impl Fn() -> bool,
+) -> Result<Delivered, StoreError> {
     let mut round = Delivered::default();
-    let now = chrono::Utc::now();
-    for message in store.due_notifications(&format_timestamp(&now)).await? {
+    while go_on() {
+        let now = chrono::Utc::now();
+        let lease_until = now + chrono::Duration::from_std(LEASE).expect("a minute fits");
+        let Some(message) = store
+            .claim_notification(&format_timestamp(&now), &format_timestamp(&lease_until))
+            .await?
+        else {
+            break;
+        };
         let Some(channel) = Channel::parse(&message.channel) else {
             continue;
         };
@@ -164,8 +203,12 @@ pub async fn deliver_due(store: &Store, deliverer: &Deliverer) -> Result<Deliver
                 (Ok(()), "delivered")
             }
             Attempt::Retry(after, error) => {
-                let wait = after.unwrap_or_else(|| backoff(message.attempts));
-                let retry_at = done_at + chrono::Duration::from_std(wait).unwrap_or_default();
+                // Retry-After when given (at least a second), else exponential.
+                let wait = after
+                    .map(|a| a.max(FIRST_BACKOFF))
+                    .unwrap_or_else(|| backoff(message.attempts));
+                let retry_at = done_at
+                    + chrono::Duration::from_std(wait.min(MAX_RETRY_AFTER)).expect("an hour fits");
                 warn!(
                     outbox_id = message.id,
                     channel = channel.as_str(),
@@ -205,7 +248,9 @@ pub async fn deliver_for(
 ) -> Result<usize, StoreError> {
     let deadline = Instant::now() + limit;
     loop {
-        deliver_due(store, deliverer).await?;
+        // No message is started after the deadline (one in flight may take up to
+        // its HTTP timeout past it).
+        deliver_due(store, deliverer, || Instant::now() < deadline).await?;
         let Some(next) = store.next_notification_due().await? else {
             return Ok(0);
         };
@@ -227,5 +272,45 @@ pub async fn deliver_for(
             return Ok(pending as usize);
         }
         tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date_and_never_longer_than_an_hour() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("999999999"), Some(MAX_RETRY_AFTER));
+        let soon = chrono::Utc::now() + chrono::Duration::seconds(90);
+        let date = soon.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let wait = parse_retry_after(&date).unwrap();
+        assert!(
+            wait > Duration::from_secs(80) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        let waits: Vec<u64> = (0..4).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8]);
+        assert_eq!(backoff(40), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn signatures_are_hex_hmac_sha256() {
+        // RFC 4231 test case 2.
+        let secret = Secret::new("Jefe".into());
+        assert_eq!(
+            sign(&secret, "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -114,6 +114,9 @@ pub fn compose(routing: &Routing, scan_id: &str, events: &[(&Finding, Event)]) -
                 channel: Channel::Webhook,
                 payload: json!({
                     "schema": "driftd.notification/v1",
+                    // Stable across redeliveries, and signed: a receiver that has
+                    // seen it can drop a repeat.
+                    "id": format!("{scan_id}/webhook"),
                     "scan_id": scan_id,
                     "notices": notices,
                 })

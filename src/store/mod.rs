@@ -305,24 +305,32 @@ impl Store {
         )
     }
 
-    /// Outbox messages due at `now` (RFC 3339), oldest first.
-    pub async fn due_notifications(&self, now: &str) -> Result<Vec<Queued>, StoreError> {
-        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT id, channel, payload, attempts FROM outbox
-             WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id",
+    /// Claims the oldest message due at `now` (RFC 3339) until `lease_until`: one
+    /// atomic update, so that two processes (`serve` and `report --notify`) never
+    /// post the same message at once. A claimer that dies leaves the message to be
+    /// claimed again when the lease runs out.
+    pub async fn claim_notification(
+        &self,
+        now: &str,
+        lease_until: &str,
+    ) -> Result<Option<Queued>, StoreError> {
+        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
+            "UPDATE outbox SET next_attempt_at = ?2
+             WHERE id = (SELECT id FROM outbox
+                         WHERE status = 'pending' AND next_attempt_at <= ?1
+                         ORDER BY id LIMIT 1)
+             RETURNING id, channel, payload, attempts",
         )
         .bind(now)
-        .fetch_all(&self.pool)
+        .bind(lease_until)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, channel, payload, attempts)| Queued {
-                id,
-                channel,
-                payload,
-                attempts,
-            })
-            .collect())
+        Ok(row.map(|(id, channel, payload, attempts)| Queued {
+            id,
+            channel,
+            payload,
+            attempts,
+        }))
     }
 
     /// When the next pending message is due, if any.

@@ -59,6 +59,11 @@ pub async fn prune(
             .execute(&mut *tx)
             .await?
             .rows_affected();
+    // Delivered and refused messages are history too; pending ones always stay.
+    sqlx::query("DELETE FROM outbox WHERE status <> 'pending' AND created_at < ?")
+        .bind(&cutoff)
+        .execute(&mut *tx)
+        .await?;
     // Events of the dropped scans go with them (ON DELETE CASCADE).
     pruned.scans = sqlx::query(&format!("DELETE FROM scans WHERE {PRUNABLE}"))
         .bind(&cutoff)
