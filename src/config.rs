@@ -139,6 +139,7 @@ struct RawWebhook {
     url: Option<String>,
     url_file: Option<String>,
     secret: Option<String>,
+    secret_file: Option<String>,
     min_severity: Option<String>,
     resolutions: Option<bool>,
 }
@@ -238,6 +239,28 @@ pub struct Notifier {
     pub resolutions: bool,
 }
 
+/// A secret given inline or as a file (trimmed); exactly one of the two.
+fn read_secret(
+    inline: Option<String>,
+    file: Option<String>,
+    base_dir: Option<&Path>,
+    key: &str,
+) -> Result<Secret, String> {
+    match (inline, file) {
+        (Some(value), None) => Ok(Secret::new(value)),
+        (None, Some(file)) => {
+            let path = base_dir
+                .map(|d| d.join(&file))
+                .unwrap_or_else(|| PathBuf::from(&file));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("at {key}_file: cannot read {}: {e}", path.display()))?;
+            Ok(Secret::new(text.trim().to_string()))
+        }
+        (Some(_), Some(_)) => Err(format!("give {key} or {key}_file, not both")),
+        (None, None) => Err(format!("{key} (or {key}_file) is required")),
+    }
+}
+
 /// A URL to POST to; the value itself is never shown in the error.
 fn http_url(value: String, key: &str) -> Result<Secret, String> {
     if value.starts_with("https://") || value.starts_with("http://") {
@@ -256,19 +279,14 @@ fn secret_from(
     base_dir: Option<&Path>,
     key: &str,
 ) -> Result<Secret, String> {
-    match (inline, file) {
-        (Some(value), None) => http_url(value, key),
-        (None, Some(file)) => {
-            let path = base_dir
-                .map(|d| d.join(&file))
-                .unwrap_or_else(|| PathBuf::from(&file));
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("at {key}_file: cannot read {}: {e}", path.display()))?;
-            http_url(text.trim().to_string(), &format!("{key}_file"))
-        }
-        (Some(_), Some(_)) => Err(format!("give {key} or {key}_file, not both")),
-        (None, None) => Err(format!("{key} (or {key}_file) is required")),
-    }
+    let from_file = file.is_some();
+    let url = read_secret(inline, file, base_dir, key)?;
+    let key = if from_file {
+        format!("{key}_file")
+    } else {
+        key.to_string()
+    };
+    http_url(url.expose().to_string(), &key)
 }
 
 impl Config {
@@ -530,7 +548,16 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
                 )?,
                 resolutions: hook.resolutions.unwrap_or(false),
             });
-            config.webhook_secret = hook.secret.map(Secret::new);
+            config.webhook_secret = match (hook.secret, hook.secret_file) {
+                (None, None) => None,
+                (Some(secret), None) => Some(Secret::new(secret)),
+                (secret, file) => Some(read_secret(
+                    secret,
+                    file,
+                    base_dir,
+                    "notify.webhook.secret",
+                )?),
+            };
         }
     }
     for (i, ack) in raw.acknowledge.into_iter().enumerate() {

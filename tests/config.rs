@@ -483,6 +483,14 @@ fn webhook_urls_can_come_from_a_file() {
         &["notify.slack.webhook_url", "not both"],
     );
     assert_error("[notify.webhook]\n", &["notify.webhook.url", "required"]);
+    std::fs::write(dir.path().join("hmac"), "s3cr3t\n").unwrap();
+    std::fs::write(
+        &config_path,
+        "[notify.webhook]\nurl = \"https://hooks.example.com/x\"\nsecret_file = \"hmac\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&config_path).unwrap();
+    assert_eq!(config.webhook_secret.unwrap().expose(), "s3cr3t");
     assert_error(
         "[notify.slack]\nwebhook_url_file = \"/nonexistent/slack\"\n",
         &["notify.slack.webhook_url_file", "/nonexistent/slack"],
