@@ -67,13 +67,6 @@ impl Scenario {
     }
 }
 
-fn codes(findings: &[Value]) -> Vec<&str> {
-    findings
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect()
-}
-
 #[test]
 fn seeded_chain_matches_its_state_at_the_minimum_of_calls() {
     let s = Scenario::new(&[]);

@@ -107,12 +107,7 @@ fn every_bad_state_is_a_clear_error_and_a_partial_scan() {
         let report = run.json();
         assert_valid_report(&report);
         assert_eq!(report["scan"]["complete"], false);
-        let codes: Vec<&str> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["code"].as_str().unwrap())
-            .collect();
+        let codes = codes(report["findings"].as_array().unwrap());
         assert_eq!(
             codes,
             ["source-error"],
@@ -180,12 +175,7 @@ fn a_bad_live_file_never_produces_missing_findings() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("broken-rules.json"), "{}", run.stderr);
     let report = run.json();
-    let codes: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(report["findings"].as_array().unwrap());
     assert!(codes.contains(&"source-error"));
     assert!(
         !codes.contains(&"sg-missing") && !codes.contains(&"rule-removed"),
@@ -238,10 +228,7 @@ fn bad_arguments_and_configs_exit_1() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     let findings = drift(&report);
-    let codes: Vec<&str> = findings
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(&findings);
     assert_eq!(
         codes,
         ["source-error"],

@@ -182,10 +182,7 @@ fn incident_2_ghost_reference_and_hidden_dependency() {
         .retain(|g| g["GroupId"] != SHARED);
     let (code, report) = report_on(&groups, Some(&rules), &[]);
     let findings = report["findings"].as_array().unwrap();
-    let codes: Vec<&str> = findings
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(findings);
     assert_eq!(
         codes,
         ["reference-dangling", "dependency-hidden"],
@@ -275,10 +272,7 @@ fn revoked_rule_and_unowned_group() {
     }));
     let (_, report) = report_on(&groups, Some(&rules), &[]);
     let findings = drift(&report);
-    let codes: Vec<&str> = findings
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(&findings);
     assert_eq!(codes, ["rule-removed", "sg-unmanaged"], "{findings:#?}");
     assert_eq!(findings[0]["expected"]["to_port"], 3306);
     assert_eq!(findings[0]["actual"], Value::Null);

@@ -141,60 +141,68 @@ fn ids(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("sg-{i:017x}")).collect()
 }
 
+/// One `describe-security-groups` item per group id.
+fn groups_of(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| group_item(id, &format!("g{i}")))
+        .collect()
+}
+
+/// One `describe-security-group-rules` item per group id.
+fn rules_of(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| rule_item(id, &format!("sgr-{i:017x}")))
+        .collect()
+}
+
+/// Mounts the first `mounted` pages of `items`, 1,000 to a page, chained by
+/// `NextToken`s `{prefix}-p2`, `{prefix}-p3`, …; a page is told there is more while
+/// `items` has more, mounted or not.
+async fn mount_pages(
+    server: &MockServer,
+    action: &str,
+    prefix: &str,
+    items: &[String],
+    page: fn(&[String], Option<&str>) -> String,
+    mounted: usize,
+) {
+    let chunks: Vec<&[String]> = items.chunks(1000).collect();
+    for (k, chunk) in chunks.iter().enumerate().take(mounted) {
+        let token = (k > 0).then(|| format!("{prefix}-p{}", k + 1));
+        let next = (k + 1 < chunks.len()).then(|| format!("{prefix}-p{}", k + 2));
+        mount(
+            server,
+            action,
+            token.as_deref(),
+            xml(page(chunk, next.as_deref())),
+        )
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_is_read_at_the_maximum_page_size() {
     let server = MockServer::start().await;
     let all = ids(0..2500);
-    let groups: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, id)| group_item(id, &format!("g{i}")))
-        .collect();
-    let rules: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, id)| rule_item(id, &format!("sgr-{i:017x}")))
-        .collect();
-    mount(
+    let (groups, rules) = (groups_of(&all), rules_of(&all));
+    mount_pages(
         &server,
         "DescribeSecurityGroups",
-        None,
-        xml(groups_page(&groups[..1000], Some("g-p2"))),
+        "g",
+        &groups,
+        groups_page,
+        3,
     )
     .await;
-    mount(
-        &server,
-        "DescribeSecurityGroups",
-        Some("g-p2"),
-        xml(groups_page(&groups[1000..2000], Some("g-p3"))),
-    )
-    .await;
-    mount(
-        &server,
-        "DescribeSecurityGroups",
-        Some("g-p3"),
-        xml(groups_page(&groups[2000..], None)),
-    )
-    .await;
-    mount(
+    mount_pages(
         &server,
         "DescribeSecurityGroupRules",
-        None,
-        xml(rules_page(&rules[..1000], Some("r-p2"))),
-    )
-    .await;
-    mount(
-        &server,
-        "DescribeSecurityGroupRules",
-        Some("r-p2"),
-        xml(rules_page(&rules[1000..2000], Some("r-p3"))),
-    )
-    .await;
-    mount(
-        &server,
-        "DescribeSecurityGroupRules",
-        Some("r-p3"),
-        xml(rules_page(&rules[2000..], None)),
+        "r",
+        &rules,
+        rules_page,
+        3,
     )
     .await;
 
@@ -221,23 +229,14 @@ async fn every_page_is_read_at_the_maximum_page_size() {
 async fn a_failing_third_page_fails_the_region_without_false_deletions() {
     let server = MockServer::start().await;
     let all = ids(0..2500);
-    let groups: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, id)| group_item(id, &format!("g{i}")))
-        .collect();
-    mount(
+    // Pages 1 and 2 answer; page 3 fails.
+    mount_pages(
         &server,
         "DescribeSecurityGroups",
-        None,
-        xml(groups_page(&groups[..1000], Some("g-p2"))),
-    )
-    .await;
-    mount(
-        &server,
-        "DescribeSecurityGroups",
-        Some("g-p2"),
-        xml(groups_page(&groups[1000..2000], Some("g-p3"))),
+        "g",
+        &groups_of(&all),
+        groups_page,
+        2,
     )
     .await;
     let error = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InternalError</Code>\
@@ -254,12 +253,7 @@ async fn a_failing_third_page_fails_the_region_without_false_deletions() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["scan"]["complete"], false);
-    let codes: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(report["findings"].as_array().unwrap());
     assert_eq!(
         codes,
         ["source-error"],
@@ -283,16 +277,7 @@ async fn a_failing_third_page_fails_the_region_without_false_deletions() {
 async fn throttling_is_retried() {
     let server = MockServer::start().await;
     let all = ids(0..3);
-    let groups: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, id)| group_item(id, &format!("g{i}")))
-        .collect();
-    let rules: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, id)| rule_item(id, &format!("sgr-{i:017x}")))
-        .collect();
+    let (groups, rules) = (groups_of(&all), rules_of(&all));
     let throttled = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
                      <Message>Request limit exceeded.</Message></Error></Errors><RequestID>2</RequestID></Response>";
     Mock::given(method("POST"))

@@ -91,6 +91,14 @@ pub fn write_json(dir: &Path, name: &str, value: &Value) -> PathBuf {
     path
 }
 
+/// The finding codes, in order.
+pub fn codes(findings: &[Value]) -> Vec<&str> {
+    findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
 /// The findings of a JSON report without the ever-present dependency-hidden
 /// risk note of the example's monitoring rule.
 pub fn drift(report: &Value) -> Vec<Value> {
