@@ -225,15 +225,14 @@ async fn read_region(
 ) -> Result<RegionInventory, String> {
     let mut groups = Vec::new();
     let mut permission_rules = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_security_groups()
-            .max_results(PAGE_SIZE)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| format!("DescribeSecurityGroups: {}", error_text(&e)))?;
+    // The SDK's paginators follow NextToken until it is missing or empty.
+    let mut pages = client
+        .describe_security_groups()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeSecurityGroups: {}", error_text(&e)))?;
         for group in page.security_groups() {
             let id = group.group_id().unwrap_or_default().to_string();
             let (group, rules) = group_to_model(group_doc(group)).map_err(|(field, message)| {
@@ -242,20 +241,15 @@ async fn read_region(
             groups.push(group);
             permission_rules.extend(rules);
         }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => break,
-        }
     }
     let mut rules = Vec::new();
-    loop {
-        let page = client
-            .describe_security_group_rules()
-            .max_results(PAGE_SIZE)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| format!("DescribeSecurityGroupRules: {}", error_text(&e)))?;
+    let mut pages = client
+        .describe_security_group_rules()
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeSecurityGroupRules: {}", error_text(&e)))?;
         for rule in page.security_group_rules() {
             let id = rule
                 .security_group_rule_id()
@@ -265,10 +259,6 @@ async fn read_region(
                 rule_to_model(rule_doc(rule))
                     .map_err(|message| format!("DescribeSecurityGroupRules: {id}: {message}"))?,
             );
-        }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => break,
         }
     }
     let account_id = account_id.or_else(|| groups.iter().find_map(|g| g.account_id.clone()));
@@ -419,30 +409,24 @@ async fn interfaces_in_region(
     group_id: &str,
 ) -> Result<Vec<(String, Option<String>)>, String> {
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_network_interfaces()
-            .filters(
-                ec2::Filter::builder()
-                    .name("group-id")
-                    .values(group_id)
-                    .build(),
-            )
-            .max_results(PAGE_SIZE)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| format!("DescribeNetworkInterfaces: {}", error_text(&e)))?;
+    let mut pages = client
+        .describe_network_interfaces()
+        .filters(
+            ec2::Filter::builder()
+                .name("group-id")
+                .values(group_id)
+                .build(),
+        )
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeNetworkInterfaces: {}", error_text(&e)))?;
         for eni in page.network_interfaces() {
             found.push((
                 eni.network_interface_id().unwrap_or_default().to_string(),
                 owned(eni.description()).filter(|d| !d.is_empty()),
             ));
-        }
-        match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => break,
         }
     }
     Ok(found)
