@@ -4,6 +4,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/views.rs"]
+mod views;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,8 +14,8 @@ use std::process::Stdio;
 use chrono::{Duration, TimeZone, Utc};
 use cli::*;
 use driftd::diff::DiffOptions;
-use driftd::model::{Direction, LiveView, Peer, Protocol, Rule, SecurityGroup, Timestamp};
-use driftd::report::{Inventory, Report};
+use driftd::model::{LiveView, Timestamp};
+use driftd::report::Report;
 use driftd::scan::{LiveSource, Scan, ScanPlan};
 use driftd::store::{HistoryQuery, OpenMode, ScanRecord, Store};
 use sqlx::Connection;
@@ -279,59 +281,16 @@ async fn two_processes_share_one_database_without_locking_errors() {
     assert_eq!(integrity(&db).await, "ok");
 }
 
-fn rule(group: &str, port: i64) -> Rule {
-    Rule::new(
-        group,
-        Direction::Ingress,
-        Protocol::Tcp,
-        Some(port),
-        Some(port),
-        Peer::ipv4("10.0.0.0/8").unwrap(),
-        Some("app traffic"),
-    )
-    .unwrap()
-}
-
-/// 200 groups × 10 rules.
-fn big_view() -> LiveView {
-    let groups: Vec<SecurityGroup> = (0..200)
-        .map(|i| {
-            let mut g = SecurityGroup::new(format!("sg-{i:017x}"));
-            g.name = Some(format!("group-{i}"));
-            g.vpc_id = Some("vpc-1".into());
-            g
-        })
-        .collect();
-    let rules = groups
-        .iter()
-        .flat_map(|g| (0..10).map(|p| rule(&g.id, 8000 + p)))
-        .collect();
-    LiveView {
-        groups,
-        rules,
-        scopes: vec![],
-    }
-}
-
-fn scan_at(live: &LiveView, n: i64) -> Scan {
-    let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(10 * n);
+/// Scan number `n` of `live`, without findings.
+fn scan_at(live: &LiveView, n: usize) -> Scan {
     Scan {
-        report: Report::new(
-            format!("scan-{n}"),
-            at,
-            at,
-            vec![],
-            Default::default(),
-            Inventory::default(),
-            vec![],
-        ),
+        report: views::report(n),
         intent: Default::default(),
         live: live.clone(),
         api_errors: Default::default(),
     }
 }
 
-/// Stores a scan without notifiers; returns its findings with statuses from history.
 async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Finding> {
     store
         .record(ScanRecord {
@@ -351,7 +310,7 @@ async fn unchanged_scans_add_a_row_and_a_changed_rule_adds_only_its_group() {
     let db = dir.path().join("growth.db");
     let url = format!("sqlite://{}", db.display());
     let store = Store::open(&url, OpenMode::Create).await.unwrap();
-    let mut live = big_view();
+    let mut live = views::view(200, 10);
     record(&store, &scan_at(&live, 0)).await;
     store.checkpoint().await.unwrap();
     let first = std::fs::metadata(&db).unwrap().len();
