@@ -66,13 +66,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `DRIFTD_DATABASE_URL`, else `[store] url`, else `sqlite://driftd.db`.
-fn database_url(config: &Config) -> String {
+/// `DRIFTD_DATABASE_URL`, else `[store] url`, if either is set.
+fn configured_database_url(config: &Config) -> Option<String> {
     std::env::var("DRIFTD_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
         .or_else(|| config.store_url.clone())
-        .unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
+}
+
+/// The configured database, else `sqlite://driftd.db`.
+fn database_url(config: &Config) -> String {
+    configured_database_url(config).unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {

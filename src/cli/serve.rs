@@ -48,11 +48,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.config.display()
         );
     }
-    let url = std::env::var("DRIFTD_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(|| config.store_url.clone());
-    let Some(url) = url else {
+    let Some(url) = super::configured_database_url(&config) else {
         bail!(
             "{}: `serve` needs a database: set [store] url or DRIFTD_DATABASE_URL",
             args.config.display()

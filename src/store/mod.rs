@@ -456,10 +456,17 @@ type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
 
 /// `findings.body`: the finding as reported, and the owner of its group (which the
 /// report does not carry, but messages about a resolved finding still name).
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct StoredFinding {
     finding: Finding,
     group_owner: Option<crate::model::Owner>,
+}
+
+/// [`StoredFinding`] as written: borrowed, nothing copied.
+#[derive(serde::Serialize)]
+struct StoredFindingRef<'a> {
+    finding: &'a Finding,
+    group_owner: Option<&'a crate::model::Owner>,
 }
 
 async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
@@ -516,9 +523,9 @@ async fn put_finding(tx: &mut Tx, update: &Update) -> Result<(), StoreError> {
     .bind(update.recurrences)
     .bind(&update.fingerprint[..])
     .bind(
-        serde_json::to_string(&StoredFinding {
-            finding: f.clone(),
-            group_owner: f.group_owner.clone(),
+        serde_json::to_string(&StoredFindingRef {
+            finding: f,
+            group_owner: f.group_owner.as_ref(),
         })
         .expect("findings serialize"),
     )
