@@ -7,6 +7,7 @@
 //! heading), at most [`MAX_TEXT`] characters per text (a longer text ends saying
 //! how much was cut).
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use serde_json::{Value, json};
@@ -33,53 +34,39 @@ pub struct Notice<'a> {
 /// The messages for one scan, in order (usually one).
 pub fn messages(scan_id: &str, notices: &[Notice]) -> Vec<Value> {
     let findings: Vec<Finding> = notices.iter().map(|n| n.finding.clone()).collect();
-    let event_of = |f: &Finding| {
-        notices
-            .iter()
-            .find(|n| n.finding.id == f.id)
-            .map(|n| n.event)
-            .unwrap_or(Event::New)
-    };
+    let events: HashMap<&str, Event> = notices
+        .iter()
+        .map(|n| (n.finding.id.as_str(), n.event))
+        .collect();
 
-    // Units of blocks that stay together: a group heading, or one finding.
-    let mut units: Vec<(Option<String>, Vec<Value>)> = Vec::new();
-    for (_, group) in by_group(&findings) {
-        let heading = group_heading(group[0]);
-        units.push((
-            Some(heading.clone()),
-            vec![section(&format!("*{}*", escape(&heading)))],
-        ));
-        for finding in group {
-            units.push((
-                Some(heading.clone()),
-                vec![
-                    section(&finding_text(finding, event_of(finding))),
-                    context(&acknowledge_hint(finding)),
-                ],
-            ));
-        }
-    }
-
-    // Pack units into messages: a header, the units, and a closing context line.
+    // Pages of blocks, between each message's header and closing context line.
+    // A finding's two blocks stay together; a group heading needs room for one
+    // finding after it; a group split across pages repeats its heading.
     let budget = MAX_BLOCKS - 2;
     let mut pages: Vec<Vec<Value>> = vec![Vec::new()];
-    for (group, blocks) in units {
-        let is_heading = blocks.len() == 1;
-        let page = pages.last_mut().expect("one page at least");
-        // A heading must not end a page: it needs room for one finding after it.
-        let needed = blocks.len() + if is_heading { 2 } else { 0 };
-        if page.len() + needed > budget {
+    for (_, group) in by_group(&findings) {
+        let heading = escape(&group_heading(group[0]));
+        if pages.last().map_or(0, Vec::len) + 3 > budget {
             pages.push(Vec::new());
-            let page = pages.last_mut().expect("just pushed");
-            if !is_heading && let Some(heading) = &group {
-                page.push(section(&format!("*{}* (continued)", escape(heading))));
-            }
         }
         let page = pages.last_mut().expect("one page at least");
-        if is_heading && !page.is_empty() {
+        if !page.is_empty() {
             page.push(json!({"type": "divider"}));
         }
-        page.extend(blocks);
+        page.push(section(&format!("*{heading}*")));
+        for finding in group {
+            if pages.last().map_or(0, Vec::len) + 2 > budget {
+                pages.push(vec![section(&format!("*{heading}* (continued)"))]);
+            }
+            let event = events
+                .get(finding.id.as_str())
+                .copied()
+                .unwrap_or(Event::New);
+            pages.last_mut().expect("one page at least").extend([
+                section(&finding_text(finding, event)),
+                context(&acknowledge_hint(finding)),
+            ]);
+        }
     }
 
     let total = pages.len();
