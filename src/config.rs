@@ -91,6 +91,9 @@ struct RawTerraform {
 struct RawCloudFormation {
     stacks: Vec<String>,
     regions: Option<Vec<String>>,
+    detect_drift: Option<bool>,
+    reuse_drift_younger_than: Option<String>,
+    drift_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,6 +232,7 @@ pub struct Account {
 pub struct CloudFormationSource {
     pub stacks: Vec<String>,
     pub regions: Vec<String>,
+    pub drift: crate::sources::cloudformation::DriftOptions,
 }
 
 #[derive(Debug, Clone)]
@@ -460,9 +464,32 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         for (j, region) in cfn.regions.iter().flatten().enumerate() {
             check_region(region, &format!("cloudformation[{i}].regions[{j}]"))?;
         }
+        let duration = |raw: Option<&String>, key: &str| {
+            raw.map(|raw| {
+                parse_duration(raw).map_err(|e| format!("at cloudformation[{i}].{key}: {e}"))
+            })
+            .transpose()
+        };
+        let mut drift = crate::sources::cloudformation::DriftOptions {
+            detect: cfn.detect_drift.unwrap_or(true),
+            reuse_younger_than: duration(
+                cfn.reuse_drift_younger_than.as_ref(),
+                "reuse_drift_younger_than",
+            )?,
+            ..Default::default()
+        };
+        if let Some(timeout) = duration(cfn.drift_timeout.as_ref(), "drift_timeout")? {
+            if timeout.is_zero() {
+                return Err(format!(
+                    "at cloudformation[{i}].drift_timeout: must be longer than 0s"
+                ));
+            }
+            drift.timeout = timeout;
+        }
         config.cloudformation.push(CloudFormationSource {
             stacks: cfn.stacks,
             regions: cfn.regions.unwrap_or_else(|| config.regions.clone()),
+            drift,
         });
     }
     if let Some(store) = raw.store {

@@ -12,6 +12,7 @@ use crate::aws::{ApiCalls, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
 use crate::report::{Inventory, Report};
+use crate::sources::cloudformation::{self, CloudFormationPlan};
 use crate::sources::ec2::{self, Ec2Plan};
 use crate::sources::{SourceKind, SourceStatus, live_file, terraform};
 
@@ -33,6 +34,8 @@ pub struct ScanPlan {
     /// Local paths or `s3://` URLs.
     pub states: Vec<String>,
     pub live: LiveSource,
+    /// CloudFormation stacks: ownership and drift results.
+    pub cloudformation: Option<CloudFormationPlan>,
     pub options: DiffOptions,
     pub acknowledgements: Vec<Acknowledgement>,
 }
@@ -41,6 +44,13 @@ impl ScanPlan {
     fn needs_aws(&self) -> bool {
         matches!(self.live, LiveSource::Aws(_))
             || self.states.iter().any(|s| s.starts_with("s3://"))
+            || self.stacks().is_some()
+    }
+
+    fn stacks(&self) -> Option<&CloudFormationPlan> {
+        self.cloudformation
+            .as_ref()
+            .filter(|c| !c.stacks.is_empty())
     }
 }
 
@@ -49,10 +59,17 @@ pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
     if !plan.needs_aws() {
         return None;
     }
+    let stack_regions = plan
+        .stacks()
+        .into_iter()
+        .flat_map(|c| &c.stacks)
+        .flat_map(|s| &s.regions);
     let first_region = match &plan.live {
-        LiveSource::Aws(ec2) => ec2.regions.first().map(String::as_str),
-        LiveSource::Files { regions, .. } => regions.first().map(String::as_str),
-    };
+        LiveSource::Aws(ec2) => ec2.regions.first(),
+        LiveSource::Files { regions, .. } => regions.first(),
+    }
+    .or(stack_regions.clone().next())
+    .map(String::as_str);
     Some(load_sdk_config(first_region).await)
 }
 
@@ -124,7 +141,12 @@ pub fn load_live_files(files: &[PathBuf], regions: &[String]) -> (LiveView, Vec<
 /// Reads intent and reality, as a scan does before diffing.
 pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Vec<SourceStatus>) {
     let sdk = sdk_for(plan).await;
-    let (intent, mut sources) = load_intent(&plan.states, sdk.as_ref(), calls).await;
+    let (mut intent, mut sources) = load_intent(&plan.states, sdk.as_ref(), calls).await;
+    if let (Some(stacks), Some(sdk)) = (plan.stacks(), &sdk) {
+        let (stack_intent, stack_sources) = cloudformation::scan(sdk, stacks, calls).await;
+        intent.extend(stack_intent);
+        sources.extend(stack_sources);
+    }
     let (live, live_sources) = match (&plan.live, &sdk) {
         (LiveSource::Files { paths, regions }, _) => load_live_files(paths, regions),
         (LiveSource::Aws(ec2_plan), Some(sdk)) => ec2::scan(sdk, ec2_plan, calls).await,

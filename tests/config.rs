@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use driftd::config::{Account, CloudFormationSource, Config, ConfigError};
 use driftd::model::{FindingCode, Severity};
+use driftd::sources::cloudformation::DriftOptions;
 
 const SLACK_URL: &str = "https://hooks.slack.com/services/T000/B000/very-secret-token";
 const WEBHOOK_SECRET: &str = "hmac-shared-secret-value";
@@ -72,6 +73,7 @@ fn the_example_file_parses_with_every_value() {
         [CloudFormationSource {
             stacks: vec!["prod-network".into()],
             regions: vec!["us-east-1".into()],
+            drift: DriftOptions::default(),
         }]
     );
     assert_eq!(config.store_url.as_deref(), Some("sqlite://driftd.db"));

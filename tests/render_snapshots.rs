@@ -10,6 +10,7 @@ use driftd::scan::{LiveSource, ScanPlan, run};
 fn example_report() -> Report {
     let config = Config::load("examples/driftd.toml".as_ref()).unwrap();
     let plan = ScanPlan {
+        cloudformation: None,
         // Relative, so that snapshots do not depend on where the checkout lives.
         states: vec!["examples/ecs-chain.tfstate".into()],
         live: LiveSource::Files {

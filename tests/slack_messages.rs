@@ -13,6 +13,7 @@ use serde_json::Value;
 
 fn example_findings() -> Vec<Finding> {
     let plan = ScanPlan {
+        cloudformation: None,
         states: vec!["examples/ecs-chain.tfstate".into()],
         live: LiveSource::Files {
             paths: vec![

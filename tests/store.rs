@@ -350,6 +350,7 @@ async fn unchanged_scans_add_a_row_and_a_changed_rule_adds_only_its_group() {
 
 fn example_plan(live: [&str; 2]) -> ScanPlan {
     ScanPlan {
+        cloudformation: None,
         states: vec![CHAIN_STATE.to_string()],
         live: LiveSource::Files {
             paths: live.iter().map(Into::into).collect(),

@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 use crate::diff::DiffOptions;
 use crate::scan::{LiveSource, ScanPlan};
+use crate::sources::cloudformation::{CloudFormationPlan, StackPlan};
 use crate::sources::ec2::Ec2Plan;
 
 #[derive(Debug, Parser)]
@@ -135,9 +136,22 @@ impl ScanArgs {
 /// A scan of `states` against `live`, with the config's diff options and
 /// acknowledgements.
 fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> ScanPlan {
+    let stacks = config
+        .cloudformation
+        .iter()
+        .map(|c| StackPlan {
+            stacks: c.stacks.clone(),
+            regions: c.regions.clone(),
+            drift: c.drift.clone(),
+        })
+        .collect();
     ScanPlan {
         states,
         live,
+        cloudformation: Some(CloudFormationPlan {
+            stacks,
+            accounts: config.accounts.clone(),
+        }),
         options: DiffOptions {
             include_default_groups: config.include_default_groups,
             severity: config.severity.clone(),

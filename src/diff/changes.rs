@@ -6,11 +6,7 @@ use serde_json::{Value, json};
 use crate::model::{Change, Rule, SecurityGroup, Tags, comparable_tags};
 
 fn change(field: &str, expected: Value, actual: Value) -> Change {
-    Change {
-        field: field.to_string(),
-        expected,
-        actual,
-    }
+    Change::new(field, expected, actual)
 }
 
 /// The fields in which two rules differ. Tags count only where both sides can

@@ -1,11 +1,12 @@
 //! Indexes over intent and live data, built once per diff, and the helpers every
 //! check uses to describe a group and build a finding.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupRead, Intent,
-    LiveView, Owner, Peer, Protocol, ResourceRef, Rule, RuleKeyRef, SecurityGroup, Severity,
+    LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKeyRef,
+    SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, SecurityGroup, Severity,
 };
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -29,6 +30,10 @@ pub struct Inventory<'a> {
     pub live_gaps_unknown: bool,
     /// Every rule, inline-shadowing applied, for owner-conflict and summaries.
     pub all_declared: Vec<&'a DeclaredRule>,
+    /// Live rule ids that a stack's standalone ingress/egress resource owns.
+    pub stack_rules: HashSet<&'a str>,
+    /// Groups that hold a rule some stack declares (never `sg-unmanaged`).
+    pub stack_rule_groups: BTreeSet<&'a str>,
 }
 
 impl<'a> Inventory<'a> {
@@ -88,6 +93,39 @@ impl<'a> Inventory<'a> {
                 live_rules.insert((group_id, chunk[0].direction), chunk.to_vec());
             }
         }
+        let stack_rules: HashSet<&str> = intent
+            .stack_resources
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.resource_type.as_str(),
+                    SECURITY_GROUP_INGRESS | SECURITY_GROUP_EGRESS
+                ) && r.physical_id.starts_with("sgr-")
+            })
+            .map(|r| r.physical_id.as_str())
+            .collect();
+        let stack_rule_groups = live
+            .rules
+            .iter()
+            .filter(|r| {
+                r.rule_id
+                    .as_deref()
+                    .is_some_and(|id| stack_rules.contains(id))
+            })
+            .map(|r| r.group_id.as_str())
+            .chain(intent.drifts.iter().filter_map(|d| {
+                matches!(
+                    d.resource.resource_type.as_str(),
+                    SECURITY_GROUP_INGRESS | SECURITY_GROUP_EGRESS
+                )
+                .then(|| {
+                    d.expected
+                        .get("GroupId")
+                        .and_then(serde_json::Value::as_str)
+                })
+                .flatten()
+            }))
+            .collect();
         Inventory {
             intent,
             live,
@@ -96,12 +134,24 @@ impl<'a> Inventory<'a> {
             reads,
             live_groups,
             live_rules,
-            intent_incomplete: sources.iter().any(|s| s.kind.is_intent() && !s.ok),
+            intent_incomplete: sources.iter().any(SourceStatus::leaves_intent_unknown),
             live_gaps_unknown: sources
                 .iter()
                 .any(|s| s.kind == SourceKind::LiveFile && !s.ok),
             all_declared,
+            stack_rules,
+            stack_rule_groups,
         }
+    }
+
+    /// Whether a CloudFormation stack owns the group: its rules are then judged by
+    /// the stack's drift detection, not as rules nobody declares.
+    pub fn owned_by_stack(&self, group_id: &str) -> bool {
+        self.managed.get(group_id).is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|g| g.owner.kind == OwnerKind::Cloudformation)
+        })
     }
 
     /// Whether absence in `account`/`region` proves deletion: that scope was read,

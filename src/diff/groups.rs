@@ -1,4 +1,6 @@
 //! Group-level checks: `sg-missing`, `sg-unmanaged`, `sg-modified`, `owner-conflict`.
+//! Groups a CloudFormation stack owns are managed like any other; what the stack
+//! declares about them is checked by `cloudformation`.
 
 use std::collections::BTreeSet;
 
@@ -64,7 +66,7 @@ fn spec(
     }
 }
 
-fn missing(inv: &Inventory, group_id: &str, owner: &Owner) -> Finding {
+pub(super) fn missing(inv: &Inventory, group_id: &str, owner: &Owner) -> Finding {
     let message = format!(
         "{} is managed by {} but does not exist",
         inv.group_label(group_id),
@@ -111,7 +113,11 @@ fn unmanaged(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
     for group in &inv.live.groups {
         let id = group.id.as_str();
-        if inv.is_managed(id) || inv.reads.contains_key(id) || with_declared_rules.contains(id) {
+        if inv.is_managed(id)
+            || inv.reads.contains_key(id)
+            || with_declared_rules.contains(id)
+            || inv.stack_rule_groups.contains(id)
+        {
             continue;
         }
         if group.name.as_deref() == Some("default") && !options.include_default_groups {
@@ -161,13 +167,22 @@ fn owner_conflict(
     let mut others = Vec::new();
     for other in &owners[1..] {
         let mut differences = group_changes(&first.group, &other.group);
+        // A stack and a state cannot both own a group: whoever applies next undoes
+        // the other, whatever each declares.
+        if other.owner.kind != first.owner.kind {
+            differences.push(Change::new(
+                "owner",
+                json!(first.owner.label()),
+                json!(other.owner.label()),
+            ));
+        }
         let other_rules = rules_of(&other.owner);
         if other_rules != first_rules {
-            differences.push(Change {
-                field: "rules".to_string(),
-                expected: json!(first_rules.difference(&other_rules).collect::<Vec<_>>()),
-                actual: json!(other_rules.difference(&first_rules).collect::<Vec<_>>()),
-            });
+            differences.push(Change::new(
+                "rules",
+                json!(first_rules.difference(&other_rules).collect::<Vec<_>>()),
+                json!(other_rules.difference(&first_rules).collect::<Vec<_>>()),
+            ));
         }
         if !differences.is_empty() {
             others.push(other.owner.label());

@@ -4,9 +4,10 @@
 //! Each check lives in its own file with its code, logic and message:
 //! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
 //! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
-//! dependency-hidden) and `sources` (source-error).
+//! dependency-hidden), `cloudformation` (cfn-drift) and `sources` (source-error).
 
 mod changes;
+mod cloudformation;
 mod context;
 mod groups;
 mod matching;
@@ -56,6 +57,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(groups::check(&inventory, input.options));
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
+    findings.extend(cloudformation::check(&inventory));
 
     for finding in &mut findings {
         if let Some(severity) = input.options.severity.get(&finding.code) {

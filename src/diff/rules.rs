@@ -75,8 +75,16 @@ fn check_keys(inv: &Inventory, keys: &[(&str, Direction)]) -> Vec<Finding> {
             findings.extend(references::dangling(inv, Some(declared), None));
         }
         for live in &matching.added {
-            // Only a group that IaC owns has a rule set in which an extra is drift.
-            if inv.is_managed(group_id) && !inv.intent_incomplete {
+            // Only a group that IaC owns has a rule set in which an extra is drift;
+            // a stack's rules are judged by its drift detection (`cloudformation`).
+            if inv.is_managed(group_id)
+                && !inv.intent_incomplete
+                && !inv.owned_by_stack(group_id)
+                && !live
+                    .rule_id
+                    .as_deref()
+                    .is_some_and(|id| inv.stack_rules.contains(id))
+            {
                 findings.push(added(inv, live));
             }
             findings.extend(references::dangling(inv, None, Some(live)));
@@ -97,6 +105,7 @@ fn removed_with_group<'a>(inv: &Inventory<'a>, declared: &[&'a DeclaredRule]) ->
         .collect()
 }
 
+/// The frame of a finding about one rule (`expected` or `actual` must be set).
 pub fn rule_spec(
     code: FindingCode,
     severity: Severity,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::rule::{Direction, Rule};
+use super::stack::DifferenceType;
 
 /// Finding codes. Kebab-case on the wire; never renamed once released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -177,6 +178,25 @@ pub struct Change {
     pub field: String,
     pub expected: Value,
     pub actual: Value,
+    /// For `cfn-drift`: the CloudFormation property path this change comes from,
+    /// when `field` is a canonical rule field rather than the path itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property_path: Option<String>,
+    /// For `cfn-drift`: how CloudFormation classed the difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference_type: Option<DifferenceType>,
+}
+
+impl Change {
+    pub fn new(field: impl Into<String>, expected: Value, actual: Value) -> Change {
+        Change {
+            field: field.into(),
+            expected,
+            actual,
+            property_path: None,
+            difference_type: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

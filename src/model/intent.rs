@@ -1,13 +1,15 @@
-//! What the sources of intent (Terraform states, later CloudFormation stacks) say
-//! should exist, each item with its owner.
+//! What the sources of intent (Terraform states, CloudFormation stacks) say should
+//! exist, each item with its owner.
 
 use serde::Serialize;
 
 use super::finding::Owner;
 use super::group::SecurityGroup;
 use super::rule::Rule;
+use super::stack::{ResourceDrift, StackResource};
 
-/// A group some source manages (`aws_security_group`, `aws_default_security_group`).
+/// A group some source manages (`aws_security_group`, `aws_default_security_group`,
+/// `AWS::EC2::SecurityGroup`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeclaredGroup {
     pub group: SecurityGroup,
@@ -42,6 +44,10 @@ pub struct Intent {
     pub groups: Vec<DeclaredGroup>,
     pub rules: Vec<DeclaredRule>,
     pub reads: Vec<GroupRead>,
+    /// Every resource of the stacks read; their groups are also in `groups`.
+    pub stack_resources: Vec<StackResource>,
+    /// CloudFormation's own drift results, for stacks whose detection completed.
+    pub drifts: Vec<ResourceDrift>,
 }
 
 impl Intent {
@@ -49,5 +55,7 @@ impl Intent {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);
         self.reads.extend(other.reads);
+        self.stack_resources.extend(other.stack_resources);
+        self.drifts.extend(other.drifts);
     }
 }

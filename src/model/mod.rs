@@ -4,6 +4,7 @@
 mod finding;
 mod group;
 mod rule;
+mod stack;
 mod time;
 
 pub use finding::{
@@ -12,6 +13,10 @@ pub use finding::{
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tags};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
+pub use stack::{
+    DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, SECURITY_GROUP,
+    SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, StackResource, parse_value,
+};
 pub use time::{Timestamp, format_timestamp};
 mod intent;
 mod live;

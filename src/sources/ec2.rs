@@ -6,8 +6,6 @@
 use std::sync::Arc;
 
 use aws_config::{Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::types as ec2;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -16,6 +14,7 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::aws::{ApiCalls, error_text};
 use crate::config::Account;
 use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::sources::accounts::account_configs;
 use crate::sources::describe::{
     GroupDoc, GroupPairDoc, Ipv4RangeDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc,
     ReferencedGroupDoc, RuleDoc, TagDoc, group_to_model, live_rules, rule_to_model,
@@ -26,8 +25,6 @@ use crate::sources::{SourceKind, SourceStatus};
 const PAGE_SIZE: i32 = 1000;
 /// Regions (× accounts) read at once.
 const CONCURRENCY: usize = 4;
-/// How driftd's assumed-role sessions show up in CloudTrail.
-pub const SESSION_NAME: &str = "driftd-scan";
 
 /// What to read: regions × accounts. No accounts means the caller's own.
 #[derive(Debug, Clone, Default)]
@@ -71,31 +68,14 @@ async fn targets(
         return (Vec::new(), regions, statuses);
     }
     let mut targets = Vec::new();
-    let accounts: Vec<Account> = if plan.accounts.is_empty() {
-        vec![Account {
-            id: String::new(),
-            role_arn: None,
-        }]
-    } else {
-        plan.accounts.clone()
-    };
-    for account in &accounts {
-        let id = (!account.id.is_empty()).then(|| account.id.clone());
-        match &account.role_arn {
-            None => targets.push((id, sdk.clone())),
-            Some(role_arn) => match assume_role(sdk, role_arn, calls).await {
-                Ok(config) => targets.push((id, config)),
-                Err(error) => {
-                    warn!(account = ?id, %role_arn, %error, "could not assume role");
-                    for region in &regions {
-                        statuses.push(failure(
-                            id.as_deref(),
-                            region,
-                            format!("assuming {role_arn}: {error}"),
-                        ));
-                    }
+    for (id, config) in account_configs(sdk, &plan.accounts, calls).await {
+        match config {
+            Ok(config) => targets.push((id, config)),
+            Err(error) => {
+                for region in &regions {
+                    statuses.push(failure(id.as_deref(), region, error.clone()));
                 }
-            },
+            }
         }
     }
     (targets, regions, statuses)
@@ -180,42 +160,6 @@ fn ec2_client(config: &SdkConfig, region: &str, calls: &ApiCalls) -> aws_sdk_ec2
         .interceptor(calls.interceptor("ec2"))
         .build();
     aws_sdk_ec2::Client::from_conf(conf)
-}
-
-pub fn sts_client(config: &SdkConfig, calls: &ApiCalls) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::config::Builder::from(config)
-        .interceptor(calls.interceptor("sts"))
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
-}
-
-/// Credentials of a member account, through `sts:AssumeRole`.
-async fn assume_role(
-    sdk: &SdkConfig,
-    role_arn: &str,
-    calls: &ApiCalls,
-) -> Result<SdkConfig, String> {
-    let out = sts_client(sdk, calls)
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name(SESSION_NAME)
-        .send()
-        .await
-        .map_err(|e| error_text(&e))?;
-    let creds = out
-        .credentials()
-        .ok_or("AssumeRole returned no credentials")?;
-    let credentials = Credentials::new(
-        creds.access_key_id(),
-        creds.secret_access_key(),
-        Some(creds.session_token().to_string()),
-        std::time::SystemTime::try_from(*creds.expiration()).ok(),
-        "driftd-assume-role",
-    );
-    Ok(sdk
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .build())
 }
 
 /// Every group and rule of one account and region, or why not.

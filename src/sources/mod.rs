@@ -1,6 +1,8 @@
 //! Where data enters: each source reads one kind of input and normalises it into
 //! the canonical model (`crate::model`).
 
+pub mod accounts;
+pub mod cloudformation;
 pub mod describe;
 pub mod ec2;
 pub mod json_error;
@@ -19,6 +21,11 @@ pub struct SourceStatus {
     pub error: Option<String>,
     pub account_id: Option<String>,
     pub region: Option<String>,
+    /// A source of intent whose ownership was read although the source failed (a
+    /// stack whose resources were listed but whose drift detection failed): what
+    /// it owns is known, so its failure hides nothing else.
+    #[serde(skip)]
+    pub ownership_read: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,6 +45,12 @@ impl SourceKind {
 }
 
 impl SourceStatus {
+    /// A failed source of intent whose ownership is unknown: anything nobody else
+    /// declares may be declared there.
+    pub fn leaves_intent_unknown(&self) -> bool {
+        self.kind.is_intent() && !self.ok && !self.ownership_read
+    }
+
     pub fn ok(kind: SourceKind, location: &str) -> SourceStatus {
         SourceStatus {
             kind,
@@ -46,6 +59,7 @@ impl SourceStatus {
             error: None,
             account_id: None,
             region: None,
+            ownership_read: false,
         }
     }
 

@@ -149,14 +149,21 @@ pub fn covered(finding: &Finding, coverage: Coverage) -> bool {
                 && overlaps(s.account_id.as_deref(), account)
                 && overlaps(s.region.as_deref(), region)
         });
-    let intent_failed = coverage.sources.iter().any(|s| !s.ok && s.kind.is_intent());
+    let intent_failed = coverage
+        .sources
+        .iter()
+        .any(crate::sources::SourceStatus::leaves_intent_unknown);
     let owner_read = match finding.owner.kind {
         // Unowned findings are not computed at all while a source of intent is
         // unread; nor is an owner conflict, whose other owner may be that source.
         OwnerKind::None => !intent_failed,
         _ if finding.code == FindingCode::OwnerConflict => !intent_failed,
+        // A stack is read per account and region: one name may be several stacks.
         _ => coverage.sources.iter().any(|s| {
-            s.ok && s.kind.is_intent() && finding.owner.location.as_deref() == Some(&s.location)
+            s.ok && s.kind.is_intent()
+                && finding.owner.location.as_deref() == Some(&s.location)
+                && overlaps(s.account_id.as_deref(), account)
+                && overlaps(s.region.as_deref(), region)
         }),
     };
     place_read && owner_read

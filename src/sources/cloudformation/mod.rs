@@ -1,0 +1,321 @@
+//! CloudFormation stacks as a source of intent: which groups and rules each stack
+//! owns (`ListStackResources`), and what CloudFormation's own drift detection
+//! found (`detect`). Stacks are read a few at a time, per account and region.
+//!
+//! A stack whose resources cannot be listed is a failed source that hides
+//! ownership (nothing is reported unmanaged while it is unread). A stack whose
+//! drift detection fails, times out or cannot run in the stack's state is a failed
+//! source too, never "in sync"; what it owns is still known.
+
+pub mod detect;
+pub mod rules;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use aws_sdk_cloudformation::types::{Stack, StackStatus};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::aws::{ApiCalls, error_text};
+use crate::config::Account;
+use crate::model::{
+    DeclaredGroup, Intent, Owner, OwnerKind, SECURITY_GROUP, SecurityGroup, StackResource,
+};
+use crate::sources::accounts::account_configs;
+use crate::sources::{SourceKind, SourceStatus};
+
+pub use detect::DriftOptions;
+
+/// Stacks read at once (CloudFormation's drift calls are rate-limited).
+const CONCURRENCY: usize = 4;
+/// `stacks = ["*"]`: every stack that exists.
+pub const ALL_STACKS: &str = "*";
+
+/// One `[[cloudformation]]` entry: these stacks in these regions.
+#[derive(Debug, Clone)]
+pub struct StackPlan {
+    pub stacks: Vec<String>,
+    pub regions: Vec<String>,
+    pub drift: DriftOptions,
+}
+
+/// Every `[[cloudformation]]` entry, read in each configured account.
+#[derive(Debug, Clone, Default)]
+pub struct CloudFormationPlan {
+    pub stacks: Vec<StackPlan>,
+    pub accounts: Vec<Account>,
+}
+
+/// A stack to read, as `DescribeStacks` gave it.
+#[derive(Debug, Clone)]
+pub struct StackInfo {
+    pub name: String,
+    pub status: Option<StackStatus>,
+    /// When drift detection was last started on the stack and what it found.
+    pub last_check: Option<std::time::SystemTime>,
+    pub checked: bool,
+    pub account_id: Option<String>,
+    pub region: String,
+}
+
+impl StackInfo {
+    fn from_sdk(stack: &Stack, account_id: Option<String>, region: &str) -> StackInfo {
+        let drift = stack.drift_information();
+        StackInfo {
+            name: stack.stack_name().unwrap_or_default().to_string(),
+            status: stack.stack_status().cloned(),
+            last_check: drift
+                .and_then(|d| d.last_check_timestamp())
+                .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+            checked: drift.and_then(|d| d.stack_drift_status()).is_some_and(|s| {
+                matches!(
+                    s,
+                    aws_sdk_cloudformation::types::StackDriftStatus::Drifted
+                        | aws_sdk_cloudformation::types::StackDriftStatus::InSync
+                )
+            }),
+            account_id,
+            region: region.to_string(),
+        }
+    }
+
+    fn status(&self, error: Option<String>, ownership_read: bool) -> SourceStatus {
+        let mut status = match error {
+            None => SourceStatus::ok(SourceKind::Cloudformation, &self.name),
+            Some(error) => SourceStatus::failed(SourceKind::Cloudformation, &self.name, error),
+        };
+        status.account_id = self.account_id.clone();
+        status.region = Some(self.region.clone());
+        status.ownership_read = ownership_read;
+        status
+    }
+}
+
+pub fn cloudformation_client(
+    config: &SdkConfig,
+    region: &str,
+    calls: &ApiCalls,
+) -> aws_sdk_cloudformation::Client {
+    let conf = aws_sdk_cloudformation::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .interceptor(calls.interceptor("cloudformation"))
+        .build();
+    aws_sdk_cloudformation::Client::from_conf(conf)
+}
+
+/// Reads every planned stack: ownership and drift results as intent, one status
+/// per stack (or per plan entry whose stacks could not be listed).
+pub async fn scan(
+    sdk: &SdkConfig,
+    plan: &CloudFormationPlan,
+    calls: &ApiCalls,
+) -> (Intent, Vec<SourceStatus>) {
+    let (plans, accounts) = (&plan.stacks, &plan.accounts);
+    let mut statuses = Vec::new();
+    let limit = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut tasks = JoinSet::new();
+    for (account_id, config) in account_configs(sdk, accounts, calls).await {
+        for plan in plans {
+            for region in &plan.regions {
+                let config = match &config {
+                    Ok(config) => config,
+                    Err(error) => {
+                        for stack in &plan.stacks {
+                            let info = unread_stack(stack, account_id.clone(), region);
+                            statuses.push(info.status(Some(error.clone()), false));
+                        }
+                        continue;
+                    }
+                };
+                let client = cloudformation_client(config, region, calls);
+                let (stacks, failures) =
+                    resolve_stacks(&client, &plan.stacks, account_id.clone(), region).await;
+                statuses.extend(failures);
+                for stack in stacks {
+                    let (client, limit, drift) =
+                        (client.clone(), limit.clone(), plan.drift.clone());
+                    let span = info_span!("source", source.kind = "cloudformation", source.location = %stack.name, aws.region = %region);
+                    tasks.spawn(
+                        async move {
+                            let _permit = limit.acquire_owned().await.expect("semaphore open");
+                            read_stack(&client, stack, &drift).await
+                        }
+                        .instrument(span),
+                    );
+                }
+            }
+        }
+    }
+    let mut intent = Intent::default();
+    while let Some(joined) = tasks.join_next().await {
+        let (stack_intent, status) = joined.expect("stack task does not panic");
+        intent.extend(stack_intent);
+        statuses.push(status);
+    }
+    // Completion order varies; reports must not.
+    statuses.sort_by(|a, b| {
+        (&a.location, &a.region, &a.account_id).cmp(&(&b.location, &b.region, &b.account_id))
+    });
+    intent
+        .groups
+        .sort_by(|a, b| (&a.group.id, &a.owner).cmp(&(&b.group.id, &b.owner)));
+    intent
+        .stack_resources
+        .sort_by(|a, b| (&a.owner, &a.region).cmp(&(&b.owner, &b.region)));
+    intent.drifts.sort_by(|a, b| {
+        (&a.resource.owner, &a.resource.region).cmp(&(&b.resource.owner, &b.resource.region))
+    });
+    (intent, statuses)
+}
+
+fn unread_stack(name: &str, account_id: Option<String>, region: &str) -> StackInfo {
+    StackInfo {
+        name: name.to_string(),
+        status: None,
+        last_check: None,
+        checked: false,
+        account_id,
+        region: region.to_string(),
+    }
+}
+
+/// The stacks a plan names, each described; `*` lists every stack that is not
+/// deleted. A stack that cannot be described is a failed source.
+async fn resolve_stacks(
+    client: &aws_sdk_cloudformation::Client,
+    names: &[String],
+    account_id: Option<String>,
+    region: &str,
+) -> (Vec<StackInfo>, Vec<SourceStatus>) {
+    let mut stacks = Vec::new();
+    let mut failures = Vec::new();
+    for name in names {
+        let mut pages = if name == ALL_STACKS {
+            client.describe_stacks().into_paginator().send()
+        } else {
+            client
+                .describe_stacks()
+                .stack_name(name)
+                .into_paginator()
+                .send()
+        };
+        let mut found = Vec::new();
+        let mut error = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => found.extend(
+                    page.stacks()
+                        .iter()
+                        .filter(|s| s.stack_status() != Some(&StackStatus::DeleteComplete))
+                        .map(|s| StackInfo::from_sdk(s, account_id.clone(), region)),
+                ),
+                Err(e) => {
+                    error = Some(format!("DescribeStacks: {}", error_text(&e)));
+                    break;
+                }
+            }
+        }
+        match error {
+            Some(error) => {
+                warn!(stack = %name, aws.region = %region, %error, "could not describe stacks");
+                failures.push(
+                    unread_stack(name, account_id.clone(), region).status(Some(error), false),
+                );
+            }
+            None => stacks.extend(found),
+        }
+    }
+    stacks.sort_by(|a, b| a.name.cmp(&b.name));
+    stacks.dedup_by(|a, b| a.name == b.name);
+    (stacks, failures)
+}
+
+/// One stack: its resources, then (if configured) its drift results.
+async fn read_stack(
+    client: &aws_sdk_cloudformation::Client,
+    stack: StackInfo,
+    drift: &DriftOptions,
+) -> (Intent, SourceStatus) {
+    let resources = match list_resources(client, &stack).await {
+        Ok(resources) => resources,
+        Err(error) => {
+            warn!(stack = %stack.name, %error, "could not list stack resources");
+            return (Intent::default(), stack.status(Some(error), false));
+        }
+    };
+    let mut intent = Intent {
+        groups: resources
+            .iter()
+            .filter(|r| r.resource_type == SECURITY_GROUP && !r.physical_id.is_empty())
+            .map(|r| DeclaredGroup {
+                group: SecurityGroup {
+                    account_id: r.account_id.clone(),
+                    region: r.region.clone(),
+                    ..SecurityGroup::new(&r.physical_id)
+                },
+                owner: r.owner.clone(),
+            })
+            .collect(),
+        stack_resources: resources,
+        ..Intent::default()
+    };
+    info!(stack = %stack.name, resources = intent.stack_resources.len(), groups = intent.groups.len(), "read stack resources");
+    if !drift.detect {
+        return (intent, stack.status(None, true));
+    }
+    match detect::drift_results(client, &stack, drift).await {
+        Ok(drifts) => {
+            info!(stack = %stack.name, drifted = drifts.iter().filter(|d| d.status != crate::model::ResourceDriftStatus::InSync).count(), "read drift results");
+            intent.drifts = drifts;
+            (intent, stack.status(None, true))
+        }
+        Err(error) => {
+            warn!(stack = %stack.name, %error, "no drift results");
+            (intent, stack.status(Some(error), true))
+        }
+    }
+}
+
+fn stack_owner(stack: &StackInfo, logical_id: &str) -> Owner {
+    Owner {
+        kind: OwnerKind::Cloudformation,
+        location: Some(stack.name.clone()),
+        address: Some(logical_id.to_string()),
+    }
+}
+
+async fn list_resources(
+    client: &aws_sdk_cloudformation::Client,
+    stack: &StackInfo,
+) -> Result<Vec<StackResource>, String> {
+    let mut resources = Vec::new();
+    let mut pages = client
+        .list_stack_resources()
+        .stack_name(&stack.name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("ListStackResources: {}", error_text(&e)))?;
+        for summary in page.stack_resource_summaries() {
+            resources.push(StackResource {
+                owner: stack_owner(stack, summary.logical_resource_id().unwrap_or_default()),
+                resource_type: summary.resource_type().unwrap_or_default().to_string(),
+                physical_id: summary
+                    .physical_resource_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                account_id: stack.account_id.clone(),
+                region: Some(stack.region.clone()),
+            });
+        }
+    }
+    Ok(resources)
+}
+
+/// The default drift options: detect, wait up to ten minutes, start new detections.
+pub fn default_timeout() -> Duration {
+    Duration::from_secs(600)
+}
