@@ -42,6 +42,17 @@ pub async fn load_sdk_config(region: Option<&str>) -> SdkConfig {
 /// in `src/` is one of these methods (`tests/deploy.rs` checks both ways).
 pub const OPERATIONS: &[(&str, &str)] = &[
     (
+        "cloudformation:DescribeStackDriftDetectionStatus",
+        "describe_stack_drift_detection_status",
+    ),
+    (
+        "cloudformation:DescribeStackResourceDrifts",
+        "describe_stack_resource_drifts",
+    ),
+    ("cloudformation:DescribeStacks", "describe_stacks"),
+    ("cloudformation:DetectStackDrift", "detect_stack_drift"),
+    ("cloudformation:ListStackResources", "list_stack_resources"),
+    (
         "ec2:DescribeNetworkInterfaces",
         "describe_network_interfaces",
     ),

@@ -15,9 +15,15 @@ pub struct CheckConfigArgs {
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     let config = super::load_config(Some(&args.config))?;
     println!(
-        "{}: ok ({} Terraform state(s), {} region(s), {} acknowledgement(s), {} schedule(s))",
+        "{}: ok ({} Terraform state(s), {} CloudFormation stack entr{}, {} region(s), {} acknowledgement(s), {} schedule(s))",
         args.config.display(),
         config.terraform_states.len(),
+        config.cloudformation.len(),
+        if config.cloudformation.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         config.regions.len(),
         config.acknowledgements.len(),
         config.schedules.len(),

@@ -22,13 +22,15 @@ use crate::sources::ec2::Ec2Plan;
 #[command(
     name = "driftd",
     version,
-    about = "Security-group drift between Terraform state and live AWS, field by field",
-    long_about = "driftd compares what Terraform state declares about security groups and their \
-                  rules with what AWS really has, and reports exactly which field changed, from \
-                  what, to what, and who owns it.\n\n\
+    about = "Security-group drift between Terraform state or CloudFormation and live AWS, field by field",
+    long_about = "driftd compares what Terraform state and CloudFormation stacks declare about \
+                  security groups and their rules with what AWS really has, and reports exactly \
+                  which field changed, from what, to what, and who owns it. CloudFormation \
+                  stacks ([[cloudformation]] in the config) give ownership and their own drift \
+                  detection results, told on the rule they concern.\n\n\
                   AWS is reached through the SDK's default credential and region chain; \
-                  AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_EC2, _S3, _STS) points it at any \
-                  AWS-compatible endpoint.\n\n\
+                  AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_EC2, _S3, _STS, _CLOUDFORMATION) points \
+                  it at any AWS-compatible endpoint.\n\n\
                   Exit codes: 0 no unacknowledged drift, 2 drift found, 1 error or partial scan.\n\
                   Logs go to stderr (RUST_LOG filters them; DRIFTD_LOG_FORMAT=json for JSON lines)."
 )]
@@ -90,7 +92,8 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
 /// What to scan: shared by `report` and `refs`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Config file (TOML): states, regions, accounts, acknowledgements.
+    /// Config file (TOML): states, CloudFormation stacks, regions, accounts,
+    /// acknowledgements.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Terraform state (format 4): a local path or s3://bucket/key; repeatable.

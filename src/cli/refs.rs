@@ -32,7 +32,12 @@ pub async fn run(args: RefsArgs) -> anyhow::Result<ExitCode> {
     if !args.group_id.starts_with("sg-") {
         anyhow::bail!("{:?} is not a security group id (sg-…)", args.group_id);
     }
-    let (plan, _) = args.scan.plan()?;
+    let (mut plan, _) = args.scan.plan()?;
+    // Who owns and references a group needs the stacks' resources, not a drift
+    // detection (slow, and rate-limited on CloudFormation's side).
+    for stack in plan.cloudformation.iter_mut().flat_map(|c| &mut c.stacks) {
+        stack.drift.detect = false;
+    }
     let refs = find(&plan, &args.group_id).await;
     let text = match args.format {
         RefsFormat::Table => render_table(&refs),

@@ -98,10 +98,11 @@ impl Moto {
         serde_json::from_slice(&output.stdout).expect("seed summary is JSON")
     }
 
-    /// Runs a short boto3 snippet against this endpoint (`ec2` and `s3` are bound).
+    /// Runs a short boto3 snippet against this endpoint (`ec2`, `s3` and `cfn` are
+    /// bound).
     pub fn python(&self, code: &str) -> String {
         let prelude = format!(
-            "import boto3, json\nkw=dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nec2=boto3.client('ec2', **kw)\ns3=boto3.client('s3', **kw)\n",
+            "import boto3, json\nkw=dict(endpoint_url='{}', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\nec2=boto3.client('ec2', **kw)\ns3=boto3.client('s3', **kw)\ncfn=boto3.client('cloudformation', **kw)\n",
             self.endpoint()
         );
         let output = Command::new(root().join(".venv/bin/python"))
