@@ -6,7 +6,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::model::{Acknowledged, Finding, FindingCode, Timestamp};
+use crate::model::{Acknowledged, Change, Finding, FindingCode, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Acknowledgement {
@@ -79,14 +79,18 @@ impl Acknowledgement {
         code_ok && group_ok && address_ok
     }
 
-    fn covers_field(&self, field: &str) -> bool {
+    /// A change is covered by its field (`tags` covers `tags.Name`) or, for
+    /// `cfn-drift`, by the CloudFormation property path it comes from.
+    fn covers_field(&self, change: &Change) -> bool {
         match &self.field {
             None => true,
             Some(f) => {
-                field == f
-                    || field
+                change.field == *f
+                    || change
+                        .field
                         .strip_prefix(f.as_str())
                         .is_some_and(|rest| rest.starts_with('.'))
+                    || change.property_path.as_ref() == Some(f)
             }
         }
     }
@@ -108,11 +112,11 @@ pub fn apply(findings: &mut [Finding], acknowledgements: &[Acknowledgement], now
                 && finding
                     .changes
                     .iter()
-                    .all(|c| active.iter().any(|a| a.covers_field(&c.field)))
+                    .all(|c| active.iter().any(|a| a.covers_field(c)))
             {
                 active
                     .into_iter()
-                    .filter(|a| finding.changes.iter().any(|c| a.covers_field(&c.field)))
+                    .filter(|a| finding.changes.iter().any(|c| a.covers_field(c)))
                     .collect()
             } else {
                 Vec::new()

@@ -480,3 +480,52 @@ fn a_rule_a_stack_owns_by_id_is_neither_added_nor_its_group_unmanaged() {
     world.sources.push(stack_source(true, None));
     assert_eq!(summary(&world.findings()), []);
 }
+
+/// The ALB finding of `the_changed_alb_egress_port_is_one_field_on_its_rule`, but
+/// with only the port's upper bound edited.
+fn alb_to_port_only() -> driftd::model::Finding {
+    let mut world = alb_stack();
+    world.live.rules[0] = tcp_out("sg-alb", 80, 8080, sg("sg-front"));
+    world.intent.drifts.push(drift(
+        "AlbSecurityGroup",
+        SECURITY_GROUP,
+        "sg-alb",
+        ResourceDriftStatus::Modified,
+        alb_expected(),
+        vec![difference(
+            "/SecurityGroupEgress/0/ToPort",
+            json!(80),
+            json!(8080),
+            DifferenceType::NotEqual,
+        )],
+    ));
+    only(&world.findings(), FindingCode::CfnDrift)
+}
+
+#[test]
+fn cfn_drift_is_acknowledged_per_field_by_canonical_name_or_property_path() {
+    use driftd::acknowledge::{Acknowledgement, apply};
+    let ack = |field: &str, address: &str| Acknowledgement {
+        code: Some(FindingCode::CfnDrift),
+        group_id: None,
+        address: Some(address.to_string()),
+        field: Some(field.to_string()),
+        reason: "blue/green cut-over, OPS-7".to_string(),
+        expires: None,
+    };
+    let now = chrono::Utc::now();
+    for (field, address, acknowledged) in [
+        ("to_port", "AlbSecurityGroup", true),
+        ("/SecurityGroupEgress/0/ToPort", "AlbSecurityGroup", true),
+        ("from_port", "AlbSecurityGroup", false),
+        ("to_port", "OtherSecurityGroup", false),
+    ] {
+        let mut findings = vec![alb_to_port_only()];
+        apply(&mut findings, &[ack(field, address)], now);
+        assert_eq!(
+            findings[0].acknowledged.is_some(),
+            acknowledged,
+            "{field} of {address}"
+        );
+    }
+}

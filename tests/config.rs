@@ -73,7 +73,10 @@ fn the_example_file_parses_with_every_value() {
         [CloudFormationSource {
             stacks: vec!["prod-network".into()],
             regions: vec!["us-east-1".into()],
-            drift: DriftOptions::default(),
+            drift: DriftOptions {
+                reuse_younger_than: Some(std::time::Duration::from_secs(1800)),
+                ..DriftOptions::default()
+            },
         }]
     );
     assert_eq!(config.store_url.as_deref(), Some("sqlite://driftd.db"));
@@ -344,7 +347,7 @@ fn unknown_codes_and_severities_are_refused() {
 
 #[test]
 fn bad_values_are_refused_with_their_path() {
-    let cases: [(&str, &[&str]); 17] = [
+    let cases: [(&str, &[&str]); 20] = [
         (
             "[scan]\nregions = [\"us-east\"]\n",
             &["scan.regions[0]", "us-east"],
@@ -361,6 +364,21 @@ fn bad_values_are_refused_with_their_path() {
         (
             "[[cloudformation]]\nstacks = []\n",
             &["cloudformation[0].stacks"],
+        ),
+        (
+            "[[cloudformation]]\nstacks = [\"a\"]\ndrift_timeout = \"soon\"\n",
+            &[
+                "cloudformation[0].drift_timeout",
+                "\"soon\" is not a duration",
+            ],
+        ),
+        (
+            "[[cloudformation]]\nstacks = [\"a\"]\ndrift_timeout = \"0s\"\n",
+            &["cloudformation[0].drift_timeout", "longer than 0s"],
+        ),
+        (
+            "[[cloudformation]]\nstacks = [\"a\"]\nreuse_drift_younger_than = \"1w\"\n",
+            &["cloudformation[0].reuse_drift_younger_than"],
         ),
         ("[[account]]\nid = \"12345\"\n", &["account[0].id", "12345"]),
         ("[[account]]\nid = \"12345678901a\"\n", &["account[0].id"]),

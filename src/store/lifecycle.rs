@@ -266,6 +266,43 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_finding_is_resolved_only_where_that_stack_was_read_in_full() {
+        let owner = Owner {
+            kind: crate::model::OwnerKind::Cloudformation,
+            location: Some("prod-network".into()),
+            address: Some("AlbSecurityGroup".into()),
+        };
+        let drift = Finding {
+            code: FindingCode::CfnDrift,
+            ..finding("c", "us-east-1", owner)
+        };
+        let stack = |region: &str, ok: bool| SourceStatus {
+            region: Some(region.to_string()),
+            ownership_read: true,
+            ..if ok {
+                SourceStatus::ok(SourceKind::Cloudformation, "prod-network")
+            } else {
+                SourceStatus::failed(
+                    SourceKind::Cloudformation,
+                    "prod-network",
+                    "timed out".into(),
+                )
+            }
+        };
+        assert!(covered(&drift, cov(&[stack("us-east-1", true)])));
+        // Its detection failed: the drift may still be there.
+        assert!(!covered(&drift, cov(&[stack("us-east-1", false)])));
+        // A stack of the same name elsewhere says nothing about this one.
+        assert!(!covered(
+            &drift,
+            cov(&[stack("eu-west-1", true), stack("us-east-1", false)])
+        ));
+        // A failed detection hides no ownership: unowned findings still resolve.
+        let unowned = finding("u", "us-east-1", Owner::none());
+        assert!(covered(&unowned, cov(&[stack("us-east-1", false)])));
+    }
+
+    #[test]
     fn new_then_ongoing_keeps_first_seen() {
         let a = tf("a", "eu-west-1");
         let first = advance(vec![], vec![a.clone()], cov(&ok()), "T1");
