@@ -461,6 +461,16 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
                 "at cloudformation[{i}].stacks: name at least one stack, or \"*\""
             ));
         }
+        if let Some(j) = cfn.stacks.iter().position(|s| s.trim().is_empty()) {
+            return Err(format!(
+                "at cloudformation[{i}].stacks[{j}]: a stack name cannot be empty"
+            ));
+        }
+        if cfn.regions.as_ref().is_some_and(Vec::is_empty) {
+            return Err(format!(
+                "at cloudformation[{i}].regions: name at least one region, or leave the key out for [scan] regions"
+            ));
+        }
         for (j, region) in cfn.regions.iter().flatten().enumerate() {
             check_region(region, &format!("cloudformation[{i}].regions[{j}]"))?;
         }

@@ -65,8 +65,8 @@ fn drift(
     }
 }
 
-/// A world where the stack owns `alb-public` (sg-alb), which is live with its
-/// declared egress to sg-front on port 80, and the stack was read.
+/// A world where the stack owns `alb-public` (sg-alb), which is live (its rules are
+/// each test's), beside `ecs-front` (sg-front) of a state, and the stack was read.
 fn alb_stack() -> World {
     let mut world = World::new()
         .group(DeclaredGroup {
@@ -78,9 +78,7 @@ fn alb_stack() -> World {
             owner: stack_owner("AlbSecurityGroup"),
         })
         .live_group(live_group("sg-alb", "alb-public"))
-        .live_group(live_group("sg-front", "ecs-front"))
-        .live_rule(tcp_out("sg-alb", 8080, 8080, sg("sg-front")))
-        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")));
+        .live_group(live_group("sg-front", "ecs-front"));
     world
         .intent
         .stack_resources
@@ -117,7 +115,7 @@ fn alb_expected() -> Value {
 
 #[test]
 fn the_changed_alb_egress_port_is_one_field_on_its_rule() {
-    let mut world = alb_stack();
+    let mut world = alb_stack().live_rule(tcp_out("sg-alb", 8080, 8080, sg("sg-front")));
     world.intent.drifts.push(drift(
         "AlbSecurityGroup",
         SECURITY_GROUP,
@@ -177,7 +175,7 @@ fn the_changed_alb_egress_port_is_one_field_on_its_rule() {
 
 #[test]
 fn a_removed_and_an_added_element_pair_up_as_the_fields_that_changed() {
-    let mut world = alb_stack();
+    let mut world = alb_stack().live_rule(tcp_out("sg-alb", 80, 8080, sg("sg-front")));
     let old = json!({"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "DestinationSecurityGroupId": "sg-front"});
     let new = json!({"IpProtocol": "tcp", "FromPort": 80, "ToPort": 8080, "DestinationSecurityGroupId": "sg-front"});
     world.intent.drifts.push(drift(
@@ -214,7 +212,11 @@ fn a_removed_and_an_added_element_pair_up_as_the_fields_that_changed() {
 
 #[test]
 fn differences_the_stack_itself_explains_are_not_drift() {
-    let mut world = alb_stack();
+    let mut world = alb_stack()
+        .live_rule(tcp_in("sg-alb", 443, 443, v4("0.0.0.0/0")))
+        .live_rule(tcp_in("sg-alb", 22, 22, v4("10.0.0.0/8")))
+        .live_rule(tcp_in("sg-alb", 22, 22, v4("10.1.0.0/16")))
+        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")));
     // A standalone ingress of the same stack adds 443 from anywhere (issue 1198)...
     let standalone = json!({"GroupId": "sg-alb", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"});
     world.intent.drifts.push(drift(
@@ -269,7 +271,9 @@ fn differences_the_stack_itself_explains_are_not_drift() {
 
 #[test]
 fn a_group_named_by_name_is_the_same_group_by_id() {
-    let mut world = alb_stack();
+    let mut world = alb_stack()
+        .live_rule(tcp_in("sg-alb", 80, 80, sg("sg-front")))
+        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")));
     world.intent.drifts.push(drift(
         "AlbSecurityGroup",
         SECURITY_GROUP,
@@ -298,7 +302,9 @@ fn a_group_named_by_name_is_the_same_group_by_id() {
 
 #[test]
 fn a_hand_added_rule_and_other_properties_are_reported_by_path() {
-    let mut world = alb_stack();
+    let mut world = alb_stack()
+        .live_rule(tcp_out("sg-alb", 80, 80, sg("sg-front")))
+        .live_rule(tcp_in("sg-alb", 22, 22, v4("0.0.0.0/0")));
     world.intent.drifts.push(drift(
         "AlbSecurityGroup",
         SECURITY_GROUP,
@@ -346,7 +352,7 @@ fn a_hand_added_rule_and_other_properties_are_reported_by_path() {
 
 #[test]
 fn a_standalone_ingress_changed_or_deleted_is_told_on_its_rule() {
-    let mut world = alb_stack();
+    let mut world = alb_stack().live_rule(tcp_in("sg-alb", 443, 443, v4("10.0.0.0/8")));
     let props = json!({"GroupId": "sg-alb", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0", "Description": "https"});
     world.intent.drifts.push(drift(
         "AlbHttpsIngress",
@@ -391,6 +397,42 @@ fn a_standalone_ingress_changed_or_deleted_is_told_on_its_rule() {
         "{}",
         deleted.message
     );
+}
+
+#[test]
+fn a_rule_added_beside_an_empty_list_is_reported_though_cloudformation_says_in_sync() {
+    // CloudFormation's issue 2091: `SecurityGroupIngress: []` plus a hand-added rule
+    // reads IN_SYNC. The stack's own expected properties say what it declares.
+    let mut world = alb_stack()
+        .live_rule(tcp_in("sg-alb", 22, 22, v4("0.0.0.0/0")))
+        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")));
+    world.intent.drifts.push(drift(
+        "AlbSecurityGroup",
+        SECURITY_GROUP,
+        "sg-alb",
+        ResourceDriftStatus::InSync,
+        json!({"GroupDescription": "alb-public", "SecurityGroupIngress": []}),
+        Vec::new(),
+    ));
+    let findings = world.findings();
+    assert_eq!(
+        codes(&findings),
+        [FindingCode::RuleAdded],
+        "{:#?}",
+        summary(&findings)
+    );
+    let added = &findings[0];
+    assert_eq!(added.severity, Severity::Critical);
+    assert_eq!(added.owner.kind, OwnerKind::None);
+    assert_eq!(added.actual.as_ref().unwrap().from_port, Some(22));
+    assert!(
+        added.message.contains("AlbSecurityGroup (prod-network)"),
+        "the stack should act: {}",
+        added.message
+    );
+    // Without detection results nothing is judged: the stack's rules are its own.
+    world.intent.drifts.clear();
+    assert_eq!(summary(&world.findings()), []);
 }
 
 #[test]
@@ -484,8 +526,7 @@ fn a_rule_a_stack_owns_by_id_is_neither_added_nor_its_group_unmanaged() {
 /// The ALB finding of `the_changed_alb_egress_port_is_one_field_on_its_rule`, but
 /// with only the port's upper bound edited.
 fn alb_to_port_only() -> driftd::model::Finding {
-    let mut world = alb_stack();
-    world.live.rules[0] = tcp_out("sg-alb", 80, 8080, sg("sg-front"));
+    let mut world = alb_stack().live_rule(tcp_out("sg-alb", 80, 8080, sg("sg-front")));
     world.intent.drifts.push(drift(
         "AlbSecurityGroup",
         SECURITY_GROUP,

@@ -76,10 +76,14 @@ fn stack_xml(status: &str, drift_status: &str, last_check: &str) -> String {
 }
 
 fn resource_xml(logical: &str, physical: &str, kind: &str) -> String {
+    resource_in(logical, physical, kind, "CREATE_COMPLETE")
+}
+
+fn resource_in(logical: &str, physical: &str, kind: &str, status: &str) -> String {
     format!(
         "<member><LogicalResourceId>{logical}</LogicalResourceId><PhysicalResourceId>{physical}</PhysicalResourceId>\
          <ResourceType>{kind}</ResourceType><LastUpdatedTimestamp>2026-01-12T09:31:02.114Z</LastUpdatedTimestamp>\
-         <ResourceStatus>CREATE_COMPLETE</ResourceStatus>\
+         <ResourceStatus>{status}</ResourceStatus>\
          <DriftInformation><StackResourceDriftStatus>NOT_CHECKED</StackResourceDriftStatus></DriftInformation></member>"
     )
 }
@@ -202,9 +206,17 @@ async fn healthy_stack(server: &MockServer, stack_status: &str) {
         resource_xml("AlbSecurityGroup", ALB, "AWS::EC2::SecurityGroup"),
         resource_xml("FrontSecurityGroup", FRONT, "AWS::EC2::SecurityGroup"),
     );
+    // The group a rolled-back update replaced is listed, deleted: it is not the
+    // stack's any more, so its absence is not sg-missing.
     let second = format!(
-        "<StackResourceSummaries>{}{}</StackResourceSummaries>",
+        "<StackResourceSummaries>{}{}{}</StackResourceSummaries>",
         resource_xml("AppSecurityGroup", APP, "AWS::EC2::SecurityGroup"),
+        resource_in(
+            "OldSecurityGroup",
+            "sg-0a1b2c3d4e5f60009",
+            "AWS::EC2::SecurityGroup",
+            "DELETE_COMPLETE"
+        ),
         resource_xml(
             "HttpsListener",
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/50dc6c495c0c9188/f2f7dc8efc522ab2",
@@ -346,7 +358,7 @@ fn calls(report: &Value, action: &str) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_alb_egress_edit_is_one_field_after_a_detection_in_progress() {
+async fn the_alb_egress_edit_is_one_field_once_the_detection_completes() {
     let server = MockServer::start().await;
     healthy_stack(&server, "UPDATE_COMPLETE").await;
     on(
@@ -615,5 +627,64 @@ async fn a_stack_that_does_not_exist_hides_ownership_and_says_so() {
             .as_str()
             .unwrap()
             .contains("does not exist")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stack_with_none_left_is_a_complete_listing() {
+    let server = MockServer::start().await;
+    on(
+        &server,
+        "DescribeStacks",
+        None,
+        response("DescribeStacks", "<Stacks/>"),
+        None,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let live = write_json(dir.path(), "live.json", &json!({"SecurityGroups": []}))
+        .display()
+        .to_string();
+    let config = dir.path().join("driftd.toml");
+    std::fs::write(
+        &config,
+        "[[cloudformation]]\nstacks = [\"*\"]\nregions = [\"us-east-1\"]\n",
+    )
+    .unwrap();
+    let env: Vec<(String, String)> = [
+        ("AWS_ENDPOINT_URL_CLOUDFORMATION", server.uri()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let config = config.display().to_string();
+    let run = tokio::task::spawn_blocking(move || {
+        driftd_with_env(
+            &[
+                "report",
+                "--config",
+                &config,
+                "--live",
+                &live,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+                "--no-store",
+            ],
+            &env,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    // The listing itself is a source: the stacks it no longer holds are gone.
+    assert_eq!(
+        report["scan"]["sources"][0],
+        json!({"kind": "cloudformation", "location": "*", "ok": true, "error": null,
+               "account_id": null, "region": "us-east-1"})
     );
 }

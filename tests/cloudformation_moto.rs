@@ -113,20 +113,21 @@ fn a_stack_owns_its_groups_and_standalone_rules() {
         report["findings"]
     );
     assert_eq!(report["summary"]["managed_security_groups"], 2);
-    let source = &report["scan"]["sources"][0];
+    // The `*` listing, then the stack it found.
+    let sources: Vec<(&Value, &Value, &Value)> = report["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "cloudformation")
+        .map(|s| (&s["location"], &s["ok"], &s["region"]))
+        .collect();
+    let (ok, region) = (json!(true), json!("us-east-1"));
     assert_eq!(
-        (
-            &source["kind"],
-            &source["location"],
-            &source["ok"],
-            &source["region"]
-        ),
-        (
-            &json!("cloudformation"),
-            &json!("prod-network"),
-            &json!(true),
-            &json!("us-east-1")
-        )
+        sources,
+        [
+            (&json!("*"), &ok, &region),
+            (&json!("prod-network"), &ok, &region)
+        ]
     );
     assert_eq!(
         report["scan"]["api_calls"]["cloudformation:ListStackResources"],

@@ -347,7 +347,7 @@ fn unknown_codes_and_severities_are_refused() {
 
 #[test]
 fn bad_values_are_refused_with_their_path() {
-    let cases: [(&str, &[&str]); 20] = [
+    let cases: [(&str, &[&str]); 22] = [
         (
             "[scan]\nregions = [\"us-east\"]\n",
             &["scan.regions[0]", "us-east"],
@@ -379,6 +379,14 @@ fn bad_values_are_refused_with_their_path() {
         (
             "[[cloudformation]]\nstacks = [\"a\"]\nreuse_drift_younger_than = \"1w\"\n",
             &["cloudformation[0].reuse_drift_younger_than"],
+        ),
+        (
+            "[[cloudformation]]\nstacks = [\"a\", \" \"]\n",
+            &["cloudformation[0].stacks[1]", "cannot be empty"],
+        ),
+        (
+            "[[cloudformation]]\nstacks = [\"a\"]\nregions = []\n",
+            &["cloudformation[0].regions", "at least one region"],
         ),
         ("[[account]]\nid = \"12345\"\n", &["account[0].id", "12345"]),
         ("[[account]]\nid = \"12345678901a\"\n", &["account[0].id"]),

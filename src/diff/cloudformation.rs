@@ -10,7 +10,7 @@
 //! the same rule (`6` for `tcp`, a group by name for that group by id, issue 1524).
 //! A deleted group is `sg-missing`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -18,17 +18,17 @@ use super::changes::rule_changes;
 use super::context::{FindingSpec, Inventory};
 use super::groups;
 use super::matching::match_rules;
-use super::rules::rule_spec;
+use super::rules::{self, rule_spec};
 use crate::diff_text::describe_changes;
 use crate::model::{
-    Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Owner, Peer,
+    Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Intent, LiveView, Owner,
     PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule, RuleKey,
     SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
 };
 use crate::sources::cloudformation::rules::{canonical_field, rule_from_properties};
 
 pub fn check(inv: &Inventory) -> Vec<Finding> {
-    let standalone = standalone_rules(inv);
+    let standalone = &inv.stack_rule_keys;
     let mut findings = Vec::new();
     for drift in &inv.intent.drifts {
         if drift.status == ResourceDriftStatus::InSync {
@@ -36,7 +36,7 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
         }
         let found = match drift.resource.resource_type.as_str() {
             SECURITY_GROUP if !drift.resource.physical_id.is_empty() => {
-                group_drift(inv, drift, &standalone)
+                group_drift(inv, drift, standalone)
             }
             SECURITY_GROUP_INGRESS => rule_resource_drift(inv, drift, Direction::Ingress),
             SECURITY_GROUP_EGRESS => rule_resource_drift(inv, drift, Direction::Egress),
@@ -44,6 +44,8 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
         };
         findings.extend(found);
     }
+    let undeclared = undeclared_live_rules(inv, &findings);
+    findings.extend(undeclared);
     findings
 }
 
@@ -95,12 +97,12 @@ fn raw_change(difference: &PropertyDifference, expected: Value, actual: Value) -
 
 /// Resolves `SourceSecurityGroupName` among the live groups of the stack's region.
 fn group_named<'a>(
-    inv: &'a Inventory,
+    live: &'a LiveView,
     drift: &'a ResourceDrift,
 ) -> impl Fn(&str) -> Option<String> + 'a {
     move |name| {
         let region = drift.resource.region.as_deref();
-        let mut named = inv.live.groups.iter().filter(|g| {
+        let mut named = live.groups.iter().filter(|g| {
             g.name.as_deref() == Some(name)
                 && (region.is_none() || g.region.is_none() || g.region.as_deref() == region)
         });
@@ -111,15 +113,20 @@ fn group_named<'a>(
     }
 }
 
-/// The rules the stacks' standalone ingress/egress resources declare, by stack and
-/// rule: a group of the same stack reporting one of them as added is not drifted.
-fn standalone_rules<'a>(inv: &'a Inventory) -> HashSet<(&'a str, RuleKey)> {
-    let mut rules = HashSet::new();
-    for drift in &inv.intent.drifts {
-        let direction = match drift.resource.resource_type.as_str() {
-            SECURITY_GROUP_INGRESS => Direction::Ingress,
-            SECURITY_GROUP_EGRESS => Direction::Egress,
-            _ => continue,
+/// The rules the stacks' standalone ingress/egress resources declare, with the
+/// stacks that declare them: such a rule is the stack's, wherever its group lives,
+/// and a group of the same stack reporting it as added is not drifted.
+pub(super) fn standalone_rules<'a>(
+    intent: &'a Intent,
+    live: &'a LiveView,
+) -> HashMap<RuleKey, Vec<&'a str>> {
+    let mut rules: HashMap<RuleKey, Vec<&str>> = HashMap::new();
+    for drift in &intent.drifts {
+        if drift.status == ResourceDriftStatus::Deleted {
+            continue;
+        }
+        let Some(direction) = drift.resource.rule_direction() else {
+            continue;
         };
         let Some(group_id) = drift.expected.get("GroupId").and_then(Value::as_str) else {
             continue;
@@ -128,9 +135,12 @@ fn standalone_rules<'a>(inv: &'a Inventory) -> HashSet<(&'a str, RuleKey)> {
             group_id,
             direction,
             &drift.expected,
-            &group_named(inv, drift),
+            &group_named(live, drift),
         ) {
-            rules.insert((drift.resource.stack(), rule.key()));
+            rules
+                .entry(rule.key())
+                .or_default()
+                .push(drift.resource.stack());
         }
     }
     rules
@@ -185,7 +195,7 @@ fn changes_with_paths(
 fn group_drift(
     inv: &Inventory,
     drift: &ResourceDrift,
-    standalone: &HashSet<(&str, RuleKey)>,
+    standalone: &HashMap<RuleKey, Vec<&str>>,
 ) -> Vec<Finding> {
     let group_id = drift.resource.physical_id.as_str();
     let owner = &drift.resource.owner;
@@ -196,7 +206,7 @@ fn group_drift(
         }
         return vec![groups::missing(inv, group_id, owner)];
     }
-    let named = group_named(inv, drift);
+    let named = group_named(inv.live, drift);
     let rule = |direction, properties: &Value| {
         rule_from_properties(group_id, direction, properties, &named)
     };
@@ -284,7 +294,7 @@ fn pair_elements(
     drift: &ResourceDrift,
     removed: Vec<(Rule, Change)>,
     added: Vec<(Rule, Change)>,
-    standalone: &HashSet<(&str, RuleKey)>,
+    standalone: &HashMap<RuleKey, Vec<&str>>,
 ) -> Vec<Finding> {
     let owner = &drift.resource.owner;
     let declared: Vec<DeclaredRule> = removed
@@ -333,8 +343,10 @@ fn pair_elements(
         .get("SecurityGroupEgress")
         .is_some_and(|e| !e.is_null());
     for actual in &matching.added {
-        let explained = standalone.contains(&(drift.resource.stack(), actual.key()))
-            || (!declares_egress && is_default_egress(actual));
+        let by_this_stack = standalone
+            .get(&actual.key())
+            .is_some_and(|stacks| stacks.contains(&drift.resource.stack()));
+        let explained = by_this_stack || (!declares_egress && is_default_egress(actual));
         if !explained {
             let change = path_of(&added, actual).into_iter().collect();
             findings.push(rule_finding(inv, owner, None, Some(actual), change));
@@ -343,12 +355,87 @@ fn pair_elements(
     findings
 }
 
-/// The allow-all IPv4 egress EC2 gives every new group; CloudFormation keeps it
-/// unless the template declares egress.
+/// The allow-all egress EC2 gives every new group (IPv4, and IPv6 in a dual-stack
+/// VPC); CloudFormation keeps it unless the template declares egress.
 fn is_default_egress(rule: &Rule) -> bool {
-    rule.direction == Direction::Egress
-        && rule.protocol == Protocol::All
-        && rule.peer == Peer::ipv4("0.0.0.0/0").expect("a valid CIDR")
+    rule.direction == Direction::Egress && rule.protocol == Protocol::All && rule.peer.is_world()
+}
+
+/// Live rules on a stack's group that neither the group's own lists nor the stack's
+/// standalone resources (nor any other source) declare, and that CloudFormation's
+/// own results did not already report: its detection misses a rule added beside an
+/// empty list (`SecurityGroupIngress: []`, its issue 2091). Judged only where the
+/// group's expected properties were read, as `rule-added`.
+fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if inv.intent_incomplete {
+        return findings;
+    }
+    'groups: for drift in &inv.intent.drifts {
+        let group_id = drift.resource.physical_id.as_str();
+        if drift.resource.resource_type != SECURITY_GROUP
+            || drift.status == ResourceDriftStatus::Deleted
+            || !drift.expected.is_object()
+            || !inv.live_groups.contains_key(group_id)
+        {
+            continue;
+        }
+        let named = group_named(inv.live, drift);
+        let mut declared: HashSet<RuleKey> = HashSet::new();
+        for (direction, list) in [
+            (Direction::Ingress, "SecurityGroupIngress"),
+            (Direction::Egress, "SecurityGroupEgress"),
+        ] {
+            let items = match &drift.expected[list] {
+                Value::Null => continue,
+                Value::Array(items) => items,
+                // A shape we cannot read: the group cannot be judged.
+                _ => continue 'groups,
+            };
+            for item in items {
+                match rule_from_properties(group_id, direction, item, &named) {
+                    Ok(rule) => declared.insert(rule.key()),
+                    Err(_) => continue 'groups,
+                };
+            }
+        }
+        let declares_egress = !drift.expected["SecurityGroupEgress"].is_null();
+        let already: HashSet<RuleKey> = reported
+            .iter()
+            .filter(|f| f.resource.group_id.as_deref() == Some(group_id))
+            .filter_map(|f| f.actual.as_ref().map(Rule::key))
+            .collect();
+        for direction in [Direction::Ingress, Direction::Egress] {
+            let others: HashSet<RuleKey> = inv
+                .declared
+                .get(&(group_id, direction))
+                .into_iter()
+                .flatten()
+                .map(|d| d.rule.key())
+                .collect();
+            for live in inv
+                .live_rules
+                .get(&(group_id, direction))
+                .into_iter()
+                .flatten()
+            {
+                let key = live.key();
+                let explained = declared.contains(&key)
+                    || others.contains(&key)
+                    || already.contains(&key)
+                    || inv.stack_rule_keys.contains_key(&key)
+                    || live
+                        .rule_id
+                        .as_deref()
+                        .is_some_and(|id| inv.stack_rules.contains(id))
+                    || (!declares_egress && is_default_egress(live));
+                if !explained {
+                    findings.push(rules::added(inv, live));
+                }
+            }
+        }
+    }
+    findings
 }
 
 /// A standalone `AWS::EC2::SecurityGroupIngress`/`Egress` that drifted.
@@ -358,7 +445,7 @@ fn rule_resource_drift(
     direction: Direction,
 ) -> Vec<Finding> {
     let group_id = drift.expected.get("GroupId").and_then(Value::as_str);
-    let named = group_named(inv, drift);
+    let named = group_named(inv.live, drift);
     let Some(Ok(expected)) =
         group_id.map(|g| rule_from_properties(g, direction, &drift.expected, &named))
     else {
@@ -366,6 +453,14 @@ fn rule_resource_drift(
     };
     let owner = &drift.resource.owner;
     if drift.status == ResourceDriftStatus::Deleted {
+        // EC2 is read in the same scan; where it still shows the rule, trust it.
+        let still_live = inv
+            .live_rules
+            .get(&(expected.group_id.as_str(), direction))
+            .is_some_and(|rules| rules.iter().any(|r| r.key_ref() == expected.key_ref()));
+        if still_live {
+            return Vec::new();
+        }
         return vec![rule_finding(inv, owner, Some(&expected), None, Vec::new())];
     }
     let differences: Vec<(&str, &PropertyDifference)> = drift

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupRead, Intent,
-    LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKeyRef,
-    SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, SecurityGroup, Severity,
+    LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKey, RuleKeyRef,
+    SecurityGroup, Severity,
 };
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -34,6 +34,9 @@ pub struct Inventory<'a> {
     pub stack_rules: HashSet<&'a str>,
     /// Groups that hold a rule some stack declares (never `sg-unmanaged`).
     pub stack_rule_groups: BTreeSet<&'a str>,
+    /// Rules the stacks' standalone ingress/egress resources declare, by the stacks
+    /// declaring them (from drift results' expected properties).
+    pub stack_rule_keys: HashMap<RuleKey, Vec<&'a str>>,
 }
 
 impl<'a> Inventory<'a> {
@@ -96,14 +99,10 @@ impl<'a> Inventory<'a> {
         let stack_rules: HashSet<&str> = intent
             .stack_resources
             .iter()
-            .filter(|r| {
-                matches!(
-                    r.resource_type.as_str(),
-                    SECURITY_GROUP_INGRESS | SECURITY_GROUP_EGRESS
-                ) && r.physical_id.starts_with("sgr-")
-            })
+            .filter(|r| r.rule_direction().is_some() && r.physical_id.starts_with("sgr-"))
             .map(|r| r.physical_id.as_str())
             .collect();
+        let stack_rule_keys = super::cloudformation::standalone_rules(intent, live);
         let stack_rule_groups = live
             .rules
             .iter()
@@ -114,16 +113,10 @@ impl<'a> Inventory<'a> {
             })
             .map(|r| r.group_id.as_str())
             .chain(intent.drifts.iter().filter_map(|d| {
-                matches!(
-                    d.resource.resource_type.as_str(),
-                    SECURITY_GROUP_INGRESS | SECURITY_GROUP_EGRESS
-                )
-                .then(|| {
-                    d.expected
-                        .get("GroupId")
-                        .and_then(serde_json::Value::as_str)
-                })
-                .flatten()
+                d.resource.rule_direction()?;
+                d.expected
+                    .get("GroupId")
+                    .and_then(serde_json::Value::as_str)
             }))
             .collect();
         Inventory {
@@ -141,6 +134,7 @@ impl<'a> Inventory<'a> {
             all_declared,
             stack_rules,
             stack_rule_groups,
+            stack_rule_keys,
         }
     }
 

@@ -172,7 +172,7 @@ fn modified(
     })
 }
 
-fn added(inv: &Inventory, live: &Rule) -> Finding {
+pub(super) fn added(inv: &Inventory, live: &Rule) -> Finding {
     let web_port = live.protocol == Protocol::Tcp
         && live.from_port == live.to_port
         && matches!(live.from_port, Some(80 | 443));

@@ -18,7 +18,9 @@ pub fn source_errors(sources: &[SourceStatus]) -> Vec<Finding> {
                 .error
                 .clone()
                 .unwrap_or_else(|| "unknown error".into());
-            let consequence = if source.kind.is_intent() {
+            let consequence = if source.ownership_read {
+                "what it owns is known, but not whether it drifted: none of its drift is reported resolved meanwhile"
+            } else if source.kind.is_intent() {
                 "no rule-added or sg-unmanaged findings are reported while it is unread"
             } else {
                 "nothing it would have covered is reported missing"

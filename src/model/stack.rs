@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::finding::Owner;
+use super::rule::Direction;
 
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
 pub const SECURITY_GROUP_INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
@@ -30,6 +31,15 @@ impl StackResource {
 
     pub fn logical_id(&self) -> &str {
         self.owner.address.as_deref().unwrap_or_default()
+    }
+
+    /// The direction of a standalone rule resource; `None` for any other type.
+    pub fn rule_direction(&self) -> Option<Direction> {
+        match self.resource_type.as_str() {
+            SECURITY_GROUP_INGRESS => Some(Direction::Ingress),
+            SECURITY_GROUP_EGRESS => Some(Direction::Egress),
+            _ => None,
+        }
     }
 }
 

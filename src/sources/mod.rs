@@ -26,6 +26,10 @@ pub struct SourceStatus {
     /// it owns is known, so its failure hides nothing else.
     #[serde(skip)]
     pub ownership_read: bool,
+    /// A stack whose drift detection results were read: only then can the absence
+    /// of a `cfn-drift` finding mean the drift is gone.
+    #[serde(skip)]
+    pub drift_read: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,6 +64,7 @@ impl SourceStatus {
             account_id: None,
             region: None,
             ownership_read: false,
+            drift_read: false,
         }
     }
 

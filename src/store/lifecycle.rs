@@ -14,7 +14,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Finding, FindingCode, FindingStatus, OwnerKind, Scope};
-use crate::sources::SourceStatus;
+use crate::sources::cloudformation::ALL_STACKS;
+use crate::sources::{SourceKind, SourceStatus};
 
 use super::snapshot::Hash;
 
@@ -158,15 +159,42 @@ pub fn covered(finding: &Finding, coverage: Coverage) -> bool {
         // unread; nor is an owner conflict, whose other owner may be that source.
         OwnerKind::None => !intent_failed,
         _ if finding.code == FindingCode::OwnerConflict => !intent_failed,
-        // A stack is read per account and region: one name may be several stacks.
-        _ => coverage.sources.iter().any(|s| {
-            s.ok && s.kind.is_intent()
-                && finding.owner.location.as_deref() == Some(&s.location)
-                && overlaps(s.account_id.as_deref(), account)
-                && overlaps(s.region.as_deref(), region)
-        }),
+        _ => owner_read(finding, coverage.sources, account, region),
     };
     place_read && owner_read
+}
+
+/// Whether the finding's owner was read in full: its own source (a state, or the
+/// stack of that name in that account and region, with drift results for a
+/// `cfn-drift`), or, for a stack that no longer exists, a `*` listing of the stacks
+/// of that account and region.
+fn owner_read(
+    finding: &Finding,
+    sources: &[SourceStatus],
+    account: Option<&str>,
+    region: Option<&str>,
+) -> bool {
+    let in_place = |s: &&SourceStatus| {
+        s.kind.is_intent()
+            && overlaps(s.account_id.as_deref(), account)
+            && overlaps(s.region.as_deref(), region)
+    };
+    let location = finding.owner.location.as_deref();
+    let own: Vec<&SourceStatus> = sources
+        .iter()
+        .filter(in_place)
+        .filter(|s| Some(s.location.as_str()) == location)
+        .collect();
+    if !own.is_empty() {
+        return own
+            .iter()
+            .any(|s| s.ok && (finding.code != FindingCode::CfnDrift || s.drift_read));
+    }
+    finding.owner.kind == OwnerKind::Cloudformation
+        && sources
+            .iter()
+            .filter(in_place)
+            .any(|s| s.ok && s.kind == SourceKind::Cloudformation && s.location == ALL_STACKS)
 }
 
 /// Unknown on either side may be the same account or region.
@@ -279,6 +307,7 @@ mod tests {
         let stack = |region: &str, ok: bool| SourceStatus {
             region: Some(region.to_string()),
             ownership_read: true,
+            drift_read: ok,
             ..if ok {
                 SourceStatus::ok(SourceKind::Cloudformation, "prod-network")
             } else {
@@ -300,6 +329,20 @@ mod tests {
         // A failed detection hides no ownership: unowned findings still resolve.
         let unowned = finding("u", "us-east-1", Owner::none());
         assert!(covered(&unowned, cov(&[stack("us-east-1", false)])));
+        // Ownership read without drift detection (`detect_drift = false`).
+        let ownership_only = SourceStatus {
+            drift_read: false,
+            ..stack("us-east-1", true)
+        };
+        assert!(!covered(&drift, cov(&[ownership_only])));
+        // The stack is gone: a `*` listing of its account and region that no
+        // longer holds it resolves its findings; one of another region does not.
+        let listing = |region: &str| SourceStatus {
+            region: Some(region.to_string()),
+            ..SourceStatus::ok(SourceKind::Cloudformation, ALL_STACKS)
+        };
+        assert!(covered(&drift, cov(&[listing("us-east-1")])));
+        assert!(!covered(&drift, cov(&[listing("eu-west-1")])));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
     self as cfn, StackDriftDetectionStatus, StackResourceDriftStatus, StackStatus,
 };
@@ -64,7 +65,7 @@ pub async fn drift_results(
     options: &DriftOptions,
 ) -> Result<Vec<ResourceDrift>, String> {
     let fresh = options.reuse_younger_than.is_some_and(|age| {
-        stack.checked
+        stack.has_drift_result
             && stack
                 .last_check
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
@@ -73,7 +74,7 @@ pub async fn drift_results(
     if fresh {
         info!(stack = %stack.name, "reusing a recent drift detection");
     } else {
-        if let Some(status) = stack.status.as_ref().filter(|s| !can_detect(s)) {
+        if let Some(status) = stack.stack_status.as_ref().filter(|s| !can_detect(s)) {
             return Err(format!(
                 "the stack is {status}, a state in which CloudFormation cannot detect drift"
             ));
@@ -108,9 +109,11 @@ async fn start(
                     .ok_or_else(|| "DetectStackDrift returned no detection id".to_string());
             }
             Err(e) => {
-                let text = error_text(&e);
-                if !text.contains("already in progress") {
-                    return Err(format!("DetectStackDrift: {text}"));
+                let running = e.code() == Some("ValidationError")
+                    && e.message()
+                        .is_some_and(|m| m.contains("already in progress"));
+                if !running {
+                    return Err(format!("DetectStackDrift: {}", error_text(&e)));
                 }
                 if Instant::now() + delay > deadline {
                     return Err(format!(
@@ -183,13 +186,13 @@ async fn read(
         drifts.extend(
             page.stack_resource_drifts()
                 .iter()
-                .filter_map(|d| resource_drift(stack, d)),
+                .filter_map(|d| from_sdk(stack, d)),
         );
     }
     Ok(drifts)
 }
 
-fn resource_drift(stack: &StackInfo, drift: &cfn::StackResourceDrift) -> Option<ResourceDrift> {
+fn from_sdk(stack: &StackInfo, drift: &cfn::StackResourceDrift) -> Option<ResourceDrift> {
     let status = match drift.stack_resource_drift_status()? {
         StackResourceDriftStatus::InSync => ResourceDriftStatus::InSync,
         StackResourceDriftStatus::Modified => ResourceDriftStatus::Modified,

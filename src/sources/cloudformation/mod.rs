@@ -10,11 +10,12 @@
 pub mod detect;
 pub mod rules;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_cloudformation::types::{Stack, StackStatus};
+use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackStatus};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
@@ -53,10 +54,11 @@ pub struct CloudFormationPlan {
 #[derive(Debug, Clone)]
 pub struct StackInfo {
     pub name: String,
-    pub status: Option<StackStatus>,
-    /// When drift detection was last started on the stack and what it found.
+    pub stack_status: Option<StackStatus>,
+    /// When drift detection was last started on the stack.
     pub last_check: Option<std::time::SystemTime>,
-    pub checked: bool,
+    /// Its last detection left results (`DRIFTED` or `IN_SYNC`, not `UNKNOWN`).
+    pub has_drift_result: bool,
     pub account_id: Option<String>,
     pub region: String,
 }
@@ -66,11 +68,11 @@ impl StackInfo {
         let drift = stack.drift_information();
         StackInfo {
             name: stack.stack_name().unwrap_or_default().to_string(),
-            status: stack.stack_status().cloned(),
+            stack_status: stack.stack_status().cloned(),
             last_check: drift
                 .and_then(|d| d.last_check_timestamp())
                 .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
-            checked: drift.and_then(|d| d.stack_drift_status()).is_some_and(|s| {
+            has_drift_result: drift.and_then(|d| d.stack_drift_status()).is_some_and(|s| {
                 matches!(
                     s,
                     aws_sdk_cloudformation::types::StackDriftStatus::Drifted
@@ -82,16 +84,26 @@ impl StackInfo {
         }
     }
 
-    fn status(&self, error: Option<String>, ownership_read: bool) -> SourceStatus {
+    /// How reading this stack went: `Read::Nothing` hides what it owns.
+    fn source_status(&self, error: Option<String>, read: Read) -> SourceStatus {
         let mut status = match error {
             None => SourceStatus::ok(SourceKind::Cloudformation, &self.name),
             Some(error) => SourceStatus::failed(SourceKind::Cloudformation, &self.name, error),
         };
         status.account_id = self.account_id.clone();
         status.region = Some(self.region.clone());
-        status.ownership_read = ownership_read;
+        status.ownership_read = read != Read::Nothing;
+        status.drift_read = read == Read::OwnershipAndDrift;
         status
     }
+}
+
+/// How much of a stack was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    Nothing,
+    Ownership,
+    OwnershipAndDrift,
 }
 
 pub fn cloudformation_client(
@@ -113,30 +125,50 @@ pub async fn scan(
     plan: &CloudFormationPlan,
     calls: &ApiCalls,
 ) -> (Intent, Vec<SourceStatus>) {
-    let (plans, accounts) = (&plan.stacks, &plan.accounts);
     let mut statuses = Vec::new();
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = JoinSet::new();
-    for (account_id, config) in account_configs(sdk, accounts, calls).await {
-        for plan in plans {
-            for region in &plan.regions {
-                let config = match &config {
-                    Ok(config) => config,
-                    Err(error) => {
-                        for stack in &plan.stacks {
-                            let info = unread_stack(stack, account_id.clone(), region);
-                            statuses.push(info.status(Some(error.clone()), false));
-                        }
+    // A stack named by several entries (or by a name and `*`) is read once.
+    let mut seen = HashSet::new();
+    for (account_id, config) in account_configs(sdk, &plan.accounts, calls).await {
+        for entry in &plan.stacks {
+            let regions: Vec<String> = if entry.regions.is_empty() {
+                sdk.region().map(|r| r.to_string()).into_iter().collect()
+            } else {
+                entry.regions.clone()
+            };
+            let failure = match (&config, regions.is_empty()) {
+                (Err(error), _) => Some(error.clone()),
+                (Ok(_), true) => Some(
+                    "no region: set regions in [[cloudformation]] or [scan], or AWS_REGION"
+                        .to_string(),
+                ),
+                (Ok(_), false) => None,
+            };
+            if let Some(error) = failure {
+                for name in &entry.stacks {
+                    let stack =
+                        unread_stack(name, account_id.clone(), regions.first().map_or("", |r| r));
+                    statuses.push(stack.source_status(Some(error.clone()), Read::Nothing));
+                }
+                continue;
+            }
+            let Ok(config) = &config else { continue };
+            for region in &regions {
+                let client = cloudformation_client(config, region, calls);
+                let (stacks, listed) =
+                    resolve_stacks(&client, &entry.stacks, account_id.clone(), region).await;
+                statuses.extend(listed);
+                for stack in stacks {
+                    if !seen.insert((
+                        stack.account_id.clone(),
+                        stack.region.clone(),
+                        stack.name.clone(),
+                    )) {
                         continue;
                     }
-                };
-                let client = cloudformation_client(config, region, calls);
-                let (stacks, failures) =
-                    resolve_stacks(&client, &plan.stacks, account_id.clone(), region).await;
-                statuses.extend(failures);
-                for stack in stacks {
                     let (client, limit, drift) =
-                        (client.clone(), limit.clone(), plan.drift.clone());
+                        (client.clone(), limit.clone(), entry.drift.clone());
                     let span = info_span!("source", source.kind = "cloudformation", source.location = %stack.name, aws.region = %region);
                     tasks.spawn(
                         async move {
@@ -174,16 +206,17 @@ pub async fn scan(
 fn unread_stack(name: &str, account_id: Option<String>, region: &str) -> StackInfo {
     StackInfo {
         name: name.to_string(),
-        status: None,
+        stack_status: None,
         last_check: None,
-        checked: false,
+        has_drift_result: false,
         account_id,
         region: region.to_string(),
     }
 }
 
 /// The stacks a plan names, each described; `*` lists every stack that is not
-/// deleted. A stack that cannot be described is a failed source.
+/// deleted, and its listing is a source of its own (what it no longer lists is
+/// gone). A stack that cannot be described is a failed source.
 async fn resolve_stacks(
     client: &aws_sdk_cloudformation::Client,
     names: &[String],
@@ -191,7 +224,7 @@ async fn resolve_stacks(
     region: &str,
 ) -> (Vec<StackInfo>, Vec<SourceStatus>) {
     let mut stacks = Vec::new();
-    let mut failures = Vec::new();
+    let mut statuses = Vec::new();
     for name in names {
         let mut pages = if name == ALL_STACKS {
             client.describe_stacks().into_paginator().send()
@@ -218,19 +251,24 @@ async fn resolve_stacks(
                 }
             }
         }
+        let listing = unread_stack(name, account_id.clone(), region);
         match error {
             Some(error) => {
                 warn!(stack = %name, aws.region = %region, %error, "could not describe stacks");
-                failures.push(
-                    unread_stack(name, account_id.clone(), region).status(Some(error), false),
-                );
+                statuses.push(listing.source_status(Some(error), Read::Nothing));
             }
-            None => stacks.extend(found),
+            None => {
+                if name == ALL_STACKS {
+                    info!(aws.region = %region, stacks = found.len(), "listed stacks");
+                    statuses.push(listing.source_status(None, Read::Ownership));
+                }
+                stacks.extend(found);
+            }
         }
     }
     stacks.sort_by(|a, b| a.name.cmp(&b.name));
     stacks.dedup_by(|a, b| a.name == b.name);
-    (stacks, failures)
+    (stacks, statuses)
 }
 
 /// One stack: its resources, then (if configured) its drift results.
@@ -243,7 +281,10 @@ async fn read_stack(
         Ok(resources) => resources,
         Err(error) => {
             warn!(stack = %stack.name, %error, "could not list stack resources");
-            return (Intent::default(), stack.status(Some(error), false));
+            return (
+                Intent::default(),
+                stack.source_status(Some(error), Read::Nothing),
+            );
         }
     };
     let mut intent = Intent {
@@ -264,17 +305,17 @@ async fn read_stack(
     };
     info!(stack = %stack.name, resources = intent.stack_resources.len(), groups = intent.groups.len(), "read stack resources");
     if !drift.detect {
-        return (intent, stack.status(None, true));
+        return (intent, stack.source_status(None, Read::Ownership));
     }
     match detect::drift_results(client, &stack, drift).await {
         Ok(drifts) => {
             info!(stack = %stack.name, drifted = drifts.iter().filter(|d| d.status != crate::model::ResourceDriftStatus::InSync).count(), "read drift results");
             intent.drifts = drifts;
-            (intent, stack.status(None, true))
+            (intent, stack.source_status(None, Read::OwnershipAndDrift))
         }
         Err(error) => {
             warn!(stack = %stack.name, %error, "no drift results");
-            (intent, stack.status(Some(error), true))
+            (intent, stack.source_status(Some(error), Read::Ownership))
         }
     }
 }
@@ -299,7 +340,13 @@ async fn list_resources(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| format!("ListStackResources: {}", error_text(&e)))?;
-        for summary in page.stack_resource_summaries() {
+        // A resource CloudFormation deleted (a rolled-back create, a replaced group)
+        // is no longer the stack's, whatever its old physical id.
+        let current = page
+            .stack_resource_summaries()
+            .iter()
+            .filter(|s| s.resource_status() != Some(&ResourceStatus::DeleteComplete));
+        for summary in current {
             resources.push(StackResource {
                 owner: stack_owner(stack, summary.logical_resource_id().unwrap_or_default()),
                 resource_type: summary.resource_type().unwrap_or_default().to_string(),

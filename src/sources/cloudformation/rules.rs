@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use crate::model::{Direction, Peer, Protocol, Rule};
 
 /// The canonical field a rule property sets, for expressing a property path such as
-/// `/SecurityGroupEgress/0/ToPort` as `to_port`.
+/// `/SecurityGroupEgress/0/ToPort` as `to_port`. A property no canonical field holds
+/// (`SourceSecurityGroupOwnerId`) is told by its path.
 pub fn canonical_field(property: &str) -> Option<&'static str> {
     Some(match property {
         "IpProtocol" => "protocol",
@@ -21,8 +22,7 @@ pub fn canonical_field(property: &str) -> Option<&'static str> {
         | "DestinationPrefixListId"
         | "SourceSecurityGroupId"
         | "DestinationSecurityGroupId"
-        | "SourceSecurityGroupName"
-        | "SourceSecurityGroupOwnerId" => "peer",
+        | "SourceSecurityGroupName" => "peer",
         _ => return None,
     })
 }
