@@ -299,14 +299,26 @@ struct Outcome {
     stderr: String,
 }
 
-/// `driftd report` with one `[[cloudformation]]` entry (plus `extra` keys).
+/// `driftd report` with one `[[cloudformation]]` entry for the stack (plus `extra`
+/// keys), against the live capture of `live_capture`.
 async fn report(server: &MockServer, extra: &str) -> Outcome {
+    let entry = format!("stacks = [\"{STACK}\"]\n{extra}");
+    report_with(server, &entry, |dir| live_capture(dir)).await
+}
+
+/// `driftd report` with one `[[cloudformation]]` entry (`entry`: its keys but
+/// `regions`) in us-east-1, EC2 read from the capture `live` writes.
+async fn report_with(
+    server: &MockServer,
+    entry: &str,
+    live: impl FnOnce(&std::path::Path) -> String,
+) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
-    let live = live_capture(dir.path());
+    let live = live(dir.path());
     let config = dir.path().join("driftd.toml");
     std::fs::write(
         &config,
-        format!("[[cloudformation]]\nstacks = [\"{STACK}\"]\nregions = [\"us-east-1\"]\n{extra}\n"),
+        format!("[[cloudformation]]\nregions = [\"us-east-1\"]\n{entry}\n"),
     )
     .unwrap();
     let env: Vec<(String, String)> = [
@@ -347,6 +359,26 @@ async fn report(server: &MockServer, extra: &str) -> Outcome {
     }
 }
 
+/// From now on, the detection's status is complete.
+async fn detection_completes(server: &MockServer) {
+    let complete = detection_status("DETECTION_COMPLETE", None);
+    on(
+        server,
+        "DescribeStackDriftDetectionStatus",
+        None,
+        complete,
+        None,
+    )
+    .await;
+}
+
+fn codes(report: &Value) -> Vec<&str> {
+    findings(report)
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
 fn findings(report: &Value) -> Vec<&Value> {
     report["findings"].as_array().unwrap().iter().collect()
 }
@@ -369,14 +401,7 @@ async fn the_alb_egress_edit_is_one_field_once_the_detection_completes() {
         Some(1),
     )
     .await;
-    on(
-        &server,
-        "DescribeStackDriftDetectionStatus",
-        None,
-        detection_status("DETECTION_COMPLETE", None),
-        None,
-    )
-    .await;
+    detection_completes(&server).await;
     let out = report(&server, "").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
     let found = findings(&out.report);
@@ -529,20 +554,10 @@ async fn a_detection_already_in_progress_is_waited_for_and_throttling_retried() 
     )
     .await;
     healthy_stack(&server, "UPDATE_COMPLETE").await;
-    on(
-        &server,
-        "DescribeStackDriftDetectionStatus",
-        None,
-        detection_status("DETECTION_COMPLETE", None),
-        None,
-    )
-    .await;
+    detection_completes(&server).await;
     let out = report(&server, "").await;
     assert_eq!(out.code, 2, "{}", out.stderr);
-    let codes: Vec<&str> = findings(&out.report)
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(&out.report);
     assert_eq!(codes, ["cfn-drift", "sg-missing"]);
     // Refused once while the other detection ran, then started; the throttled
     // read was retried by the SDK.
@@ -572,10 +587,7 @@ async fn a_recent_detection_is_read_instead_of_starting_another() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(calls(&out.report, "DetectStackDrift"), 0);
     assert_eq!(calls(&out.report, "DescribeStackDriftDetectionStatus"), 0);
-    let codes: Vec<&str> = findings(&out.report)
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
+    let codes = codes(&out.report);
     assert_eq!(codes, ["cfn-drift", "sg-missing"]);
 }
 
@@ -641,49 +653,16 @@ async fn every_stack_with_none_left_is_a_complete_listing() {
         None,
     )
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let live = write_json(dir.path(), "live.json", &json!({"SecurityGroups": []}))
-        .display()
-        .to_string();
-    let config = dir.path().join("driftd.toml");
-    std::fs::write(
-        &config,
-        "[[cloudformation]]\nstacks = [\"*\"]\nregions = [\"us-east-1\"]\n",
-    )
-    .unwrap();
-    let env: Vec<(String, String)> = [
-        ("AWS_ENDPOINT_URL_CLOUDFORMATION", server.uri()),
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let config = config.display().to_string();
-    let run = tokio::task::spawn_blocking(move || {
-        driftd_with_env(
-            &[
-                "report",
-                "--config",
-                &config,
-                "--live",
-                &live,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-                "--no-store",
-            ],
-            &env,
-        )
+    let out = report_with(&server, "stacks = [\"*\"]", |dir| {
+        write_json(dir, "live.json", &json!({"SecurityGroups": []}))
+            .display()
+            .to_string()
     })
-    .await
-    .unwrap();
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report = run.json();
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
     // The listing itself is a source: the stacks it no longer holds are gone.
     assert_eq!(
-        report["scan"]["sources"][0],
+        out.report["scan"]["sources"][0],
         json!({"kind": "cloudformation", "location": "*", "ok": true, "error": null,
                "account_id": null, "region": "us-east-1"})
     );

@@ -86,6 +86,21 @@ fn report(moto: &Moto, cloudformation: &str) -> (i32, Value) {
     (run.code, report)
 }
 
+/// Each finding's code and its resource's `key` (`group_id`, `id`).
+fn codes_and<'a>(key: &str, report: &'a Value) -> Vec<(&'a str, &'a str)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["resource"][key].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn a_stack_owns_its_groups_and_standalone_rules() {
     let moto = Moto::start();
@@ -93,17 +108,7 @@ fn a_stack_owns_its_groups_and_standalone_rules() {
     assert_eq!(stack_groups.len(), 2);
     let (code, report) = report(&moto, "stacks = [\"*\"]\ndetect_drift = false");
     assert_eq!(code, 2, "the hand-made group is drift");
-    let found: Vec<(&str, &str)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap(),
-                f["resource"]["group_id"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let found = codes_and("group_id", &report);
     // The stack's groups are managed: no sg-unmanaged, and no rule-added for EC2's
     // default allow-all egress that CloudFormation keeps on the ALB group.
     assert_eq!(
@@ -154,17 +159,7 @@ fn drift_detection_the_endpoint_cannot_do_is_a_source_error_not_in_sync() {
         "stacks = [\"prod-network\"]\ndrift_timeout = \"30s\"",
     );
     assert_eq!(code, 1, "a partial scan exits 1");
-    let found: Vec<(&str, &str)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap(),
-                f["resource"]["id"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let found = codes_and("id", &report);
     assert_eq!(
         found,
         [
