@@ -303,7 +303,7 @@ struct Outcome {
 /// keys), against the live capture of `live_capture`.
 async fn report(server: &MockServer, extra: &str) -> Outcome {
     let entry = format!("stacks = [\"{STACK}\"]\n{extra}");
-    report_with(server, &entry, |dir| live_capture(dir)).await
+    report_with(server, &entry, live_capture).await
 }
 
 /// `driftd report` with one `[[cloudformation]]` entry (`entry`: its keys but
