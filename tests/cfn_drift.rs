@@ -570,3 +570,33 @@ fn cfn_drift_is_acknowledged_per_field_by_canonical_name_or_property_path() {
         );
     }
 }
+
+#[test]
+fn the_table_and_markdown_show_the_property_path_beside_the_field() {
+    use driftd::report::{Inventory, Report, TableStyle, render_markdown, render_table};
+    let at = chrono::Utc::now();
+    let report = Report::new(
+        "scan-1".to_string(),
+        at,
+        at,
+        vec![stack_source(true, None)],
+        Default::default(),
+        Inventory {
+            live_security_groups: 2,
+            live_rules: 1,
+            managed_security_groups: 2,
+            declared_rules: 0,
+        },
+        vec![alb_to_port_only()],
+    );
+    let table = render_table(&report, TableStyle::Plain);
+    assert!(
+        table.contains("to_port  80 → 8080  (/SecurityGroupEgress/0/ToPort)"),
+        "{table}"
+    );
+    let markdown = render_markdown(&report);
+    assert!(
+        markdown.contains("`to_port`: `80` → `8080` (`/SecurityGroupEgress/0/ToPort`)"),
+        "{markdown}"
+    );
+}

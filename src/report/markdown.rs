@@ -67,10 +67,14 @@ fn change_cell(finding: &Finding) -> String {
         .iter()
         .map(|c| {
             format!(
-                "{}: {} → {}",
+                "{}: {} → {}{}",
                 code(&c.field),
                 code(&show_value(&c.expected)),
-                code(&show_value(&c.actual))
+                code(&show_value(&c.actual)),
+                c.property_path
+                    .as_ref()
+                    .map(|p| format!(" ({})", code(p)))
+                    .unwrap_or_default()
             )
         })
         .collect();

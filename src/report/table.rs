@@ -104,10 +104,15 @@ fn write_details(out: &mut String, finding: &Finding, indent: usize) {
     for change in &finding.changes {
         let _ = writeln!(
             out,
-            "{pad}{:<field_w$}  {} → {}",
+            "{pad}{:<field_w$}  {} → {}{}",
             change.field,
             show_value(&change.expected),
-            show_value(&change.actual)
+            show_value(&change.actual),
+            change
+                .property_path
+                .as_ref()
+                .map(|p| format!("  ({p})"))
+                .unwrap_or_default()
         );
     }
     if finding.changes.is_empty() {
