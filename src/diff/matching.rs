@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::{DeclaredRule, Rule};
+use crate::model::{DeclaredRule, Peer, Protocol, Rule};
 
 use super::changes::rule_changes;
 
@@ -27,14 +27,14 @@ pub fn match_rules<'a>(
 ) -> Matching<'a> {
     // Input order must not matter: sort by everything that distinguishes rules.
     declared.sort_by(|a, b| {
-        (a.rule.key_ref(), &a.rule.description, &a.owner).cmp(&(
-            b.rule.key_ref(),
+        (local_key(&a.rule), &a.rule.description, &a.owner).cmp(&(
+            local_key(&b.rule),
             &b.rule.description,
             &b.owner,
         ))
     });
     live.sort_by(|a, b| {
-        (a.key_ref(), &a.rule_id, &a.description).cmp(&(b.key_ref(), &b.rule_id, &b.description))
+        (local_key(a), &a.rule_id, &a.description).cmp(&(local_key(b), &b.rule_id, &b.description))
     });
 
     let mut live_taken = vec![false; live.len()];
@@ -45,11 +45,11 @@ pub fn match_rules<'a>(
     // live rule of its key not yet taken.
     let mut next = 0;
     for (d, rule) in declared.iter().enumerate() {
-        let key = rule.rule.key_ref();
-        while next < live.len() && live[next].key_ref() < key {
+        let key = local_key(&rule.rule);
+        while next < live.len() && local_key(live[next]) < key {
             next += 1;
         }
-        if next < live.len() && live[next].key_ref() == key {
+        if next < live.len() && local_key(live[next]) == key {
             live_taken[next] = true;
             declared_pair[d] = Some(next);
             next += 1;
@@ -111,6 +111,13 @@ pub fn match_rules<'a>(
         .map(|(rule, _)| *rule)
         .collect();
     matching
+}
+
+/// A rule's identity within its group and direction (`RuleKey` without them): all
+/// that the rules given to `match_rules` can differ in, and no string to compare
+/// but a referenced group's id.
+fn local_key(rule: &Rule) -> (Protocol, Option<i32>, Option<i32>, &Peer) {
+    (rule.protocol, rule.from_port, rule.to_port, &rule.peer)
 }
 
 fn related(a: &Rule, b: &Rule) -> bool {
