@@ -100,6 +100,7 @@ fn stack_source(ok: bool, error: Option<&str>) -> SourceStatus {
     status.ok = ok;
     status.region = Some(REGION.to_string());
     status.ownership_read = true;
+    status.drift_read = ok;
     status
 }
 
@@ -403,9 +404,12 @@ fn a_standalone_ingress_changed_or_deleted_is_told_on_its_rule() {
 fn a_rule_added_beside_an_empty_list_is_reported_though_cloudformation_says_in_sync() {
     // CloudFormation's issue 2091: `SecurityGroupIngress: []` plus a hand-added rule
     // reads IN_SYNC. The stack's own expected properties say what it declares.
+    // EC2's default IPv4 egress is explained; an allow-all IPv6 egress is not (EC2
+    // adds none by default).
     let mut world = alb_stack()
         .live_rule(tcp_in("sg-alb", 22, 22, v4("0.0.0.0/0")))
-        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")));
+        .live_rule(all_out("sg-alb", v4("0.0.0.0/0")))
+        .live_rule(all_out("sg-alb", v6("::/0")));
     world.intent.drifts.push(drift(
         "AlbSecurityGroup",
         SECURITY_GROUP,
@@ -417,11 +421,19 @@ fn a_rule_added_beside_an_empty_list_is_reported_though_cloudformation_says_in_s
     let findings = world.findings();
     assert_eq!(
         codes(&findings),
-        [FindingCode::RuleAdded],
+        [FindingCode::RuleAdded, FindingCode::RuleAdded],
         "{:#?}",
         summary(&findings)
     );
-    let added = &findings[0];
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.actual.as_ref().unwrap().peer == v6("::/0"))
+    );
+    let added = findings
+        .iter()
+        .find(|f| f.direction == Some(Direction::Ingress))
+        .unwrap();
     assert_eq!(added.severity, Severity::Critical);
     assert_eq!(added.owner.kind, OwnerKind::None);
     assert_eq!(added.actual.as_ref().unwrap().from_port, Some(22));
@@ -433,6 +445,70 @@ fn a_rule_added_beside_an_empty_list_is_reported_though_cloudformation_says_in_s
     // Without detection results nothing is judged: the stack's rules are its own.
     world.intent.drifts.clear();
     assert_eq!(summary(&world.findings()), []);
+}
+
+#[test]
+fn elements_of_different_directions_never_pair() {
+    let mut world = alb_stack().live_rule(tcp_out("sg-alb", 443, 443, v4("0.0.0.0/0")));
+    let https = json!({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"});
+    world.intent.drifts.push(drift(
+        "AlbSecurityGroup",
+        SECURITY_GROUP,
+        "sg-alb",
+        ResourceDriftStatus::Modified,
+        json!({"SecurityGroupIngress": [https.clone()], "SecurityGroupEgress": []}),
+        vec![
+            difference(
+                "/SecurityGroupIngress/0",
+                https.clone(),
+                Value::Null,
+                DifferenceType::Remove,
+            ),
+            difference(
+                "/SecurityGroupEgress/0",
+                Value::Null,
+                https,
+                DifferenceType::Add,
+            ),
+        ],
+    ));
+    let findings = world.findings();
+    let directions: Vec<(Option<Direction>, bool, bool)> =
+        of_code(&findings, FindingCode::CfnDrift)
+            .iter()
+            .map(|f| (f.direction, f.expected.is_some(), f.actual.is_some()))
+            .collect();
+    assert_eq!(
+        directions,
+        [
+            (Some(Direction::Ingress), true, false),
+            (Some(Direction::Egress), false, true)
+        ],
+        "{:#?}",
+        summary(&findings)
+    );
+}
+
+#[test]
+fn without_drift_results_no_rule_is_called_undeclared() {
+    // Another stack's detection failed: its standalone rules are unknown.
+    let mut world = alb_stack().live_rule(tcp_in("sg-alb", 22, 22, v4("0.0.0.0/0")));
+    world.intent.drifts.push(drift(
+        "AlbSecurityGroup",
+        SECURITY_GROUP,
+        "sg-alb",
+        ResourceDriftStatus::InSync,
+        json!({"SecurityGroupIngress": []}),
+        Vec::new(),
+    ));
+    let mut other = SourceStatus::failed(
+        SourceKind::Cloudformation,
+        "other-stack",
+        "timed out".into(),
+    );
+    other.ownership_read = true;
+    world.sources.push(other);
+    assert_eq!(codes(&world.findings()), [FindingCode::SourceError]);
 }
 
 #[test]

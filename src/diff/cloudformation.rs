@@ -22,8 +22,8 @@ use super::rules::{self, rule_spec};
 use crate::diff_text::describe_changes;
 use crate::model::{
     Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Intent, LiveView, Owner,
-    PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule, RuleKey,
-    SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
+    Peer, PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule,
+    RuleKey, SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
 };
 use crate::sources::cloudformation::rules::{canonical_field, rule_from_properties};
 
@@ -121,10 +121,8 @@ pub(super) fn standalone_rules<'a>(
     live: &'a LiveView,
 ) -> HashMap<RuleKey, Vec<&'a str>> {
     let mut rules: HashMap<RuleKey, Vec<&str>> = HashMap::new();
+    // Deleted ones too: re-created by hand, the rule is still the stack's.
     for drift in &intent.drifts {
-        if drift.status == ResourceDriftStatus::Deleted {
-            continue;
-        }
         let Some(direction) = drift.resource.rule_direction() else {
             continue;
         };
@@ -296,6 +294,34 @@ fn pair_elements(
     added: Vec<(Rule, Change)>,
     standalone: &HashMap<RuleKey, Vec<&str>>,
 ) -> Vec<Finding> {
+    // `match_rules` compares rules of one direction.
+    let mut findings = Vec::new();
+    for direction in [Direction::Ingress, Direction::Egress] {
+        let of = |elements: &[(Rule, Change)]| -> Vec<(Rule, Change)> {
+            elements
+                .iter()
+                .filter(|(r, _)| r.direction == direction)
+                .cloned()
+                .collect()
+        };
+        findings.extend(pair_direction(
+            inv,
+            drift,
+            of(&removed),
+            of(&added),
+            standalone,
+        ));
+    }
+    findings
+}
+
+fn pair_direction(
+    inv: &Inventory,
+    drift: &ResourceDrift,
+    removed: Vec<(Rule, Change)>,
+    added: Vec<(Rule, Change)>,
+    standalone: &HashMap<RuleKey, Vec<&str>>,
+) -> Vec<Finding> {
     let owner = &drift.resource.owner;
     let declared: Vec<DeclaredRule> = removed
         .iter()
@@ -355,10 +381,13 @@ fn pair_elements(
     findings
 }
 
-/// The allow-all egress EC2 gives every new group (IPv4, and IPv6 in a dual-stack
-/// VPC); CloudFormation keeps it unless the template declares egress.
+/// The allow-all IPv4 egress EC2 gives every new group; CloudFormation keeps it
+/// unless the template declares egress. (It adds no IPv6 default: an allow-all IPv6
+/// egress is somebody's.)
 fn is_default_egress(rule: &Rule) -> bool {
-    rule.direction == Direction::Egress && rule.protocol == Protocol::All && rule.peer.is_world()
+    rule.direction == Direction::Egress
+        && rule.protocol == Protocol::All
+        && rule.peer == Peer::ipv4("0.0.0.0/0").expect("a valid CIDR")
 }
 
 /// Live rules on a stack's group that neither the group's own lists nor the stack's
@@ -368,7 +397,9 @@ fn is_default_egress(rule: &Rule) -> bool {
 /// group's expected properties were read, as `rule-added`.
 fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if inv.intent_incomplete {
+    // A stack whose drift results were not read may declare a standalone rule on
+    // any group: nothing can be called undeclared meanwhile.
+    if inv.intent_incomplete || inv.stack_without_drift {
         return findings;
     }
     'groups: for drift in &inv.intent.drifts {

@@ -37,6 +37,9 @@ pub struct Inventory<'a> {
     /// Rules the stacks' standalone ingress/egress resources declare, by the stacks
     /// declaring them (from drift results' expected properties).
     pub stack_rule_keys: HashMap<RuleKey, Vec<&'a str>>,
+    /// Some stack's resources were read but not its drift results: what its
+    /// standalone rules declare is unknown.
+    pub stack_without_drift: bool,
 }
 
 impl<'a> Inventory<'a> {
@@ -119,6 +122,12 @@ impl<'a> Inventory<'a> {
             stack_rules,
             stack_rule_groups,
             stack_rule_keys,
+            stack_without_drift: sources.iter().any(|s| {
+                s.kind == SourceKind::Cloudformation
+                    && s.location != crate::sources::cloudformation::ALL_STACKS
+                    && s.ownership_read
+                    && !s.drift_read
+            }),
         }
     }
 

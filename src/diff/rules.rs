@@ -84,6 +84,7 @@ fn check_keys(inv: &Inventory, keys: &[(&str, Direction)]) -> Vec<Finding> {
                     .rule_id
                     .as_deref()
                     .is_some_and(|id| inv.stack_rules.contains(id))
+                && !inv.stack_rule_keys.contains_key(&live.key())
             {
                 findings.push(added(inv, live));
             }

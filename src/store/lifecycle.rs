@@ -8,12 +8,12 @@
 //!   source the finding depends on: a partial scan, or one of fewer regions or
 //!   states, resolves nothing it did not look at.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Finding, FindingCode, FindingStatus, OwnerKind, Scope};
+use crate::model::{Finding, FindingCode, FindingStatus, Intent, OwnerKind, Scope};
 use crate::sources::cloudformation::ALL_STACKS;
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -63,6 +63,29 @@ pub struct Update {
 pub struct Coverage<'a> {
     pub sources: &'a [SourceStatus],
     pub scopes: &'a [Scope],
+    /// Groups of stacks whose drift results were not read: the rules nobody
+    /// declares on them were not judged (see `unjudged_stack_groups`).
+    pub unjudged_groups: &'a BTreeSet<String>,
+}
+
+/// The groups a stack owns whose drift results this scan did not read (detection
+/// off, failed or timed out): a `rule-added` on them cannot be told gone.
+pub fn unjudged_stack_groups(intent: &Intent, sources: &[SourceStatus]) -> BTreeSet<String> {
+    intent
+        .groups
+        .iter()
+        .filter(|g| g.owner.kind == OwnerKind::Cloudformation)
+        .filter(|g| {
+            !sources.iter().any(|s| {
+                s.kind == SourceKind::Cloudformation
+                    && s.drift_read
+                    && g.owner.location.as_deref() == Some(s.location.as_str())
+                    && overlaps(s.region.as_deref(), g.group.region.as_deref())
+                    && overlaps(s.account_id.as_deref(), g.group.account_id.as_deref())
+            })
+        })
+        .map(|g| g.group.id.clone())
+        .collect()
 }
 
 /// `current` are this scan's findings; `known` every finding history holds.
@@ -140,6 +163,14 @@ pub fn covered(finding: &Finding, coverage: Coverage) -> bool {
     if finding.code == FindingCode::SourceError {
         // A source that still fails raises the same finding again.
         return true;
+    }
+    let on_unjudged_group = finding
+        .resource
+        .group_id
+        .as_ref()
+        .is_some_and(|g| coverage.unjudged_groups.contains(g));
+    if finding.code == FindingCode::RuleAdded && on_unjudged_group {
+        return false;
     }
     let (account, region) = (finding.account_id.as_deref(), finding.region.as_deref());
     // Its account and region were read, and no live source of them failed.
@@ -278,10 +309,13 @@ mod tests {
         region: None,
     }];
 
+    static NONE_UNJUDGED: BTreeSet<String> = BTreeSet::new();
+
     fn cov(sources: &[SourceStatus]) -> Coverage<'_> {
         Coverage {
             sources,
             scopes: &EVERYWHERE,
+            unjudged_groups: &NONE_UNJUDGED,
         }
     }
 
@@ -343,6 +377,23 @@ mod tests {
         };
         assert!(covered(&drift, cov(&[listing("us-east-1")])));
         assert!(!covered(&drift, cov(&[listing("eu-west-1")])));
+        // A rule nobody declares on a group whose stack was not judged stays open.
+        let added = Finding {
+            code: FindingCode::RuleAdded,
+            resource: ResourceRef {
+                group_id: Some("sg-alb".into()),
+                ..finding("a", "us-east-1", Owner::none()).resource
+            },
+            ..finding("a", "us-east-1", Owner::none())
+        };
+        let unjudged: BTreeSet<String> = ["sg-alb".to_string()].into();
+        let sources = [stack("us-east-1", false)];
+        let coverage = Coverage {
+            unjudged_groups: &unjudged,
+            ..cov(&sources)
+        };
+        assert!(!covered(&added, coverage));
+        assert!(covered(&added, cov(&sources)));
     }
 
     #[test]
@@ -482,6 +533,7 @@ mod tests {
         let coverage = Coverage {
             sources: &sources,
             scopes: &east_only,
+            unjudged_groups: &NONE_UNJUDGED,
         };
         let updates = advance(history, vec![], coverage, "T2");
         let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();

@@ -196,9 +196,11 @@ impl Store {
             .await?;
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
         let known = load_findings(&mut tx).await?;
+        let unjudged_groups = lifecycle::unjudged_stack_groups(scan.intent, &report.scan.sources);
         let coverage = lifecycle::Coverage {
             sources: &report.scan.sources,
             scopes: &scan.live.scopes,
+            unjudged_groups: &unjudged_groups,
         };
         let updates = lifecycle::advance(known, report.findings.clone(), coverage, now);
 
