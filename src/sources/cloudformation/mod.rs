@@ -91,7 +91,7 @@ impl StackInfo {
             Some(error) => SourceStatus::failed(SourceKind::Cloudformation, &self.name, error),
         };
         status.account_id = self.account_id.clone();
-        status.region = Some(self.region.clone());
+        status.region = Some(self.region.clone()).filter(|r| !r.is_empty());
         status.ownership_read = read != Read::Nothing;
         status.drift_read = read == Read::OwnershipAndDrift;
         status
@@ -194,12 +194,10 @@ pub async fn scan(
     intent
         .groups
         .sort_by(|a, b| (&a.group.id, &a.owner).cmp(&(&b.group.id, &b.owner)));
-    intent
-        .stack_resources
-        .sort_by(|a, b| (&a.owner, &a.region).cmp(&(&b.owner, &b.region)));
-    intent.drifts.sort_by(|a, b| {
-        (&a.resource.owner, &a.resource.region).cmp(&(&b.resource.owner, &b.resource.region))
-    });
+    // One stack name and logical id may live in several accounts and regions.
+    let place = |r: &StackResource| (r.owner.clone(), r.account_id.clone(), r.region.clone());
+    intent.stack_resources.sort_by_key(place);
+    intent.drifts.sort_by_key(|d| place(&d.resource));
     (intent, statuses)
 }
 
