@@ -454,11 +454,7 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
                 let explained = declared.contains(&key)
                     || others.contains(&key)
                     || already.contains(&key)
-                    || inv.stack_rule_keys.contains_key(&key)
-                    || live
-                        .rule_id
-                        .as_deref()
-                        .is_some_and(|id| inv.stack_rules.contains(id))
+                    || inv.declared_by_stack(live)
                     || (!declares_egress && is_default_egress(live));
                 if !explained {
                     findings.push(rules::added(inv, live));

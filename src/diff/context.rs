@@ -131,6 +131,15 @@ impl<'a> Inventory<'a> {
         }
     }
 
+    /// Whether a stack's standalone ingress/egress resource declares this live rule:
+    /// by its `sgr-` id, or by the rule its expected properties give.
+    pub fn declared_by_stack(&self, live: &Rule) -> bool {
+        live.rule_id
+            .as_deref()
+            .is_some_and(|id| self.stack_rules.contains(id))
+            || self.stack_rule_keys.contains_key(&live.key())
+    }
+
     /// Whether a CloudFormation stack owns the group: its rules are then judged by
     /// the stack's drift detection, not as rules nobody declares.
     pub fn owned_by_stack(&self, group_id: &str) -> bool {

@@ -51,11 +51,7 @@ fn slots<'i, 'a>(inv: &'i Inventory<'a>) -> Vec<Slot<'i, 'a>> {
                 let (_, l) = live.next().expect("peeked");
                 (*key, Some(d), Some(l))
             }
-            (Some((dk, _)), Some((lk, _))) if dk < lk => {
-                let (key, d) = declared.next().expect("peeked");
-                (*key, Some(d), None)
-            }
-            (Some(_), None) => {
+            (Some((dk, _)), l) if l.is_none_or(|(lk, _)| dk < lk) => {
                 let (key, d) = declared.next().expect("peeked");
                 (*key, Some(d), None)
             }
@@ -103,11 +99,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
             if inv.is_managed(group_id)
                 && !inv.intent_incomplete
                 && !inv.owned_by_stack(group_id)
-                && !live
-                    .rule_id
-                    .as_deref()
-                    .is_some_and(|id| inv.stack_rules.contains(id))
-                && !inv.stack_rule_keys.contains_key(&live.key())
+                && !inv.declared_by_stack(live)
             {
                 findings.push(added(inv, live));
             }

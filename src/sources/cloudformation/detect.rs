@@ -12,11 +12,10 @@ use aws_sdk_cloudformation::types::{
 };
 use tracing::info;
 
-use super::{StackInfo, stack_owner};
+use super::StackInfo;
 use crate::aws::error_text;
 use crate::model::{
-    DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, StackResource,
-    parse_value,
+    DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, parse_value,
 };
 
 /// How drift detection runs; `[[cloudformation]]` sets these.
@@ -215,13 +214,11 @@ fn from_sdk(stack: &StackInfo, drift: &cfn::StackResourceDrift) -> Option<Resour
         })
         .collect();
     Some(ResourceDrift {
-        resource: StackResource {
-            owner: stack_owner(stack, drift.logical_resource_id().unwrap_or_default()),
-            resource_type: drift.resource_type().unwrap_or_default().to_string(),
-            physical_id: drift.physical_resource_id().unwrap_or_default().to_string(),
-            account_id: stack.account_id.clone(),
-            region: Some(stack.region.clone()),
-        },
+        resource: stack.resource(
+            drift.logical_resource_id(),
+            drift.resource_type(),
+            drift.physical_resource_id(),
+        ),
         status,
         expected: parse_value(drift.expected_properties()),
         actual: parse_value(drift.actual_properties()),

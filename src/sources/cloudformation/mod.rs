@@ -318,11 +318,26 @@ async fn read_stack(
     }
 }
 
-fn stack_owner(stack: &StackInfo, logical_id: &str) -> Owner {
-    Owner {
-        kind: OwnerKind::Cloudformation,
-        location: Some(stack.name.clone()),
-        address: Some(logical_id.to_string()),
+impl StackInfo {
+    /// One of this stack's resources, as `ListStackResources` and
+    /// `DescribeStackResourceDrifts` name it (missing parts empty).
+    fn resource(
+        &self,
+        logical_id: Option<&str>,
+        resource_type: Option<&str>,
+        physical_id: Option<&str>,
+    ) -> StackResource {
+        StackResource {
+            owner: Owner {
+                kind: OwnerKind::Cloudformation,
+                location: Some(self.name.clone()),
+                address: Some(logical_id.unwrap_or_default().to_string()),
+            },
+            resource_type: resource_type.unwrap_or_default().to_string(),
+            physical_id: physical_id.unwrap_or_default().to_string(),
+            account_id: self.account_id.clone(),
+            region: Some(self.region.clone()),
+        }
     }
 }
 
@@ -345,16 +360,11 @@ async fn list_resources(
             .iter()
             .filter(|s| s.resource_status() != Some(&ResourceStatus::DeleteComplete));
         for summary in current {
-            resources.push(StackResource {
-                owner: stack_owner(stack, summary.logical_resource_id().unwrap_or_default()),
-                resource_type: summary.resource_type().unwrap_or_default().to_string(),
-                physical_id: summary
-                    .physical_resource_id()
-                    .unwrap_or_default()
-                    .to_string(),
-                account_id: stack.account_id.clone(),
-                region: Some(stack.region.clone()),
-            });
+            resources.push(stack.resource(
+                summary.logical_resource_id(),
+                summary.resource_type(),
+                summary.physical_resource_id(),
+            ));
         }
     }
     Ok(resources)
