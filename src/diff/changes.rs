@@ -44,17 +44,21 @@ pub fn rule_changes(expected: &Rule, actual: &Rule) -> Vec<Change> {
             json!(actual.description),
         ));
     }
-    if let (Some(e), Some(a)) = (&expected.tags, &actual.tags) {
-        let same = e
-            .iter()
-            .filter(|(k, _)| !k.starts_with("aws:"))
-            .eq(a.iter().filter(|(k, _)| !k.starts_with("aws:")));
-        if !same {
-            let (e, a) = (comparable_tags(e), comparable_tags(a));
-            changes.push(change("tags", json!(e), json!(a)));
-        }
+    if let (Some(e), Some(a)) = (&expected.tags, &actual.tags)
+        && !same_tags(e, a)
+    {
+        let (e, a) = (comparable_tags(e), comparable_tags(a));
+        changes.push(change("tags", json!(e), json!(a)));
     }
     changes
+}
+
+/// Tags equal but for AWS's own `aws:` ones, compared without copying either map.
+fn same_tags(expected: &Tags, actual: &Tags) -> bool {
+    fn comparable(tags: &Tags) -> impl Iterator<Item = (&String, &String)> {
+        tags.iter().filter(|(k, _)| !k.starts_with("aws:"))
+    }
+    expected == actual || comparable(expected).eq(comparable(actual))
 }
 
 /// The fields in which a group's own definition differs: `name`, `description`,
@@ -80,6 +84,9 @@ pub fn group_changes(expected: &SecurityGroup, actual: &SecurityGroup) -> Vec<Ch
 }
 
 fn tag_changes(expected: &Tags, actual: &Tags) -> Vec<Change> {
+    if same_tags(expected, actual) {
+        return Vec::new();
+    }
     let (expected, actual) = (comparable_tags(expected), comparable_tags(actual));
     let mut keys: Vec<&String> = expected.keys().chain(actual.keys()).collect();
     keys.sort();

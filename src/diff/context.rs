@@ -1,6 +1,7 @@
 //! Indexes over intent and live data, built once per diff, and the helpers every
 //! check uses to describe a group and build a finding.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{
@@ -19,7 +20,7 @@ pub struct Inventory<'a> {
     pub live: &'a LiveView,
     /// Managed groups by id; several entries when several sources manage one group.
     pub managed: BTreeMap<&'a str, Vec<&'a DeclaredGroup>>,
-    /// Declared rules by group and direction, each rule once (see `declared_rules`).
+    /// Declared rules by group and direction, each rule once (see `declared_index`).
     pub declared: BTreeMap<(&'a str, Direction), Vec<&'a DeclaredRule>>,
     pub reads: BTreeMap<&'a str, Vec<&'a GroupRead>>,
     pub live_groups: HashMap<&'a str, &'a SecurityGroup, IdHash>,
@@ -28,8 +29,6 @@ pub struct Inventory<'a> {
     pub intent_incomplete: bool,
     /// Some live source failed without saying what it would have covered.
     pub live_gaps_unknown: bool,
-    /// Every rule, inline-shadowing applied, for owner-conflict and summaries.
-    pub all_declared: Vec<&'a DeclaredRule>,
     /// Live rule ids that a stack's standalone ingress/egress resource owns.
     pub stack_rules: HashSet<&'a str>,
     /// Groups that hold a rule some stack declares (never `sg-unmanaged`).
@@ -58,7 +57,7 @@ impl<'a> Inventory<'a> {
         // The two sides are independent and each sorts 100,000s of rules on large
         // scans: build them on two cores.
         let large = intent.rules.len() + live.rules.len() >= 20_000;
-        let ((all_declared, declared), (live_groups, live_rules)) = if large {
+        let (declared, (live_groups, live_rules)) = if large {
             std::thread::scope(|s| {
                 let declared = s.spawn(|| declared_index(intent));
                 let live = live_index(live);
@@ -118,7 +117,6 @@ impl<'a> Inventory<'a> {
             live_gaps_unknown: sources
                 .iter()
                 .any(|s| s.kind == SourceKind::LiveFile && !s.ok),
-            all_declared,
             stack_rules,
             stack_rule_groups,
             stack_rule_keys,
@@ -305,106 +303,119 @@ pub struct FindingSpec {
     pub message: String,
 }
 
-/// Every declared rule (see `declared_rules`), and each rule once by group and
-/// direction: one rule declared by several sources is compared once, for its first
-/// owner (a group's bucket is sorted by key, so copies are adjacent).
-fn declared_index(intent: &Intent) -> (Vec<&DeclaredRule>, RulesBy<'_, &DeclaredRule>) {
-    let groups = declared_rules(intent);
-    let mut all_declared = Vec::with_capacity(intent.rules.len());
-    let mut declared = BTreeMap::new();
-    // Within a bucket every rule has the same group: no group id is compared again.
-    for (group_id, bucket) in groups {
-        let mut unique = bucket.clone();
-        unique.dedup_by(|a, b| in_group(&a.rule) == in_group(&b.rule));
-        for chunk in unique.chunk_by(|a, b| a.rule.direction == b.rule.direction) {
-            declared.insert((group_id, chunk[0].rule.direction), chunk.to_vec());
-        }
-        all_declared.extend(bucket);
-    }
-    (all_declared, declared)
+/// Declared rules by group and direction, after "who declares a rule": an inline
+/// rule that a rule resource of any loaded source also declares belongs to that
+/// resource, since the provider refreshes every live rule of a group into its
+/// inline lists. One rule declared by several sources is compared once, for its
+/// first owner. Each bucket is sorted by key, as `match_rules` wants it.
+fn declared_index(intent: &Intent) -> RulesBy<'_, &DeclaredRule> {
+    let by_group = bucket_by_group(
+        intent.rules.iter().map(|r| (r.rule.group_id.as_str(), r)),
+        |bucket: &mut Vec<&DeclaredRule>| {
+            // Within one identity, rule resources (inline = false) sort first.
+            bucket.sort_by(|a, b| {
+                (in_group(&a.rule), a.inline, &a.owner, &a.rule.description).cmp(&(
+                    in_group(&b.rule),
+                    b.inline,
+                    &b.owner,
+                    &b.rule.description,
+                ))
+            });
+            let mut separately = None;
+            bucket.retain(|r| {
+                let key = in_group(&r.rule);
+                if !r.inline {
+                    separately = Some(key);
+                    true
+                } else {
+                    separately != Some(key)
+                }
+            });
+            bucket.dedup_by(|a, b| in_group(&a.rule) == in_group(&b.rule));
+        },
+    );
+    by_direction(by_group, |r| r.rule.direction)
 }
 
 /// Live groups by id, and live rules by group and direction, sorted as
 /// `match_rules` wants them.
 fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesBy<'_, &Rule>) {
     let live_groups = live.groups.iter().map(|g| (g.id.as_str(), g)).collect();
-    let live_by_group = bucket_by_group(live.rules.iter().map(|r| (r.group_id.as_str(), r)));
-    let mut live_rules = BTreeMap::new();
-    for (group_id, mut bucket) in live_by_group {
-        bucket.sort_by(|a, b| {
-            (in_group(a), &a.rule_id, &a.description).cmp(&(
-                in_group(b),
-                &b.rule_id,
-                &b.description,
-            ))
-        });
-        for chunk in bucket.chunk_by(|a, b| a.direction == b.direction) {
-            live_rules.insert((group_id, chunk[0].direction), chunk.to_vec());
-        }
-    }
-    (live_groups, live_rules)
+    let by_group = bucket_by_group(
+        live.rules.iter().map(|r| (r.group_id.as_str(), r)),
+        |bucket: &mut Vec<&Rule>| {
+            bucket.sort_by(|a, b| {
+                (in_group(a), &a.rule_id, &a.description).cmp(&(
+                    in_group(b),
+                    &b.rule_id,
+                    &b.description,
+                ))
+            })
+        },
+    );
+    (live_groups, by_direction(by_group, |r| r.direction))
 }
 
-/// Items by group id. Sources list a group's rules together (a state's resources,
-/// EC2's pages), so a run of one group goes into its bucket without hashing and
-/// probing for its id once per item, which was a tenth of a large diff.
+/// Items by group id, each group's items put in order by `prepare` (a sort) while
+/// they are still in the cache: a second pass over 100,000s of scattered rules
+/// costs as much as the first. Sources list a group's rules together (a state's
+/// resources, EC2's pages), so a run of one group goes into its bucket without
+/// hashing and probing for its id once per item; a group met in several runs is
+/// prepared again as a whole.
 fn bucket_by_group<'a, T>(
     items: impl Iterator<Item = (&'a str, T)>,
+    prepare: impl Fn(&mut Vec<T>),
 ) -> HashMap<&'a str, Vec<T>, IdHash> {
     let mut buckets: HashMap<&str, Vec<T>, IdHash> = HashMap::default();
+    let mut flush = |group: &'a str, mut run: Vec<T>| match buckets.entry(group) {
+        Entry::Vacant(entry) => {
+            prepare(&mut run);
+            entry.insert(run);
+        }
+        Entry::Occupied(mut entry) => {
+            let bucket = entry.get_mut();
+            bucket.append(&mut run);
+            prepare(bucket);
+        }
+    };
     let mut run: Option<(&str, Vec<T>)> = None;
     for (group, item) in items {
         match &mut run {
             Some((current, run_items)) if *current == group => run_items.push(item),
             _ => {
                 if let Some((current, run_items)) = run.replace((group, vec![item])) {
-                    buckets.entry(current).or_default().extend(run_items);
+                    flush(current, run_items);
                 }
             }
         }
     }
     if let Some((current, run_items)) = run {
-        buckets.entry(current).or_default().extend(run_items);
+        flush(current, run_items);
     }
     buckets
 }
 
+/// Each group's sorted bucket split into its ingress and egress parts (rules sort
+/// by direction first, ingress before egress).
+fn by_direction<'a, T>(
+    buckets: HashMap<&'a str, Vec<T>, IdHash>,
+    direction: impl Fn(&T) -> Direction,
+) -> RulesBy<'a, T> {
+    let mut by = BTreeMap::new();
+    for (group_id, mut ingress) in buckets {
+        let egress =
+            ingress.split_off(ingress.partition_point(|r| direction(r) == Direction::Ingress));
+        for (side, rules) in [(Direction::Ingress, ingress), (Direction::Egress, egress)] {
+            if !rules.is_empty() {
+                by.insert((group_id, side), rules);
+            }
+        }
+    }
+    by
+}
+
 /// Rules (declared or live) by group and direction.
 type RulesBy<'a, T> = BTreeMap<(&'a str, Direction), Vec<T>>;
-
-/// Declared rules after "who declares a rule": an inline rule that a rule resource
-/// of any loaded source also declares belongs to that resource, since the provider
-/// refreshes every live rule of a group into its inline lists. By group (sorted by
-/// id), each group's rules sorted by key.
-fn declared_rules(intent: &Intent) -> Vec<(&str, Vec<&DeclaredRule>)> {
-    // Bucket by group, then sort each bucket without comparing group ids: one global
-    // sort compares (and misses the cache on) two heap strings per comparison.
-    let by_group = bucket_by_group(intent.rules.iter().map(|r| (r.rule.group_id.as_str(), r)));
-    let mut groups: Vec<(&str, Vec<&DeclaredRule>)> = by_group.into_iter().collect();
-    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    for (_, bucket) in &mut groups {
-        bucket.sort_by(|a, b| {
-            (in_group(&a.rule), a.inline, &a.owner, &a.rule.description).cmp(&(
-                in_group(&b.rule),
-                b.inline,
-                &b.owner,
-                &b.rule.description,
-            ))
-        });
-        // Within one identity rule resources (inline = false) sort first.
-        let mut separately = None;
-        bucket.retain(|r| {
-            let key = in_group(&r.rule);
-            if !r.inline {
-                separately = Some(key);
-                true
-            } else {
-                separately != Some(key)
-            }
-        });
-    }
-    groups
-}
 
 /// A rule's key without its group: the key order among rules of one group.
 fn in_group(rule: &Rule) -> (Direction, Protocol, Option<i32>, Option<i32>, &Peer) {
