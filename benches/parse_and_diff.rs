@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use driftd::diff::{DiffInput, DiffOptions, diff};
 use driftd::model::{
     DeclaredGroup, DeclaredRule, Direction, FindingCode, Intent, LiveView, Owner, Peer, Protocol,
-    Rule, Scope, SecurityGroup, Tags,
+    Rule, Scope, SecurityGroup, Tags, share_group_ids,
 };
 use driftd::sources::{SourceKind, SourceStatus, live_file, terraform};
 
@@ -354,6 +354,9 @@ fn build_diff_case(groups: usize, rules_per_group: usize, seed: u64) -> DiffCase
             live.rules.push(live_rule);
         }
     }
+    // As the sources do (Terraform's `finish`, EC2's and captures' `live_rules`).
+    share_group_ids(intent.rules.iter_mut().map(|r| &mut r.rule.group_id));
+    share_group_ids(live.rules.iter_mut().map(|r| &mut r.group_id));
     DiffCase {
         intent,
         live,

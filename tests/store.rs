@@ -344,7 +344,7 @@ async fn unchanged_scans_add_a_row_and_a_changed_rule_adds_only_its_group() {
     assert_eq!(entries.len(), 1, "{entries:#?}");
     assert_eq!(entries[0].scan_id, "scan-51");
     assert_eq!(entries[0].previous_scan_id, "scan-50");
-    assert_eq!(entries[0].group_id, live.rules[1234].group_id);
+    assert_eq!(entries[0].group_id, live.rules[1234].group_id.as_str());
     store.close().await;
 }
 

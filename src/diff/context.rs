@@ -5,9 +5,9 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::model::{
-    DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupRead, Intent,
-    LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKey, SecurityGroup,
-    Severity,
+    DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupId,
+    GroupRead, Intent, LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKey,
+    SecurityGroup, Severity,
 };
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -310,7 +310,7 @@ pub struct FindingSpec {
 /// first owner. Each bucket is sorted by key, as `match_rules` wants it.
 fn declared_index(intent: &Intent) -> RulesBy<'_, &DeclaredRule> {
     let by_group = bucket_by_group(
-        intent.rules.iter().map(|r| (r.rule.group_id.as_str(), r)),
+        intent.rules.iter().map(|r| (&r.rule.group_id, r)),
         |bucket: &mut Vec<&DeclaredRule>| {
             // Within one identity, rule resources (inline = false) sort first.
             bucket.sort_by(|a, b| {
@@ -342,7 +342,7 @@ fn declared_index(intent: &Intent) -> RulesBy<'_, &DeclaredRule> {
 fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesBy<'_, &Rule>) {
     let live_groups = live.groups.iter().map(|g| (g.id.as_str(), g)).collect();
     let by_group = bucket_by_group(
-        live.rules.iter().map(|r| (r.group_id.as_str(), r)),
+        live.rules.iter().map(|r| (&r.group_id, r)),
         |bucket: &mut Vec<&Rule>| {
             bucket.sort_by(|a, b| {
                 (in_group(a), &a.rule_id, &a.description).cmp(&(
@@ -360,14 +360,15 @@ fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesB
 /// they are still in the cache: a second pass over 100,000s of scattered rules
 /// costs as much as the first. Sources list a group's rules together (a state's
 /// resources, EC2's pages), so a run of one group goes into its bucket without
-/// hashing and probing for its id once per item; a group met in several runs is
-/// prepared again as a whole.
+/// hashing and probing for its id once per item, and sources share one id among a
+/// group's rules, so that telling a run's end reads no id; a group met in several
+/// runs is prepared again as a whole.
 fn bucket_by_group<'a, T>(
-    items: impl Iterator<Item = (&'a str, T)>,
+    items: impl Iterator<Item = (&'a GroupId, T)>,
     prepare: impl Fn(&mut Vec<T>),
 ) -> HashMap<&'a str, Vec<T>, IdHash> {
     let mut buckets: HashMap<&str, Vec<T>, IdHash> = HashMap::default();
-    let mut flush = |group: &'a str, mut run: Vec<T>| match buckets.entry(group) {
+    let mut flush = |group: &'a GroupId, mut run: Vec<T>| match buckets.entry(group.as_str()) {
         Entry::Vacant(entry) => {
             prepare(&mut run);
             entry.insert(run);
@@ -378,7 +379,7 @@ fn bucket_by_group<'a, T>(
             prepare(bucket);
         }
     };
-    let mut run: Option<(&str, Vec<T>)> = None;
+    let mut run: Option<(&GroupId, Vec<T>)> = None;
     for (group, item) in items {
         match &mut run {
             Some((current, run_items)) if *current == group => run_items.push(item),

@@ -134,7 +134,7 @@ pub fn rule_spec(
     FindingSpec {
         code,
         severity,
-        group_id: subject.group_id.clone(),
+        group_id: subject.group_id.to_string(),
         rule_id: actual
             .and_then(|r| r.rule_id.clone())
             .or_else(|| expected.and_then(|r| r.rule_id.clone())),

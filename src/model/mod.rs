@@ -3,6 +3,7 @@
 
 mod finding;
 mod group;
+mod group_id;
 mod rule;
 mod stack;
 mod time;
@@ -12,6 +13,7 @@ pub use finding::{
     Severity,
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tags};
+pub use group_id::{GroupId, share_group_ids};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use stack::{
     DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, SECURITY_GROUP,

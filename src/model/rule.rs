@@ -7,6 +7,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de, ser::SerializeStruct};
 
 use super::group::Tags;
+use super::group_id::GroupId;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ModelError {
@@ -218,7 +219,7 @@ impl<'de> Deserialize<'de> for Peer {
 /// One security-group rule with one peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
-    pub group_id: String,
+    pub group_id: GroupId,
     pub direction: Direction,
     pub protocol: Protocol,
     pub from_port: Option<i32>,
@@ -287,7 +288,7 @@ impl Rule {
     /// -1, Terraform 0 or null, the old EKS module 0/65535), empty description → none.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        group_id: impl Into<String>,
+        group_id: impl Into<GroupId>,
         direction: Direction,
         protocol: Protocol,
         from_port: Option<i64>,
@@ -332,7 +333,7 @@ impl Rule {
     /// allocating.
     pub fn key_ref(&self) -> RuleKeyRef<'_> {
         RuleKeyRef {
-            group_id: &self.group_id,
+            group_id: self.group_id.as_str(),
             direction: self.direction,
             protocol: self.protocol,
             from_port: self.from_port,
@@ -343,7 +344,7 @@ impl Rule {
 
     pub fn key(&self) -> RuleKey {
         RuleKey {
-            group_id: self.group_id.clone(),
+            group_id: self.group_id.to_string(),
             direction: self.direction,
             protocol: self.protocol,
             from_port: self.from_port,

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::model::{Direction, Peer, Protocol, Rule, RuleKey, SecurityGroup, Tags};
+use crate::model::{
+    Direction, Peer, Protocol, Rule, RuleKey, SecurityGroup, Tags, share_group_ids,
+};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -249,9 +251,12 @@ pub fn rule_to_model(doc: RuleDoc) -> Result<Rule, String> {
 /// out takes it from the matching permission: moto drops descriptions of rules that
 /// reference a group or prefix list there (see docs/local-aws.md), and on AWS the two
 /// calls agree, so this changes nothing but that gap.
+/// The rules of one group share their group's id (see `GroupId`).
 pub fn live_rules(permission_rules: Vec<Rule>, rules_call: Option<Vec<Rule>>) -> Vec<Rule> {
     let Some(mut rules) = rules_call else {
-        return permission_rules;
+        let mut rules = permission_rules;
+        share_group_ids(rules.iter_mut().map(|r| &mut r.group_id));
+        return rules;
     };
     let described: HashMap<RuleKey, String> = permission_rules
         .into_iter()
@@ -267,5 +272,6 @@ pub fn live_rules(permission_rules: Vec<Rule>, rules_call: Option<Vec<Rule>>) ->
             rule.description = Some(description.clone());
         }
     }
+    share_group_ids(rules.iter_mut().map(|r| &mut r.group_id));
     rules
 }

@@ -143,10 +143,10 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     // A rules-only capture still names its groups.
     for rule in &rules {
         groups
-            .entry(rule.group_id.clone())
+            .entry(rule.group_id.to_string())
             .or_insert_with(|| SecurityGroup {
-                account_id: rule_group_owners.get(&rule.group_id).cloned(),
-                ..SecurityGroup::new(&rule.group_id)
+                account_id: rule_group_owners.get(rule.group_id.as_str()).cloned(),
+                ..SecurityGroup::new(rule.group_id.as_str())
             });
     }
     let region = (regions.len() == 1).then(|| regions[0].clone());

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::lenient;
 use crate::model::{
     DeclaredGroup, DeclaredRule, Direction, GroupRead, Intent, Owner, Peer, Protocol, Rule,
-    SecurityGroup, Tags, comparable_tags,
+    SecurityGroup, Tags, comparable_tags, share_group_ids,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,10 +231,11 @@ impl StateReader {
     }
 
     pub fn finish(mut self) -> Intent {
+        share_group_ids(self.intent.rules.iter_mut().map(|r| &mut r.rule.group_id));
         for rule in &mut self.intent.rules {
             if rule.account_id.is_none()
                 && rule.region.is_none()
-                && let Some((account, region)) = self.group_scopes.get(&rule.rule.group_id)
+                && let Some((account, region)) = self.group_scopes.get(rule.rule.group_id.as_str())
             {
                 rule.account_id = account.clone();
                 rule.region = region.clone();
