@@ -442,13 +442,14 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
                 .get(&(group_id, direction))
                 .into_iter()
                 .flatten()
-                .map(|d| d.rule.key())
+                .map(|d| d.item.rule.key())
                 .collect();
             for live in inv
                 .live_rules
                 .get(&(group_id, direction))
                 .into_iter()
                 .flatten()
+                .map(|k| k.item)
             {
                 let key = live.key();
                 let explained = declared.contains(&key)
@@ -484,7 +485,7 @@ fn rule_resource_drift(
         let still_live = inv
             .live_rules
             .get(&(expected.group_id.as_str(), direction))
-            .is_some_and(|rules| rules.iter().any(|r| r.key_ref() == expected.key_ref()));
+            .is_some_and(|rules| rules.iter().any(|r| r.item.key_ref() == expected.key_ref()));
         if still_live {
             return Vec::new();
         }

@@ -4,10 +4,11 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::matching::{Keyed, sort_declared, sort_live};
 use crate::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupId,
-    GroupRead, Intent, LiveView, Owner, OwnerKind, Peer, Protocol, ResourceRef, Rule, RuleKey,
-    SecurityGroup, Severity,
+    GroupRead, Intent, LiveView, Owner, OwnerKind, ResourceRef, Rule, RuleKey, SecurityGroup,
+    Severity,
 };
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -21,10 +22,10 @@ pub struct Inventory<'a> {
     /// Managed groups by id; several entries when several sources manage one group.
     pub managed: BTreeMap<&'a str, Vec<&'a DeclaredGroup>>,
     /// Declared rules by group and direction, each rule once (see `declared_index`).
-    pub declared: BTreeMap<(&'a str, Direction), Vec<&'a DeclaredRule>>,
+    pub declared: RulesBy<'a, DeclaredRule>,
     pub reads: BTreeMap<&'a str, Vec<&'a GroupRead>>,
     pub live_groups: HashMap<&'a str, &'a SecurityGroup, IdHash>,
-    pub live_rules: BTreeMap<(&'a str, Direction), Vec<&'a Rule>>,
+    pub live_rules: RulesBy<'a, Rule>,
     /// Some intent source failed: what nobody declares may be declared there.
     pub intent_incomplete: bool,
     /// Some live source failed without saying what it would have covered.
@@ -307,53 +308,40 @@ pub struct FindingSpec {
 /// rule that a rule resource of any loaded source also declares belongs to that
 /// resource, since the provider refreshes every live rule of a group into its
 /// inline lists. One rule declared by several sources is compared once, for its
-/// first owner. Each bucket is sorted by key, as `match_rules` wants it.
-fn declared_index(intent: &Intent) -> RulesBy<'_, &DeclaredRule> {
+/// first owner. Each bucket is in the order `match_sorted` wants.
+fn declared_index(intent: &Intent) -> RulesBy<'_, DeclaredRule> {
     let by_group = bucket_by_group(
-        intent.rules.iter().map(|r| (&r.rule.group_id, r)),
-        |bucket: &mut Vec<&DeclaredRule>| {
+        intent
+            .rules
+            .iter()
+            .map(|r| (&r.rule.group_id, Keyed::declared(r))),
+        |bucket: &mut Vec<Keyed<DeclaredRule>>| {
             // Within one identity, rule resources (inline = false) sort first.
-            bucket.sort_by(|a, b| {
-                (in_group(&a.rule), a.inline, &a.owner, &a.rule.description).cmp(&(
-                    in_group(&b.rule),
-                    b.inline,
-                    &b.owner,
-                    &b.rule.description,
-                ))
-            });
+            sort_declared(bucket);
             let mut separately = None;
             bucket.retain(|r| {
-                let key = in_group(&r.rule);
-                if !r.inline {
-                    separately = Some(key);
+                if !r.item.inline {
+                    separately = Some(r.key);
                     true
                 } else {
-                    separately != Some(key)
+                    separately != Some(r.key)
                 }
             });
-            bucket.dedup_by(|a, b| in_group(&a.rule) == in_group(&b.rule));
+            bucket.dedup_by(|a, b| a.key == b.key);
         },
     );
-    by_direction(by_group, |r| r.rule.direction)
+    by_direction(by_group)
 }
 
-/// Live groups by id, and live rules by group and direction, sorted as
-/// `match_rules` wants them.
-fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesBy<'_, &Rule>) {
+/// Live groups by id, and live rules by group and direction, in the order
+/// `match_sorted` wants.
+fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesBy<'_, Rule>) {
     let live_groups = live.groups.iter().map(|g| (g.id.as_str(), g)).collect();
     let by_group = bucket_by_group(
-        live.rules.iter().map(|r| (&r.group_id, r)),
-        |bucket: &mut Vec<&Rule>| {
-            bucket.sort_by(|a, b| {
-                (in_group(a), &a.rule_id, &a.description).cmp(&(
-                    in_group(b),
-                    &b.rule_id,
-                    &b.description,
-                ))
-            })
-        },
+        live.rules.iter().map(|r| (&r.group_id, Keyed::live(r))),
+        |bucket: &mut Vec<Keyed<Rule>>| sort_live(bucket),
     );
-    (live_groups, by_direction(by_group, |r| r.direction))
+    (live_groups, by_direction(by_group))
 }
 
 /// Items by group id, each group's items put in order by `prepare` (a sort) while
@@ -398,14 +386,11 @@ fn bucket_by_group<'a, T>(
 
 /// Each group's sorted bucket split into its ingress and egress parts (rules sort
 /// by direction first, ingress before egress).
-fn by_direction<'a, T>(
-    buckets: HashMap<&'a str, Vec<T>, IdHash>,
-    direction: impl Fn(&T) -> Direction,
-) -> RulesBy<'a, T> {
+fn by_direction<'a, T>(buckets: HashMap<&'a str, Vec<Keyed<'a, T>>, IdHash>) -> RulesBy<'a, T> {
     let mut by = BTreeMap::new();
     for (group_id, mut ingress) in buckets {
         let egress =
-            ingress.split_off(ingress.partition_point(|r| direction(r) == Direction::Ingress));
+            ingress.split_off(ingress.partition_point(|r| r.key.direction() == Direction::Ingress));
         for (side, rules) in [(Direction::Ingress, ingress), (Direction::Egress, egress)] {
             if !rules.is_empty() {
                 by.insert((group_id, side), rules);
@@ -415,16 +400,5 @@ fn by_direction<'a, T>(
     by
 }
 
-/// Rules (declared or live) by group and direction.
-type RulesBy<'a, T> = BTreeMap<(&'a str, Direction), Vec<T>>;
-
-/// A rule's key without its group: the key order among rules of one group.
-fn in_group(rule: &Rule) -> (Direction, Protocol, Option<i32>, Option<i32>, &Peer) {
-    (
-        rule.direction,
-        rule.protocol,
-        rule.from_port,
-        rule.to_port,
-        &rule.peer,
-    )
-}
+/// Rules (declared or live) by group and direction, each beside its key.
+pub type RulesBy<'a, T> = BTreeMap<(&'a str, Direction), Vec<Keyed<'a, T>>>;

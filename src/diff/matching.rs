@@ -7,9 +7,12 @@
 //!    and ports (peer changed), one-to-one, fewest differing fields first;
 //! 4. what is left is removed (declared only) or added (live only).
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::model::{DeclaredRule, Peer, Protocol, Rule};
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use crate::model::{DeclaredRule, Direction, Peer, Protocol, Rule};
 
 use super::changes::rule_changes;
 
@@ -20,23 +23,118 @@ pub struct Matching<'a> {
     pub added: Vec<&'a Rule>,
 }
 
-/// `declared` and `live` must belong to one group and direction.
-pub fn match_rules<'a>(
-    mut declared: Vec<&'a DeclaredRule>,
-    mut live: Vec<&'a Rule>,
-) -> Matching<'a> {
-    // Input order must not matter: sort by everything that distinguishes rules.
-    declared.sort_by(|a, b| {
-        (local_key(&a.rule), &a.rule.description, &a.owner).cmp(&(
-            local_key(&b.rule),
-            &b.rule.description,
-            &b.owner,
-        ))
-    });
-    live.sort_by(|a, b| {
-        (local_key(a), &a.rule_id, &a.description).cmp(&(local_key(b), &b.rule_id, &b.description))
-    });
+/// A rule's identity within its group (`RuleKey` without the group), copied out
+/// of the rule. Sorting and matching 100,000s of rules then reads one contiguous
+/// array, instead of one scattered rule (a cache miss) per comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LocalKey<'a> {
+    direction: Direction,
+    protocol: Protocol,
+    from_port: Option<i32>,
+    to_port: Option<i32>,
+    peer: PeerKey<'a>,
+}
 
+/// `Peer` with its ids borrowed: the same variants in the same order, so the same
+/// ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PeerKey<'a> {
+    CidrIpv4(Ipv4Net),
+    CidrIpv6(Ipv6Net),
+    PrefixList(&'a str),
+    SecurityGroup(&'a str),
+}
+
+impl<'a> LocalKey<'a> {
+    pub fn of(rule: &'a Rule) -> LocalKey<'a> {
+        LocalKey {
+            direction: rule.direction,
+            protocol: rule.protocol,
+            from_port: rule.from_port,
+            to_port: rule.to_port,
+            peer: match &rule.peer {
+                Peer::CidrIpv4(net) => PeerKey::CidrIpv4(*net),
+                Peer::CidrIpv6(net) => PeerKey::CidrIpv6(*net),
+                Peer::PrefixList(id) => PeerKey::PrefixList(id),
+                Peer::SecurityGroup(id) => PeerKey::SecurityGroup(id),
+            },
+        }
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// Same protocol, and the same peer or the same ports: an edit of one rule.
+    fn related(&self, other: &LocalKey) -> bool {
+        self.protocol == other.protocol
+            && (self.peer == other.peer
+                || (self.from_port == other.from_port && self.to_port == other.to_port))
+    }
+}
+
+/// A rule beside its copied-out key.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed<'a, T> {
+    pub key: LocalKey<'a>,
+    pub item: &'a T,
+}
+
+impl<'a> Keyed<'a, DeclaredRule> {
+    pub fn declared(item: &'a DeclaredRule) -> Self {
+        Keyed {
+            key: LocalKey::of(&item.rule),
+            item,
+        }
+    }
+}
+
+impl<'a> Keyed<'a, Rule> {
+    pub fn live(item: &'a Rule) -> Self {
+        Keyed {
+            key: LocalKey::of(item),
+            item,
+        }
+    }
+}
+
+/// Declared rules in the order `match_sorted` wants: by key; within one key rule
+/// resources (inline = false) first, then by owner and description.
+pub fn sort_declared(rules: &mut [Keyed<DeclaredRule>]) {
+    rules.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| declared_tie(a.item, b.item)));
+}
+
+/// Live rules in the order `match_sorted` wants: by key, then rule id and description.
+pub fn sort_live(rules: &mut [Keyed<Rule>]) {
+    rules.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| live_tie(a.item, b.item)));
+}
+
+fn declared_tie(a: &DeclaredRule, b: &DeclaredRule) -> Ordering {
+    (a.inline, &a.owner, &a.rule.description).cmp(&(b.inline, &b.owner, &b.rule.description))
+}
+
+fn live_tie(a: &Rule, b: &Rule) -> Ordering {
+    (&a.rule_id, &a.description).cmp(&(&b.rule_id, &b.description))
+}
+
+/// `declared` and `live` must belong to one group and direction.
+pub fn match_rules<'a>(declared: Vec<&'a DeclaredRule>, live: Vec<&'a Rule>) -> Matching<'a> {
+    // Input order must not matter: sort by everything that distinguishes rules.
+    let mut declared: Vec<_> = declared.into_iter().map(Keyed::declared).collect();
+    let mut live: Vec<_> = live.into_iter().map(Keyed::live).collect();
+    sort_declared(&mut declared);
+    sort_live(&mut live);
+    match_sorted(&declared, &live)
+}
+
+/// `match_rules` on rules of one group and direction already in the order of
+/// `sort_declared` and `sort_live`.
+pub fn match_sorted<'a>(
+    declared: &[Keyed<'a, DeclaredRule>],
+    live: &[Keyed<'a, Rule>],
+) -> Matching<'a> {
+    debug_assert!(declared.is_sorted_by(|a, b| a.key <= b.key));
+    debug_assert!(live.is_sorted_by(|a, b| a.key <= b.key));
     let mut live_taken = vec![false; live.len()];
     let mut declared_pair: Vec<Option<usize>> = vec![None; declared.len()];
 
@@ -45,11 +143,10 @@ pub fn match_rules<'a>(
     // live rule of its key not yet taken.
     let mut next = 0;
     for (d, rule) in declared.iter().enumerate() {
-        let key = local_key(&rule.rule);
-        while next < live.len() && local_key(live[next]) < key {
+        while next < live.len() && live[next].key < rule.key {
             next += 1;
         }
-        if next < live.len() && local_key(live[next]) == key {
+        if next < live.len() && live[next].key == rule.key {
             live_taken[next] = true;
             declared_pair[d] = Some(next);
             next += 1;
@@ -61,13 +158,18 @@ pub fn match_rules<'a>(
         .iter()
         .enumerate()
         .filter(|(i, _)| !live_taken[*i])
-        .filter_map(|(i, r)| r.rule_id.as_deref().map(|id| (id, i)))
+        .filter_map(|(i, r)| r.item.rule_id.as_deref().map(|id| (id, i)))
         .collect();
     for (d, rule) in declared.iter().enumerate() {
         if declared_pair[d].is_some() {
             continue;
         }
-        if let Some(&i) = rule.rule.rule_id.as_deref().and_then(|id| by_id.get(id))
+        if let Some(&i) = rule
+            .item
+            .rule
+            .rule_id
+            .as_deref()
+            .and_then(|id| by_id.get(id))
             && !live_taken[i]
         {
             live_taken[i] = true;
@@ -82,10 +184,10 @@ pub fn match_rules<'a>(
             continue;
         }
         for (i, rule) in live.iter().enumerate() {
-            if live_taken[i] || !related(&decl.rule, rule) {
+            if live_taken[i] || !decl.key.related(&rule.key) {
                 continue;
             }
-            candidates.push((rule_changes(&decl.rule, rule).len(), d, i));
+            candidates.push((rule_changes(&decl.item.rule, rule.item).len(), d, i));
         }
     }
     candidates.sort_unstable();
@@ -100,27 +202,15 @@ pub fn match_rules<'a>(
     let mut matching = Matching::default();
     for (d, pair) in declared_pair.iter().enumerate() {
         match pair {
-            Some(i) => matching.pairs.push((declared[d], live[*i])),
-            None => matching.removed.push(declared[d]),
+            Some(i) => matching.pairs.push((declared[d].item, live[*i].item)),
+            None => matching.removed.push(declared[d].item),
         }
     }
     matching.added = live
         .iter()
         .zip(&live_taken)
         .filter(|(_, taken)| !**taken)
-        .map(|(rule, _)| *rule)
+        .map(|(rule, _)| rule.item)
         .collect();
     matching
-}
-
-/// A rule's identity within its group and direction (`RuleKey` without them): all
-/// that the rules given to `match_rules` can differ in, and no string to compare
-/// but a referenced group's id.
-fn local_key(rule: &Rule) -> (Protocol, Option<i32>, Option<i32>, &Peer) {
-    (rule.protocol, rule.from_port, rule.to_port, &rule.peer)
-}
-
-fn related(a: &Rule, b: &Rule) -> bool {
-    a.protocol == b.protocol
-        && (a.peer == b.peer || (a.from_port == b.from_port && a.to_port == b.to_port))
 }

@@ -66,7 +66,7 @@ pub fn dependency_hidden(inv: &Inventory) -> Vec<Finding> {
     if inv.reads.is_empty() {
         return findings;
     }
-    for rule in inv.declared.values().flatten() {
+    for rule in inv.declared.values().flatten().map(|k| k.item) {
         let Some(target) = rule.rule.peer.referenced_group() else {
             continue;
         };

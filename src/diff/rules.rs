@@ -3,7 +3,7 @@
 
 use super::changes::rule_changes;
 use super::context::{FindingSpec, Inventory};
-use super::matching::match_rules;
+use super::matching::{Keyed, match_sorted};
 use super::references;
 use crate::diff_text::describe_changes;
 use crate::model::{
@@ -13,8 +13,8 @@ use crate::model::{
 /// One group and direction with what is declared and what is live there.
 type Slot<'i, 'a> = (
     (&'a str, Direction),
-    Option<&'i Vec<&'a DeclaredRule>>,
-    Option<&'i Vec<&'a Rule>>,
+    &'i [Keyed<'a, DeclaredRule>],
+    &'i [Keyed<'a, Rule>],
 );
 
 pub fn check(inv: &Inventory) -> Vec<Finding> {
@@ -49,15 +49,15 @@ fn slots<'i, 'a>(inv: &'i Inventory<'a>) -> Vec<Slot<'i, 'a>> {
             (Some((dk, _)), Some((lk, _))) if dk == lk => {
                 let (key, d) = declared.next().expect("peeked");
                 let (_, l) = live.next().expect("peeked");
-                (*key, Some(d), Some(l))
+                (*key, d.as_slice(), l.as_slice())
             }
             (Some((dk, _)), l) if l.is_none_or(|(lk, _)| dk < lk) => {
                 let (key, d) = declared.next().expect("peeked");
-                (*key, Some(d), None)
+                (*key, d.as_slice(), &[][..])
             }
             _ => {
                 let (key, l) = live.next().expect("peeked");
-                (*key, None, Some(l))
+                (*key, &[][..], l.as_slice())
             }
         };
         slots.push(slot);
@@ -68,16 +68,14 @@ fn slots<'i, 'a>(inv: &'i Inventory<'a>) -> Vec<Slot<'i, 'a>> {
 fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for &((group_id, _), declared, live) in slots {
-        let declared = declared.cloned().unwrap_or_default();
-        let live = live.cloned().unwrap_or_default();
         if !inv.live_groups.contains_key(group_id) {
             // A managed group that is gone is one sg-missing, not a rule-removed per rule.
             if !inv.is_managed(group_id) {
-                findings.extend(removed_with_group(inv, &declared));
+                findings.extend(removed_with_group(inv, declared));
             }
             continue;
         }
-        let matching = match_rules(declared, live);
+        let matching = match_sorted(declared, live);
         for (declared, live) in &matching.pairs {
             let changes = rule_changes(&declared.rule, live);
             if !changes.is_empty() {
@@ -110,9 +108,13 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
 }
 
 /// Declared rules on an unmanaged group that no longer exists.
-fn removed_with_group<'a>(inv: &Inventory<'a>, declared: &[&'a DeclaredRule]) -> Vec<Finding> {
+fn removed_with_group<'a>(
+    inv: &Inventory<'a>,
+    declared: &[Keyed<'a, DeclaredRule>],
+) -> Vec<Finding> {
     declared
         .iter()
+        .map(|d| d.item)
         .filter(|d| {
             let (account, region) = inv.rule_scope(d);
             inv.can_report_missing(account, region)
