@@ -349,22 +349,23 @@ fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesB
 /// costs as much as the first. Sources list a group's rules together (a state's
 /// resources, EC2's pages), so a run of one group goes into its bucket without
 /// hashing and probing for its id once per item, and sources share one id among a
-/// group's rules, so that telling a run's end reads no id; a group met in several
-/// runs is prepared again as a whole.
+/// group's rules, so that telling a run's end reads no id. A group met in several
+/// runs is prepared once more, as a whole, at the end.
 fn bucket_by_group<'a, T>(
     items: impl Iterator<Item = (&'a GroupId, T)>,
     prepare: impl Fn(&mut Vec<T>),
 ) -> HashMap<&'a str, Vec<T>, IdHash> {
-    let mut buckets: HashMap<&str, Vec<T>, IdHash> = HashMap::default();
+    // Each bucket with whether it grew after it was prepared.
+    let mut buckets: HashMap<&str, (Vec<T>, bool), IdHash> = HashMap::default();
     let mut flush = |group: &'a GroupId, mut run: Vec<T>| match buckets.entry(group.as_str()) {
         Entry::Vacant(entry) => {
             prepare(&mut run);
-            entry.insert(run);
+            entry.insert((run, false));
         }
         Entry::Occupied(mut entry) => {
-            let bucket = entry.get_mut();
+            let (bucket, grew) = entry.get_mut();
             bucket.append(&mut run);
-            prepare(bucket);
+            *grew = true;
         }
     };
     let mut run: Option<(&GroupId, Vec<T>)> = None;
@@ -382,6 +383,14 @@ fn bucket_by_group<'a, T>(
         flush(current, run_items);
     }
     buckets
+        .into_iter()
+        .map(|(group, (mut bucket, grew))| {
+            if grew {
+                prepare(&mut bucket);
+            }
+            (group, bucket)
+        })
+        .collect()
 }
 
 /// Each group's sorted bucket split into its ingress and egress parts (rules sort

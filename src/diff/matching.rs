@@ -65,6 +65,13 @@ impl<'a> LocalKey<'a> {
         self.direction
     }
 
+    pub fn referenced_group(&self) -> Option<&'a str> {
+        match self.peer {
+            PeerKey::SecurityGroup(id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// Same protocol, and the same peer or the same ports: an edit of one rule.
     fn related(&self, other: &LocalKey) -> bool {
         self.protocol == other.protocol

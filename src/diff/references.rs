@@ -66,10 +66,13 @@ pub fn dependency_hidden(inv: &Inventory) -> Vec<Finding> {
     if inv.reads.is_empty() {
         return findings;
     }
-    for rule in inv.declared.values().flatten().map(|k| k.item) {
-        let Some(target) = rule.rule.peer.referenced_group() else {
+    // The keys beside the rules say which reference a group without reading
+    // the (scattered) rules themselves.
+    for keyed in inv.declared.values().flatten() {
+        let Some(target) = keyed.key.referenced_group() else {
             continue;
         };
+        let rule = keyed.item;
         let Some(read) = inv
             .reads
             .get(target)
