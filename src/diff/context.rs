@@ -320,7 +320,7 @@ fn declared_index(intent: &Intent) -> RulesBy<'_, DeclaredRule> {
             sort_declared(bucket);
             let mut separately = None;
             bucket.retain(|r| {
-                if !r.item.inline {
+                if !r.inline {
                     separately = Some(r.key);
                     true
                 } else {

@@ -84,6 +84,9 @@ impl<'a> LocalKey<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct Keyed<'a, T> {
     pub key: LocalKey<'a>,
+    /// A declared rule's `inline`, copied too: it decides between copies of one
+    /// rule (always false for live rules).
+    pub inline: bool,
     pub item: &'a T,
 }
 
@@ -91,6 +94,7 @@ impl<'a> Keyed<'a, DeclaredRule> {
     pub fn declared(item: &'a DeclaredRule) -> Self {
         Keyed {
             key: LocalKey::of(&item.rule),
+            inline: item.inline,
             item,
         }
     }
@@ -100,6 +104,7 @@ impl<'a> Keyed<'a, Rule> {
     pub fn live(item: &'a Rule) -> Self {
         Keyed {
             key: LocalKey::of(item),
+            inline: false,
             item,
         }
     }
@@ -108,7 +113,11 @@ impl<'a> Keyed<'a, Rule> {
 /// Declared rules in the order `match_sorted` wants: by key; within one key rule
 /// resources (inline = false) first, then by owner and description.
 pub fn sort_declared(rules: &mut [Keyed<DeclaredRule>]) {
-    rules.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| declared_tie(a.item, b.item)));
+    rules.sort_by(|a, b| {
+        (a.key, a.inline)
+            .cmp(&(b.key, b.inline))
+            .then_with(|| declared_tie(a.item, b.item))
+    });
 }
 
 /// Live rules in the order `match_sorted` wants: by key, then rule id and description.
@@ -117,7 +126,7 @@ pub fn sort_live(rules: &mut [Keyed<Rule>]) {
 }
 
 fn declared_tie(a: &DeclaredRule, b: &DeclaredRule) -> Ordering {
-    (a.inline, &a.owner, &a.rule.description).cmp(&(b.inline, &b.owner, &b.rule.description))
+    (&a.owner, &a.rule.description).cmp(&(&b.owner, &b.rule.description))
 }
 
 fn live_tie(a: &Rule, b: &Rule) -> Ordering {
