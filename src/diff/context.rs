@@ -316,17 +316,10 @@ fn declared_index(intent: &Intent) -> RulesBy<'_, DeclaredRule> {
             .iter()
             .map(|r| (&r.rule.group_id, Keyed::declared(r))),
         |bucket: &mut Vec<Keyed<DeclaredRule>>| {
-            // Within one identity, rule resources (inline = false) sort first.
+            // Within one identity rule resources (inline = false) sort first, then
+            // by owner: keeping the first of each identity drops both an inline rule
+            // that a rule resource declares and the later owners' copies.
             sort_declared(bucket);
-            let mut separately = None;
-            bucket.retain(|r| {
-                if !r.inline {
-                    separately = Some(r.key);
-                    true
-                } else {
-                    separately != Some(r.key)
-                }
-            });
             bucket.dedup_by(|a, b| a.key == b.key);
         },
     );
@@ -344,17 +337,19 @@ fn live_index(live: &LiveView) -> (HashMap<&str, &SecurityGroup, IdHash>, RulesB
     (live_groups, by_direction(by_group))
 }
 
-/// Items by group id, each group's items put in order by `prepare` (a sort) while
-/// they are still in the cache: a second pass over 100,000s of scattered rules
-/// costs as much as the first. Sources list a group's rules together (a state's
-/// resources, EC2's pages), so a run of one group goes into its bucket without
-/// hashing and probing for its id once per item, and sources share one id among a
-/// group's rules, so that telling a run's end reads no id. A group met in several
-/// runs is prepared once more, as a whole, at the end.
+/// Items by group id, each group's items passed through `prepare` (a sort, and for
+/// declared rules the choice among copies) while they are still in the cache: a
+/// second pass over 100,000s of scattered rules costs as much as the first.
+/// Sources list a group's rules together (a state's resources, EC2's pages), so a
+/// run of one group goes into its bucket without hashing and probing for its id
+/// once per item; sources share one id allocation among a group's rules, so that
+/// seeing that a run goes on is a pointer comparison. A group met in several runs
+/// is prepared once more, as a whole, at the end: `prepare` must give the same
+/// result on `prepare(a) ++ b` as on `a ++ b`.
 fn bucket_by_group<'a, T>(
     items: impl Iterator<Item = (&'a GroupId, T)>,
     prepare: impl Fn(&mut Vec<T>),
-) -> HashMap<&'a str, Vec<T>, IdHash> {
+) -> Vec<(&'a str, Vec<T>)> {
     // Each bucket with whether it grew after it was prepared.
     let mut buckets: HashMap<&str, (Vec<T>, bool), IdHash> = HashMap::default();
     let mut flush = |group: &'a GroupId, mut run: Vec<T>| match buckets.entry(group.as_str()) {
@@ -395,7 +390,7 @@ fn bucket_by_group<'a, T>(
 
 /// Each group's sorted bucket split into its ingress and egress parts (rules sort
 /// by direction first, ingress before egress).
-fn by_direction<'a, T>(buckets: HashMap<&'a str, Vec<Keyed<'a, T>>, IdHash>) -> RulesBy<'a, T> {
+fn by_direction<'a, T>(buckets: Vec<(&'a str, Vec<Keyed<'a, T>>)>) -> RulesBy<'a, T> {
     let mut by = BTreeMap::new();
     for (group_id, mut ingress) in buckets {
         let egress =

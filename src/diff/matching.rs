@@ -36,7 +36,7 @@ pub struct LocalKey<'a> {
 }
 
 /// `Peer` with its ids borrowed: the same variants in the same order, so the same
-/// ordering.
+/// ordering (`keys_order_as_rules_do` checks it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum PeerKey<'a> {
     CidrIpv4(Ipv4Net),
@@ -81,7 +81,7 @@ impl<'a> LocalKey<'a> {
 }
 
 /// A rule beside its copied-out key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Keyed<'a, T> {
     pub key: LocalKey<'a>,
     /// A declared rule's `inline`, copied too: it decides between copies of one
@@ -113,27 +113,30 @@ impl<'a> Keyed<'a, Rule> {
 /// Declared rules in the order `match_sorted` wants: by key; within one key rule
 /// resources (inline = false) first, then by owner and description.
 pub fn sort_declared(rules: &mut [Keyed<DeclaredRule>]) {
-    rules.sort_by(|a, b| {
-        (a.key, a.inline)
-            .cmp(&(b.key, b.inline))
-            .then_with(|| declared_tie(a.item, b.item))
-    });
+    rules.sort_by(declared_order);
 }
 
 /// Live rules in the order `match_sorted` wants: by key, then rule id and description.
 pub fn sort_live(rules: &mut [Keyed<Rule>]) {
-    rules.sort_by(|a, b| a.key.cmp(&b.key).then_with(|| live_tie(a.item, b.item)));
+    rules.sort_by(live_order);
 }
 
-fn declared_tie(a: &DeclaredRule, b: &DeclaredRule) -> Ordering {
-    (&a.owner, &a.rule.description).cmp(&(&b.owner, &b.rule.description))
+/// The rules themselves are read only between copies of one rule.
+fn declared_order(a: &Keyed<DeclaredRule>, b: &Keyed<DeclaredRule>) -> Ordering {
+    (a.key, a.inline).cmp(&(b.key, b.inline)).then_with(|| {
+        (&a.item.owner, &a.item.rule.description).cmp(&(&b.item.owner, &b.item.rule.description))
+    })
 }
 
-fn live_tie(a: &Rule, b: &Rule) -> Ordering {
-    (&a.rule_id, &a.description).cmp(&(&b.rule_id, &b.description))
+fn live_order(a: &Keyed<Rule>, b: &Keyed<Rule>) -> Ordering {
+    a.key.cmp(&b.key).then_with(|| {
+        (&a.item.rule_id, &a.item.description).cmp(&(&b.item.rule_id, &b.item.description))
+    })
 }
 
-/// `declared` and `live` must belong to one group and direction.
+/// `declared` and `live` must belong to one group and direction. Among declared
+/// copies of one rule the first in (inline, owner, description) order is paired
+/// first; among live copies, the first by rule id and description.
 pub fn match_rules<'a>(declared: Vec<&'a DeclaredRule>, live: Vec<&'a Rule>) -> Matching<'a> {
     // Input order must not matter: sort by everything that distinguishes rules.
     let mut declared: Vec<_> = declared.into_iter().map(Keyed::declared).collect();
@@ -149,8 +152,8 @@ pub fn match_sorted<'a>(
     declared: &[Keyed<'a, DeclaredRule>],
     live: &[Keyed<'a, Rule>],
 ) -> Matching<'a> {
-    debug_assert!(declared.is_sorted_by(|a, b| a.key <= b.key));
-    debug_assert!(live.is_sorted_by(|a, b| a.key <= b.key));
+    debug_assert!(declared.is_sorted_by(|a, b| declared_order(a, b).is_le()));
+    debug_assert!(live.is_sorted_by(|a, b| live_order(a, b).is_le()));
     let mut live_taken = vec![false; live.len()];
     let mut declared_pair: Vec<Option<usize>> = vec![None; declared.len()];
 
@@ -229,4 +232,56 @@ pub fn match_sorted<'a>(
         .map(|(rule, _)| rule.item)
         .collect();
     matching
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `LocalKey` must order rules exactly as their fields do, `Peer` included.
+    #[test]
+    fn keys_order_as_rules_do() {
+        let peers = [
+            Peer::ipv4("10.0.0.0/8").unwrap(),
+            Peer::ipv4("10.0.0.0/16").unwrap(),
+            Peer::ipv4("192.168.0.0/16").unwrap(),
+            Peer::ipv6("::/0").unwrap(),
+            Peer::ipv6("2001:db8::/32").unwrap(),
+            Peer::PrefixList("pl-1".into()),
+            Peer::PrefixList("pl-2".into()),
+            Peer::group("sg-1"),
+            Peer::group("sg-2"),
+        ];
+        let mut rules = Vec::new();
+        for direction in [Direction::Ingress, Direction::Egress] {
+            for protocol in [Protocol::All, Protocol::Tcp, Protocol::Number(50)] {
+                for (from, to) in [(Some(80), Some(80)), (Some(80), Some(8080)), (None, None)] {
+                    for peer in &peers {
+                        let rule =
+                            Rule::new("sg-0", direction, protocol, from, to, peer.clone(), None)
+                                .unwrap();
+                        rules.push(rule);
+                    }
+                }
+            }
+        }
+        let fields = |r: &Rule| {
+            (
+                r.direction,
+                r.protocol,
+                r.from_port,
+                r.to_port,
+                r.peer.clone(),
+            )
+        };
+        for a in &rules {
+            for b in &rules {
+                assert_eq!(
+                    LocalKey::of(a).cmp(&LocalKey::of(b)),
+                    fields(a).cmp(&fields(b)),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 }

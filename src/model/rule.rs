@@ -113,7 +113,8 @@ impl<'de> Deserialize<'de> for Protocol {
 }
 
 /// The other end of a rule. CIDRs are stored as networks (host bits cleared) so that
-/// `10.0.0.1/8` and `10.0.0.0/8` compare equal, as they do in effect.
+/// `10.0.0.1/8` and `10.0.0.0/8` compare equal, as they do in effect. The diff's
+/// `PeerKey` copies these variants in this order: change both together.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {
     CidrIpv4(Ipv4Net),

@@ -251,6 +251,7 @@ pub fn rule_to_model(doc: RuleDoc) -> Result<Rule, String> {
 /// out takes it from the matching permission: moto drops descriptions of rules that
 /// reference a group or prefix list there (see docs/local-aws.md), and on AWS the two
 /// calls agree, so this changes nothing but that gap.
+///
 /// The rules of one group share their group's id (see `GroupId`).
 pub fn live_rules(permission_rules: Vec<Rule>, rules_call: Option<Vec<Rule>>) -> Vec<Rule> {
     let Some(mut rules) = rules_call else {
