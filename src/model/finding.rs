@@ -1,7 +1,7 @@
 //! Findings: the stable codes and severities of `contracts/FINDINGS.md`, and the
 //! shape every finding has in the JSON report.
 
-use std::fmt;
+use std::fmt::{self, Write};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -255,8 +255,13 @@ impl Finding {
             hasher.update([0u8]);
         }
         let digest = hasher.finalize();
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}-{hex}", code.as_str())
+        let mut id = String::with_capacity(code.as_str().len() + 17);
+        id.push_str(code.as_str());
+        id.push('-');
+        for b in &digest[..8] {
+            write!(id, "{b:02x}").expect("writing to a String cannot fail");
+        }
+        id
     }
 
     /// Whether this finding counts towards the exit code at `fail_on`.
