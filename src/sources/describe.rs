@@ -254,11 +254,15 @@ pub fn rule_to_model(doc: RuleDoc) -> Result<Rule, String> {
 ///
 /// The rules of one group share their group's id (see `GroupId`).
 pub fn live_rules(permission_rules: Vec<Rule>, rules_call: Option<Vec<Rule>>) -> Vec<Rule> {
-    let Some(mut rules) = rules_call else {
-        let mut rules = permission_rules;
-        share_group_ids(rules.iter_mut().map(|r| &mut r.group_id));
-        return rules;
+    let mut rules = match rules_call {
+        None => permission_rules,
+        Some(rules) => with_permission_descriptions(rules, permission_rules),
     };
+    share_group_ids(rules.iter_mut().map(|r| &mut r.group_id));
+    rules
+}
+
+fn with_permission_descriptions(mut rules: Vec<Rule>, permission_rules: Vec<Rule>) -> Vec<Rule> {
     let described: HashMap<RuleKey, String> = permission_rules
         .into_iter()
         .filter_map(|r| {
@@ -273,6 +277,5 @@ pub fn live_rules(permission_rules: Vec<Rule>, rules_call: Option<Vec<Rule>>) ->
             rule.description = Some(description.clone());
         }
     }
-    share_group_ids(rules.iter_mut().map(|r| &mut r.group_id));
     rules
 }
