@@ -67,12 +67,6 @@ impl PartialEq<&str> for GroupId {
     }
 }
 
-impl PartialEq<String> for GroupId {
-    fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
-    }
-}
-
 impl PartialOrd for GroupId {
     fn partial_cmp(&self, other: &GroupId) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -104,12 +98,6 @@ impl Borrow<str> for GroupId {
 impl Deref for GroupId {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for GroupId {
-    fn as_ref(&self) -> &str {
         &self.0
     }
 }
