@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Change, Rule, SecurityGroup, Tags, comparable_tags};
+use crate::model::{Change, Rule, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 
 fn change(field: &str, expected: Value, actual: Value) -> Change {
     Change::new(field, expected, actual)
@@ -55,10 +55,7 @@ pub fn rule_changes(expected: &Rule, actual: &Rule) -> Vec<Change> {
 
 /// Tags equal but for AWS's own `aws:` ones, compared without copying either map.
 fn same_tags(expected: &Tags, actual: &Tags) -> bool {
-    fn comparable(tags: &Tags) -> impl Iterator<Item = (&String, &String)> {
-        tags.iter().filter(|(k, _)| !k.starts_with("aws:"))
-    }
-    expected == actual || comparable(expected).eq(comparable(actual))
+    expected == actual || comparable_tag_entries(expected).eq(comparable_tag_entries(actual))
 }
 
 /// The fields in which a group's own definition differs: `name`, `description`,

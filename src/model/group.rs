@@ -43,10 +43,14 @@ impl SecurityGroup {
 
 /// Tags as compared: AWS-reserved `aws:*` tags are never drift.
 pub fn comparable_tags(tags: &Tags) -> Tags {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
+    comparable_tag_entries(tags)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// The entries of `comparable_tags`, borrowed.
+pub fn comparable_tag_entries(tags: &Tags) -> impl Iterator<Item = (&String, &String)> {
+    tags.iter().filter(|(k, _)| !k.starts_with("aws:"))
 }
 
 /// An (account, region) a live source read. `None` stands for "any": a captured

@@ -12,7 +12,7 @@ pub use finding::{
     Acknowledged, Change, Finding, FindingCode, FindingStatus, Owner, OwnerKind, ResourceRef,
     Severity,
 };
-pub use group::{Scope, SecurityGroup, Tags, comparable_tags};
+pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use stack::{
