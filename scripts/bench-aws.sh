@@ -14,6 +14,7 @@ groups="${1:-10000}"
 rules="${2:-10}"
 scripts/setup-local-aws.sh
 cargo build --release --quiet --bin driftd
+release="${CARGO_TARGET_DIR:-target}/release"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
@@ -35,7 +36,7 @@ echo "plain boto3 fetch: $plain"
 export AWS_ENDPOINT_URL="$endpoint" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing \
   AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 rc=0
-/usr/bin/time -v target/release/driftd report --no-store --region us-east-1 --format json \
+/usr/bin/time -v "$release"/driftd report --no-store --region us-east-1 --format json \
   --output "$work/report.json" 2>"$work/time.log" || rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 2 ] || { cat "$work/time.log"; exit 1; }
 python3 - "$work/time.log" "$work/report.json" "$plain" <<'PY'

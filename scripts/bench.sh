@@ -23,12 +23,14 @@ fi
 
 echo "== build (release)"
 cargo build --release --bin driftd --bin gen-state
+# .ci/run and scripts/test.sh may point CARGO_TARGET_DIR outside the clone.
+release="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== generate ${size_mb} MB state in $work"
 state="$work/state.tfstate"
 live="$work/live.json"
 empty="$work/empty-live.json"
-target/release/gen-state --size-mb "$size_mb" --out "$state" --live-out "$live"
+"$release"/gen-state --size-mb "$size_mb" --out "$state" --live-out "$live"
 printf '{"SecurityGroupRules": []}\n' >"$empty"
 state_bytes=$(stat -c %s "$state")
 live_bytes=$(stat -c %s "$live")
@@ -37,7 +39,7 @@ live_bytes=$(stat -c %s "$live")
 # Sets wall_s, rss_kb, rc.
 run_driftd() {
   local label="$1" live_file="$2" out="$3"
-  local cmd=(target/release/driftd report --no-store --state "$state" --live "$live_file" --format json --output "$out")
+  local cmd=("$release"/driftd report --no-store --state "$state" --live "$live_file" --format json --output "$out")
   if [[ -x /usr/bin/time ]]; then
     local log="$work/time-$label.log"
     rc=0
