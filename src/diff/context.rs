@@ -363,19 +363,19 @@ fn bucket_by_group<'a, T>(
             *grew = true;
         }
     };
-    let mut run: Option<(&GroupId, Vec<T>)> = None;
+    // One scratch vector collects every run; each run then moves into a bucket of
+    // exactly its size, instead of growing (and copying) a vector per run.
+    let mut run: Vec<T> = Vec::new();
+    let mut current: Option<&GroupId> = None;
     for (group, item) in items {
-        match &mut run {
-            Some((current, run_items)) if *current == group => run_items.push(item),
-            _ => {
-                if let Some((current, run_items)) = run.replace((group, vec![item])) {
-                    flush(current, run_items);
-                }
-            }
+        if current.is_some_and(|c| c != group) {
+            flush(current.expect("checked"), run.drain(..).collect());
         }
+        current = Some(group);
+        run.push(item);
     }
-    if let Some((current, run_items)) = run {
-        flush(current, run_items);
+    if let Some(group) = current {
+        flush(group, run.drain(..).collect());
     }
     buckets
         .into_iter()
