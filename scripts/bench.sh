@@ -23,7 +23,7 @@ fi
 
 echo "== build (release)"
 cargo build --release --bin driftd --bin gen-state
-# .ci/run and scripts/test.sh may point CARGO_TARGET_DIR outside the clone.
+# .ci/run points CARGO_TARGET_DIR outside the clone; cargo builds there then.
 release="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== generate ${size_mb} MB state in $work"

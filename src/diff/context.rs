@@ -363,19 +363,27 @@ fn bucket_by_group<'a, T>(
             *grew = true;
         }
     };
-    // One scratch vector collects every run; each run then moves into a bucket of
-    // exactly its size, instead of growing (and copying) a vector per run.
+    // One scratch vector collects every run; each run then moves out in a vector
+    // of exactly its size (a new bucket, or appended to its group's bucket),
+    // instead of growing (and copying) a vector per run.
     let mut run: Vec<T> = Vec::new();
+    let exact = |run: &mut Vec<T>| {
+        let mut bucket = Vec::with_capacity(run.len());
+        bucket.append(run);
+        bucket
+    };
     let mut current: Option<&GroupId> = None;
     for (group, item) in items {
-        if current.is_some_and(|c| c != group) {
-            flush(current.expect("checked"), run.drain(..).collect());
+        if let Some(previous) = current
+            && previous != group
+        {
+            flush(previous, exact(&mut run));
         }
         current = Some(group);
         run.push(item);
     }
     if let Some(group) = current {
-        flush(group, run.drain(..).collect());
+        flush(group, exact(&mut run));
     }
     buckets
         .into_iter()

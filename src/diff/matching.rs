@@ -46,19 +46,22 @@ enum PeerKey<'a> {
     SecurityGroup(&'a str),
 }
 
-/// The packed fields, most significant first, and their widths in bits.
-mod packed {
-    pub const IPV4: u32 = 32 + 6; // address, prefix length (0-32)
-    pub const PEER_KIND: u32 = 2;
-    pub const PORT: u32 = 33; // None, then every i32
-    pub const PROTOCOL: u32 = 9; // five names, then numbers 0-255
+/// Where each field sits in `LocalKey::packed`, least significant first: the IPv4
+/// peer, the peer's kind, the ports, the protocol, the direction on top.
+mod layout {
+    pub const PREFIX_LEN_BITS: u32 = 6; // 0-32
+    pub const PEER_KIND_BITS: u32 = 2;
+    pub const PEER_BITS: u32 = 32 + PREFIX_LEN_BITS + PEER_KIND_BITS;
+    pub const PORT_BITS: u32 = 33; // None, then every i32
+    pub const PORTS_BITS: u32 = 2 * PORT_BITS;
+    pub const PROTOCOL_BITS: u32 = 9; // five names, then numbers 0-255
+    pub const DIRECTION_BITS: u32 = 1;
 
     pub const PEER_SHIFT: u32 = 0;
-    pub const PEER_BITS: u32 = IPV4 + PEER_KIND;
     pub const PORTS_SHIFT: u32 = PEER_SHIFT + PEER_BITS;
-    pub const PORTS_BITS: u32 = 2 * PORT;
     pub const PROTOCOL_SHIFT: u32 = PORTS_SHIFT + PORTS_BITS;
-    pub const DIRECTION_SHIFT: u32 = PROTOCOL_SHIFT + PROTOCOL;
+    pub const DIRECTION_SHIFT: u32 = PROTOCOL_SHIFT + PROTOCOL_BITS;
+    const _: () = assert!(DIRECTION_SHIFT + DIRECTION_BITS <= u128::BITS);
 
     pub fn field(packed: u128, shift: u32, bits: u32) -> u128 {
         (packed >> shift) & ((1 << bits) - 1)
@@ -67,6 +70,7 @@ mod packed {
 
 impl<'a> LocalKey<'a> {
     pub fn of(rule: &'a Rule) -> LocalKey<'a> {
+        use layout::*;
         let peer = match &rule.peer {
             Peer::CidrIpv4(net) => PeerKey::CidrIpv4(*net),
             Peer::CidrIpv6(net) => PeerKey::CidrIpv6(*net),
@@ -84,24 +88,29 @@ impl<'a> LocalKey<'a> {
         // None before every number, numbers in order.
         let port =
             |p: Option<i32>| p.map_or(0, |p| 1 + (i64::from(p) - i64::from(i32::MIN)) as u128);
+        let ports = (port(rule.from_port) << PORT_BITS) | port(rule.to_port);
+        // The variants in `Peer`'s order; an IPv4 network orders by address, then
+        // prefix length (as ipnet's `Ipv4Net` does).
         let (kind, ipv4) = match peer {
             PeerKey::CidrIpv4(net) => (
                 0,
-                u128::from(u32::from(net.addr())) << 6 | u128::from(net.prefix_len()),
+                (u128::from(u32::from(net.addr())) << PREFIX_LEN_BITS)
+                    | u128::from(net.prefix_len()),
             ),
             PeerKey::CidrIpv6(_) => (1, 0),
             PeerKey::PrefixList(_) => (2, 0),
             PeerKey::SecurityGroup(_) => (3, 0),
         };
-        let packed = u128::from(rule.direction == Direction::Egress) << packed::DIRECTION_SHIFT
-            | protocol << packed::PROTOCOL_SHIFT
-            | (port(rule.from_port) << packed::PORT | port(rule.to_port)) << packed::PORTS_SHIFT
-            | (kind << packed::IPV4 | ipv4) << packed::PEER_SHIFT;
+        let peer_bits = (kind << (32 + PREFIX_LEN_BITS)) | ipv4;
+        let packed = (u128::from(rule.direction == Direction::Egress) << DIRECTION_SHIFT)
+            | (protocol << PROTOCOL_SHIFT)
+            | (ports << PORTS_SHIFT)
+            | (peer_bits << PEER_SHIFT);
         LocalKey { packed, peer }
     }
 
     pub fn direction(&self) -> Direction {
-        if packed::field(self.packed, packed::DIRECTION_SHIFT, 1) == 0 {
+        if layout::field(self.packed, layout::DIRECTION_SHIFT, layout::DIRECTION_BITS) == 0 {
             Direction::Ingress
         } else {
             Direction::Egress
@@ -117,12 +126,11 @@ impl<'a> LocalKey<'a> {
 
     /// Same protocol, and the same peer or the same ports: an edit of one rule.
     fn related(&self, other: &LocalKey) -> bool {
-        use packed::*;
+        use layout::*;
         let same =
             |shift, bits| field(self.packed, shift, bits) == field(other.packed, shift, bits);
-        same(PROTOCOL_SHIFT, PROTOCOL)
-            && ((same(PEER_SHIFT, PEER_BITS) && self.peer == other.peer)
-                || same(PORTS_SHIFT, PORTS_BITS))
+        same(PROTOCOL_SHIFT, PROTOCOL_BITS)
+            && (self.peer == other.peer || same(PORTS_SHIFT, PORTS_BITS))
     }
 }
 
@@ -284,8 +292,12 @@ pub fn match_sorted<'a>(
 mod tests {
     use super::*;
 
+    fn fields(r: &Rule) -> (Direction, Protocol, Option<i32>, Option<i32>, &Peer) {
+        (r.direction, r.protocol, r.from_port, r.to_port, &r.peer)
+    }
+
     /// `LocalKey` must order rules exactly as their fields do, `Peer` included, and
-    /// relate them as their fields do.
+    /// relate them as their fields do, and give back their direction.
     #[test]
     fn keys_order_as_rules_do() {
         let peers = [
@@ -293,6 +305,8 @@ mod tests {
             Peer::ipv4("10.0.0.0/16").unwrap(),
             Peer::ipv4("192.168.0.0/16").unwrap(),
             Peer::ipv4("0.0.0.0/0").unwrap(),
+            // A lower address with a longer prefix: address must order before prefix.
+            Peer::ipv4("10.0.0.0/24").unwrap(),
             Peer::ipv4("255.255.255.255/32").unwrap(),
             Peer::ipv6("::/0").unwrap(),
             Peer::ipv6("2001:db8::/32").unwrap(),
@@ -334,29 +348,18 @@ mod tests {
                 }
             }
         }
-        let fields = |r: &Rule| {
-            (
-                r.direction,
-                r.protocol,
-                r.from_port,
-                r.to_port,
-                r.peer.clone(),
-            )
-        };
-        for a in &rules {
-            for b in &rules {
+        let keyed: Vec<_> = rules.iter().map(|r| (r, LocalKey::of(r))).collect();
+        for (a, a_key) in &keyed {
+            assert_eq!(a_key.direction(), a.direction, "{a:?}");
+            for (b, b_key) in &keyed {
                 assert_eq!(
-                    LocalKey::of(a).cmp(&LocalKey::of(b)),
+                    a_key.cmp(b_key),
                     fields(a).cmp(&fields(b)),
                     "{a:?} vs {b:?}"
                 );
                 let related = a.protocol == b.protocol
                     && (a.peer == b.peer || (a.from_port, a.to_port) == (b.from_port, b.to_port));
-                assert_eq!(
-                    LocalKey::of(a).related(&LocalKey::of(b)),
-                    related,
-                    "{a:?} vs {b:?}"
-                );
+                assert_eq!(a_key.related(b_key), related, "{a:?} vs {b:?}");
             }
         }
     }
