@@ -50,8 +50,9 @@ enum PeerKey<'a> {
 /// peer, the peer's kind, the ports, the protocol, the direction on top.
 mod layout {
     pub const PREFIX_LEN_BITS: u32 = 6; // 0-32
+    pub const IPV4_BITS: u32 = 32 + PREFIX_LEN_BITS;
     pub const PEER_KIND_BITS: u32 = 2;
-    pub const PEER_BITS: u32 = 32 + PREFIX_LEN_BITS + PEER_KIND_BITS;
+    pub const PEER_BITS: u32 = IPV4_BITS + PEER_KIND_BITS;
     pub const PORT_BITS: u32 = 33; // None, then every i32
     pub const PORTS_BITS: u32 = 2 * PORT_BITS;
     pub const PROTOCOL_BITS: u32 = 9; // five names, then numbers 0-255
@@ -71,12 +72,6 @@ mod layout {
 impl<'a> LocalKey<'a> {
     pub fn of(rule: &'a Rule) -> LocalKey<'a> {
         use layout::*;
-        let peer = match &rule.peer {
-            Peer::CidrIpv4(net) => PeerKey::CidrIpv4(*net),
-            Peer::CidrIpv6(net) => PeerKey::CidrIpv6(*net),
-            Peer::PrefixList(id) => PeerKey::PrefixList(id),
-            Peer::SecurityGroup(id) => PeerKey::SecurityGroup(id),
-        };
         let protocol = match rule.protocol {
             Protocol::All => 0,
             Protocol::Tcp => 1,
@@ -89,19 +84,20 @@ impl<'a> LocalKey<'a> {
         let port =
             |p: Option<i32>| p.map_or(0, |p| 1 + (i64::from(p) - i64::from(i32::MIN)) as u128);
         let ports = (port(rule.from_port) << PORT_BITS) | port(rule.to_port);
-        // The variants in `Peer`'s order; an IPv4 network orders by address, then
-        // prefix length (as ipnet's `Ipv4Net` does).
-        let (kind, ipv4) = match peer {
-            PeerKey::CidrIpv4(net) => (
+        // The peer's kind in `Peer`'s variant order; an IPv4 network, which fits,
+        // orders by address, then prefix length (as ipnet's `Ipv4Net` does).
+        let (peer, kind, ipv4) = match &rule.peer {
+            Peer::CidrIpv4(net) => (
+                PeerKey::CidrIpv4(*net),
                 0,
                 (u128::from(u32::from(net.addr())) << PREFIX_LEN_BITS)
                     | u128::from(net.prefix_len()),
             ),
-            PeerKey::CidrIpv6(_) => (1, 0),
-            PeerKey::PrefixList(_) => (2, 0),
-            PeerKey::SecurityGroup(_) => (3, 0),
+            Peer::CidrIpv6(net) => (PeerKey::CidrIpv6(*net), 1, 0),
+            Peer::PrefixList(id) => (PeerKey::PrefixList(id), 2, 0),
+            Peer::SecurityGroup(id) => (PeerKey::SecurityGroup(id), 3, 0),
         };
-        let peer_bits = (kind << (32 + PREFIX_LEN_BITS)) | ipv4;
+        let peer_bits = (kind << IPV4_BITS) | ipv4;
         let packed = (u128::from(rule.direction == Direction::Egress) << DIRECTION_SHIFT)
             | (protocol << PROTOCOL_SHIFT)
             | (ports << PORTS_SHIFT)
