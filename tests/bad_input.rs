@@ -24,30 +24,49 @@ fn report_with_state(state: &std::path::Path) -> Run {
 }
 
 /// Each bad state: (file name, content, what the error must say).
-fn bad_states() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+fn bad_states() -> Vec<(&'static str, Vec<u8>, Vec<String>)> {
     let good = std::fs::read_to_string(CHAIN_STATE).unwrap();
+    let state: Value = serde_json::from_str(&good).unwrap();
+    let resources = state["resources"].as_array().unwrap();
+    let position = |kind: &str| {
+        resources
+            .iter()
+            .position(|r| r["type"].as_str().is_some_and(|t| t.starts_with(kind)))
+            .unwrap_or_else(|| panic!("{CHAIN_STATE} has an {kind}"))
+    };
+    // The first rule resource without its `type`, and the first VPC rule resource
+    // without the group its instance belongs to.
+    let typeless = position("aws_security_group_rule");
+    let vpc_rule = position("aws_vpc_security_group_");
+    let mut without_group = state.clone();
+    without_group["resources"][vpc_rule]["instances"][0]["attributes"]
+        .as_object_mut()
+        .unwrap()
+        .remove("security_group_id")
+        .expect("a VPC rule names its group");
+    let one = |text: &str| vec![text.to_string()];
     vec![
         (
             "truncated.tfstate",
             good.as_bytes()[..good.len() / 2].to_vec(),
-            "invalid JSON at line",
+            one("invalid JSON at line"),
         ),
         (
             "v3.tfstate",
             br#"{"version": 3, "terraform_version": "0.11.14", "modules": []}"#.to_vec(),
-            "unsupported state format version 3 (written by Terraform 0.11.14)",
+            one("unsupported state format version 3 (written by Terraform 0.11.14)"),
         ),
         (
             "wrong-type.tfstate",
             good.replacen("\"version\": 4", "\"version\": \"4\"", 1)
                 .into_bytes(),
-            "at $.version",
+            one("at $.version"),
         ),
         (
             "bad-port.tfstate",
             good.replacen("\"from_port\": 3306", "\"from_port\": \"mysql\"", 1)
                 .into_bytes(),
-            "$.resources[",
+            one("$.resources["),
         ),
         (
             "missing-type.tfstate",
@@ -57,29 +76,39 @@ fn bad_states() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 1,
             )
             .into_bytes(),
-            "missing field `type`",
+            vec![
+                format!("at $.resources[{typeless}] (line "),
+                "missing field `type`".to_string(),
+            ],
+        ),
+        (
+            "missing-attribute.tfstate",
+            serde_json::to_vec_pretty(&without_group).unwrap(),
+            one(&format!(
+                "at $.resources[{vpc_rule}].instances[0].attributes: missing field \"security_group_id\""
+            )),
         ),
         (
             "bad-cidr.tfstate",
             good.replacen("\"0.0.0.0/0\"", "\"0.0.0.0/33\"", 1)
                 .into_bytes(),
-            "invalid IPv4 CIDR \"0.0.0.0/33\"",
+            one("invalid IPv4 CIDR \"0.0.0.0/33\""),
         ),
-        ("empty.tfstate", Vec::new(), "the file is empty"),
+        ("empty.tfstate", Vec::new(), one("the file is empty")),
         (
             "binary.tfstate",
             vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01],
-            "invalid JSON",
+            one("invalid JSON"),
         ),
         (
             "array.tfstate",
             b"[1, 2, 3]".to_vec(),
-            "not a Terraform state: the document is not a JSON object",
+            one("not a Terraform state: the document is not a JSON object"),
         ),
         (
             "no-version.tfstate",
             b"{\"resources\": []}".to_vec(),
-            "no top-level \"version\" field",
+            one("no top-level \"version\" field"),
         ),
     ]
 }
@@ -98,11 +127,13 @@ fn every_bad_state_is_a_clear_error_and_a_partial_scan() {
             "{name}: the error names the file:\n{}",
             run.stderr
         );
-        assert!(
-            run.stderr.contains(expected),
-            "{name}: expected {expected:?} in:\n{}",
-            run.stderr
-        );
+        for expected in &expected {
+            assert!(
+                run.stderr.contains(expected),
+                "{name}: expected {expected:?} in:\n{}",
+                run.stderr
+            );
+        }
         // The report is still printed, says what failed, and invents nothing.
         let report = run.json();
         assert_valid_report(&report);
@@ -114,7 +145,9 @@ fn every_bad_state_is_a_clear_error_and_a_partial_scan() {
             "{name}: with the state unread, live groups are not called unmanaged"
         );
         let error = report["findings"][0]["message"].as_str().unwrap();
-        assert!(error.contains(expected), "{name}: {error}");
+        for expected in &expected {
+            assert!(error.contains(expected), "{name}: {error}");
+        }
     }
 }
 
@@ -136,11 +169,8 @@ fn a_directory_or_missing_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = report_with_state(dir.path());
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("cannot read the state"),
-        "{}",
-        run.stderr
-    );
+    let named = format!("{}: cannot read the state", dir.path().display());
+    assert!(run.stderr.contains(&named), "{}", run.stderr);
     let run = report_with_state(&dir.path().join("nope.tfstate"));
     assert_eq!(run.code, 1);
     assert!(
@@ -159,19 +189,7 @@ fn a_bad_live_file_never_produces_missing_findings() {
     // unreadable, nothing may be called missing or removed.
     let groups: Value = serde_json::json!({"SecurityGroups": []});
     let groups_path = write_json(dir.path(), "groups.json", &groups);
-    let run = driftd(&[
-        "report",
-        "--state",
-        CHAIN_STATE,
-        "--live",
-        groups_path.to_str().unwrap(),
-        "--live",
-        broken.to_str().unwrap(),
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+    let run = chain_report(&[&groups_path, &broken]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("broken-rules.json"), "{}", run.stderr);
     let report = run.json();
@@ -181,6 +199,70 @@ fn a_bad_live_file_never_produces_missing_findings() {
         !codes.contains(&"sg-missing") && !codes.contains(&"rule-removed"),
         "{codes:?}"
     );
+}
+
+/// Each bad capture: (file name, content, what the error must say). `None` for a
+/// directory of that name.
+fn bad_captures() -> Vec<(&'static str, Option<Vec<u8>>, &'static str)> {
+    let rules = std::fs::read_to_string(CLEAN_RULES).unwrap();
+    vec![
+        ("empty.json", Some(Vec::new()), "the file is empty"),
+        ("blank.json", Some(b"\n  \n".to_vec()), "the file is empty"),
+        (
+            "binary.json",
+            Some(vec![0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01]),
+            "invalid JSON at line 1, column 1",
+        ),
+        (
+            "truncated.json",
+            Some(rules.as_bytes()[..rules.len() / 2].to_vec()),
+            "invalid JSON at line",
+        ),
+        (
+            "wrong-type-groups.json",
+            Some(br#"{"SecurityGroups": [{"GroupId": 5}]}"#.to_vec()),
+            "at $.SecurityGroups[0].GroupId (line 1, column 33): invalid type: integer `5`",
+        ),
+        (
+            "wrong-type-rules.json",
+            Some(
+                rules
+                    .replacen("\"IsEgress\": false", "\"IsEgress\": \"no\"", 1)
+                    .into_bytes(),
+            ),
+            "at $.SecurityGroupRules[0].IsEgress (line ",
+        ),
+        ("a-directory.json", None, "a-directory.json: cannot read: "),
+    ]
+}
+
+#[test]
+fn every_bad_live_file_is_a_clear_error_and_nothing_is_called_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content, expected) in bad_captures() {
+        let path = dir.path().join(name);
+        match content {
+            Some(bytes) => std::fs::write(&path, bytes).unwrap(),
+            None => std::fs::create_dir(&path).unwrap(),
+        }
+        let run = chain_report(&[&path]);
+        assert_eq!(run.code, 1, "{name}: exit 1\n{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
+        let located = format!("{}: ", path.display());
+        assert!(
+            run.stderr.contains(&located) && run.stderr.contains(expected),
+            "{name}: expected {located:?} and {expected:?} in:\n{}",
+            run.stderr
+        );
+        let report = run.json();
+        assert_valid_report(&report);
+        assert_eq!(report["scan"]["complete"], false, "{name}");
+        // Only what the state alone says: nothing missing, removed or unowned.
+        let findings = drift(&report);
+        assert_eq!(codes(&findings), ["source-error"], "{name}");
+        let message = findings[0]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{name}: {message}");
+    }
 }
 
 #[test]

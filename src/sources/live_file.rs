@@ -22,6 +22,11 @@ pub enum LiveFileError {
         location: String,
         source: std::io::Error,
     },
+    #[error(
+        "{location}: the file is empty; expected the JSON of `aws ec2 describe-security-groups` \
+         or `aws ec2 describe-security-group-rules`"
+    )]
+    Empty { location: String },
     #[error("{location}: {error}")]
     Json { location: String, error: JsonError },
     #[error(
@@ -69,6 +74,13 @@ pub fn load_file(path: &Path) -> Result<Capture, LiveFileError> {
 }
 
 pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileError> {
+    // A capture that failed (`aws ... > file` without credentials) leaves an empty
+    // file: say so rather than "EOF while parsing".
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(LiveFileError::Empty {
+            location: location.to_string(),
+        });
+    }
     let mut doc: Document =
         json_error::parse_document(bytes).map_err(|error| LiveFileError::Json {
             location: location.to_string(),

@@ -81,6 +81,17 @@ pub fn database_env(path: &Path) -> (String, String) {
     )
 }
 
+/// `report --format json` of the chain's state against the given captures, read as
+/// covering us-east-1.
+pub fn chain_report(live: &[&Path]) -> Run {
+    let mut args = vec!["report", "--state", CHAIN_STATE];
+    for file in live {
+        args.extend(["--live", file.to_str().unwrap()]);
+    }
+    args.extend(["--region", "us-east-1", "--format", "json"]);
+    driftd(&args)
+}
+
 pub fn read_json(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
