@@ -30,7 +30,9 @@ echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incid
   --state-out "$work/terraform.tfstate" \
   --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared >/dev/null
 
-cat >"$work/driftd.toml" <<'TOML'
+# The acknowledgement runs out in 60 days, whenever the demo is run.
+expires="$(date -u -d '+60 days' +%F)"
+cat >"$work/driftd.toml" <<TOML
 [scan]
 regions = ["us-east-1"]
 
@@ -43,7 +45,7 @@ state = "terraform.tfstate"
 code = "rule-added"
 address = 'module.net.aws_security_group.this["rds"]'
 reason = "temporary allow-all egress while the DB patch mirror moves, OPS-142"
-expires = "2027-01-31"
+expires = "$expires"
 TOML
 
 echo "running: driftd report --config driftd.toml $*" >&2

@@ -311,17 +311,7 @@ fn groups_in_a_region_that_was_not_read_are_never_missing() {
     );
     assert_eq!(run.code, 0);
     // The same capture said to stand for us-east-1: now every group is missing.
-    let run = driftd(&[
-        "report",
-        "--state",
-        CHAIN_STATE,
-        "--live",
-        path.to_str().unwrap(),
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ]);
+    let run = chain_report(&[&path]);
     let missing = drift(&run.json())
         .iter()
         .filter(|f| f["code"] == "sg-missing")
@@ -340,54 +330,138 @@ fn fail_on_raises_the_bar() {
     assert_eq!(code, 2);
 }
 
+/// `examples/driftd.toml` in a scratch directory, its acknowledgement made to outlast
+/// any clock a test runs on (the example's own expiry passes on a real date).
+fn example_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let example = std::fs::read_to_string("examples/driftd.toml").unwrap();
+    let state = std::fs::canonicalize(CHAIN_STATE).unwrap();
+    let text = example
+        .replacen(
+            "state = \"ecs-chain.tfstate\"",
+            &format!("state = {:?}", state.display().to_string()),
+            1,
+        )
+        .replacen("expires = \"2027-01-31\"", "expires = \"2999-12-31\"", 1);
+    assert!(
+        text.contains("2999-12-31") && text.contains(&state.display().to_string()),
+        "examples/driftd.toml changed: update this test\n{text}"
+    );
+    let path = dir.join("driftd.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `report` on the example's config (see `example_config`) and captured data.
+fn example_report_args(config: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "report",
+        "--config",
+        config.to_str().unwrap(),
+        "--live",
+        "examples/live/describe-security-groups.json",
+        "--live",
+        "examples/live/describe-security-group-rules.json",
+    ];
+    args.extend(extra);
+    args.into_iter().map(str::to_string).collect()
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 #[test]
 fn output_file_and_formats() {
     let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path());
     let out = dir.path().join("report.md");
-    let run = driftd(&[
-        "report",
-        "--config",
-        "examples/driftd.toml",
-        "--live",
-        "examples/live/describe-security-groups.json",
-        "--live",
-        "examples/live/describe-security-group-rules.json",
-        "--format",
-        "markdown",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let args = example_report_args(
+        &config,
+        &["--format", "markdown", "--output", out.to_str().unwrap()],
+    );
+    let run = driftd(&strs(&args));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(run.stdout, "", "the report went to the file");
     let markdown = std::fs::read_to_string(&out).unwrap();
-    assert!(markdown.contains("| high | `rule-modified` | egress tcp 80 to sg-0a1b2c3d4e5f60002 | `to_port`: `80` → `8080`")
-        || markdown.contains("`to_port`: `80` → `8080`"), "{markdown}");
-
-    let table = driftd(&[
-        "report",
-        "--config",
-        "examples/driftd.toml",
-        "--live",
-        "examples/live/describe-security-groups.json",
-        "--live",
-        "examples/live/describe-security-group-rules.json",
-    ]);
     assert!(
-        !table.stdout.contains('\x1b'),
+        markdown.contains(
+            "| high | `rule-modified` | egress tcp 80 to sg-0a1b2c3d4e5f60002 | \
+             `from_port`: `80` → `8080`<br>`to_port`: `80` → `8080` | \
+             module.net.aws_vpc_security_group_egress_rule.alb_to_front ("
+        ),
+        "{markdown}"
+    );
+
+    // Piped, with NO_COLOR unset: plain text, because stdout is not a terminal.
+    let args = example_report_args(&config, &[]);
+    let (mut command, _db) = driftd_command(&strs(&args), &[]);
+    let output = command.env_remove("NO_COLOR").output().unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        !table.contains('\x1b'),
         "no colour when stdout is not a terminal"
     );
+    assert!(table.contains("to_port    80 → 8080"), "{table}");
     assert!(
-        table.stdout.contains("to_port    80 → 8080"),
-        "{}",
-        table.stdout
+        table.contains("acknowledged: temporary allow-all egress"),
+        "{table}"
     );
-    assert!(
-        table
-            .stdout
-            .contains("acknowledged: temporary allow-all egress"),
-        "{}",
-        table.stdout
-    );
+}
+
+/// On a terminal the table is coloured unless `NO_COLOR` is set. The terminal is a
+/// pseudo-terminal that util-linux `script` opens around the command.
+#[test]
+fn colour_only_on_a_terminal_and_without_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path());
+    let args = example_report_args(&config, &[]);
+    for no_color in [false, true] {
+        let (driftd, _db) = driftd_command(&strs(&args), &[]);
+        let quote =
+            |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
+        let line: Vec<String> = std::iter::once(driftd.get_program())
+            .chain(driftd.get_args())
+            .map(quote)
+            .collect();
+        let mut on_terminal = std::process::Command::new("script");
+        on_terminal
+            .args([
+                "--quiet",
+                "--return",
+                "--command",
+                &line.join(" "),
+                "/dev/null",
+            ])
+            .stdin(std::process::Stdio::null());
+        for (key, value) in driftd.get_envs() {
+            match value {
+                Some(value) => on_terminal.env(key, value),
+                None => on_terminal.env_remove(key),
+            };
+        }
+        if !no_color {
+            on_terminal.env_remove("NO_COLOR");
+        }
+        let output = on_terminal.output().unwrap();
+        let table = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(2), "{table}");
+        assert!(table.contains("rule-modified"), "{table}");
+        let red_high = "\x1b[31mhigh";
+        assert_eq!(
+            table.contains(red_high),
+            !no_color,
+            "NO_COLOR set: {no_color}\n{table}"
+        );
+    }
 }
 
 #[test]
