@@ -434,4 +434,118 @@ mod tests {
         assert_eq!(arn_scope(Some("garbage")), (None, None));
         assert_eq!(arn_scope(None), (None, None));
     }
+
+    /// `self`, the computed `source_security_group_id` that repeats it, and CIDRs
+    /// written two ways each give one peer; the result is in `Peer` order.
+    #[test]
+    fn peers_of_a_rule_block() {
+        const OWN: &str = "sg-0a0000000000000aa";
+        /// A rule block's peer attributes, as written in the state.
+        #[derive(Default, Clone, Copy)]
+        struct Block {
+            ipv4: &'static [&'static str],
+            ipv6: &'static [&'static str],
+            lists: &'static [&'static str],
+            groups: &'static [&'static str],
+            self_peer: bool,
+        }
+        let peers = |b: Block| -> Result<Vec<String>, String> {
+            let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+            let (ipv4, ipv6, lists) = (strings(b.ipv4), strings(b.ipv6), strings(b.lists));
+            let block = PeerLists {
+                ipv4: &ipv4,
+                ipv6: &ipv6,
+                prefix_lists: &lists,
+                groups: b.groups.to_vec(),
+                self_peer: b.self_peer,
+            };
+            Ok(block
+                .peers(OWN)?
+                .iter()
+                .map(|p| format!("{}:{}", p.kind(), p.value()))
+                .collect())
+        };
+        let own = "security_group:sg-0a0000000000000aa";
+        let none = Block::default();
+        let cases: [(Block, &[&str]); 8] = [
+            (none, &[]),
+            (
+                Block {
+                    self_peer: true,
+                    ..none
+                },
+                &[own],
+            ),
+            // `self = true` also fills source_security_group_id with the own id.
+            (
+                Block {
+                    groups: &[OWN],
+                    self_peer: true,
+                    ..none
+                },
+                &[own],
+            ),
+            // Some modules write a self rule only as the own group's id.
+            (
+                Block {
+                    groups: &[OWN],
+                    ..none
+                },
+                &[own],
+            ),
+            (
+                Block {
+                    groups: &["sg-0b0000000000000bb"],
+                    self_peer: true,
+                    ..none
+                },
+                &[own, "security_group:sg-0b0000000000000bb"],
+            ),
+            // A cross-account reference keeps only the group id.
+            (
+                Block {
+                    groups: &["123456789012/sg-0c0000000000000cc"],
+                    ..none
+                },
+                &["security_group:sg-0c0000000000000cc"],
+            ),
+            // Host bits set, written twice, padded: one network each.
+            (
+                Block {
+                    ipv4: &["10.0.0.1/8", "10.0.0.0/8", " 0.0.0.0/0 "],
+                    ipv6: &["2001:db8::1/32"],
+                    lists: &[" pl-63a5400a"],
+                    ..none
+                },
+                &[
+                    "cidr_ipv4:0.0.0.0/0",
+                    "cidr_ipv4:10.0.0.0/8",
+                    "cidr_ipv6:2001:db8::/32",
+                    "prefix_list:pl-63a5400a",
+                ],
+            ),
+            (
+                Block {
+                    ipv4: &["10.0.0.0/8"],
+                    self_peer: true,
+                    ..none
+                },
+                &["cidr_ipv4:10.0.0.0/8", own],
+            ),
+        ];
+        for (block, want) in cases {
+            assert_eq!(
+                peers(block).unwrap(),
+                want,
+                "{:?} self={}",
+                block.groups,
+                block.self_peer
+            );
+        }
+        let bad = Block {
+            ipv4: &["10.0.0.0/33"],
+            ..none
+        };
+        assert_eq!(peers(bad).unwrap_err(), "invalid IPv4 CIDR \"10.0.0.0/33\"");
+    }
 }
