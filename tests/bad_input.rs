@@ -38,6 +38,12 @@ fn bad_states() -> Vec<(&'static str, Vec<u8>, Vec<String>)> {
     // without the group its instance belongs to.
     let typeless = position("aws_security_group_rule");
     let vpc_rule = position("aws_vpc_security_group_");
+    let mut without_type = state.clone();
+    without_type["resources"][typeless]
+        .as_object_mut()
+        .unwrap()
+        .remove("type")
+        .expect("a resource has a type");
     let mut without_group = state.clone();
     without_group["resources"][vpc_rule]["instances"][0]["attributes"]
         .as_object_mut()
@@ -70,12 +76,7 @@ fn bad_states() -> Vec<(&'static str, Vec<u8>, Vec<String>)> {
         ),
         (
             "missing-type.tfstate",
-            good.replacen(
-                "\"type\": \"aws_security_group_rule\"",
-                "\"typo\": \"x\"",
-                1,
-            )
-            .into_bytes(),
+            serde_json::to_vec_pretty(&without_type).unwrap(),
             vec![
                 format!("at $.resources[{typeless}] (line "),
                 "missing field `type`".to_string(),

@@ -441,7 +441,7 @@ mod tests {
     fn peers_of_a_rule_block() {
         const OWN: &str = "sg-0a0000000000000aa";
         /// A rule block's peer attributes, as written in the state.
-        #[derive(Default, Clone, Copy)]
+        #[derive(Debug, Default, Clone, Copy)]
         struct Block {
             ipv4: &'static [&'static str],
             ipv6: &'static [&'static str],
@@ -534,13 +534,7 @@ mod tests {
             ),
         ];
         for (block, want) in cases {
-            assert_eq!(
-                peers(block).unwrap(),
-                want,
-                "{:?} self={}",
-                block.groups,
-                block.self_peer
-            );
+            assert_eq!(peers(block).unwrap(), want, "{block:?}");
         }
         let bad = Block {
             ipv4: &["10.0.0.0/33"],
