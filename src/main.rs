@@ -43,7 +43,10 @@ fn init_logging(default_level: &str) {
         builder.json().init();
     } else {
         builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && std::env::var_os("NO_COLOR").is_none(),
+            )
             .init();
     }
 }

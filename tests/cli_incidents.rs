@@ -338,7 +338,10 @@ fn example_config(dir: &std::path::Path) -> std::path::PathBuf {
     let text = example
         .replacen(
             "state = \"ecs-chain.tfstate\"",
-            &format!("state = {:?}", state.display().to_string()),
+            &format!(
+                "state = {}",
+                toml::Value::String(state.display().to_string())
+            ),
             1,
         )
         .replacen("expires = \"2027-01-31\"", "expires = \"2999-12-31\"", 1);
@@ -413,11 +416,18 @@ fn output_file_and_formats() {
 /// pseudo-terminal that util-linux `script` opens around the command.
 #[test]
 fn colour_only_on_a_terminal_and_without_no_color() {
-    if std::process::Command::new("script")
+    let util_linux = std::process::Command::new("script")
         .arg("--version")
         .output()
-        .is_err()
-    {
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("util-linux")
+        });
+    if !util_linux {
+        // Debian, and so CI, always has it: there a missing `script` is a failure.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs util-linux `script`"
+        );
         eprintln!("skipped: util-linux `script` is not installed");
         return;
     }
@@ -425,24 +435,23 @@ fn colour_only_on_a_terminal_and_without_no_color() {
     let config = example_config(dir.path());
     let args = example_report_args(&config, &[]);
     for no_color in [false, true] {
-        let (driftd, _db) = driftd_command(&strs(&args), &[]);
+        let (command, _db) = driftd_command(&strs(&args), &[]);
+        // `script` runs its command line with $SHELL -c: quote for /bin/sh.
         let quote =
             |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
-        let line: Vec<String> = std::iter::once(driftd.get_program())
-            .chain(driftd.get_args())
+        let words: Vec<String> = std::iter::once(command.get_program())
+            .chain(command.get_args())
             .map(quote)
             .collect();
-        let mut on_terminal = std::process::Command::new("script");
+        // `timeout`: a `script` that hangs must not stall the suite.
+        let mut on_terminal = std::process::Command::new("timeout");
         on_terminal
-            .args([
-                "--quiet",
-                "--return",
-                "--command",
-                &line.join(" "),
-                "/dev/null",
-            ])
+            .args(["60", "script", "--quiet", "--return", "--command"])
+            .arg(words.join(" "))
+            .arg("/dev/null")
+            .env("SHELL", "/bin/sh")
             .stdin(std::process::Stdio::null());
-        for (key, value) in driftd.get_envs() {
+        for (key, value) in command.get_envs() {
             match value {
                 Some(value) => on_terminal.env(key, value),
                 None => on_terminal.env_remove(key),
@@ -451,16 +460,30 @@ fn colour_only_on_a_terminal_and_without_no_color() {
         if !no_color {
             on_terminal.env_remove("NO_COLOR");
         }
+        // Logs share the terminal: with NO_COLOR they are plain too.
+        on_terminal.env("RUST_LOG", "info");
         let output = on_terminal.output().unwrap();
         let table = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(2), "{table}");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "driftd on a pseudo-terminal (does this machine have /dev/pts?):\n{table}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         assert!(table.contains("rule-modified"), "{table}");
+        assert!(table.contains("INFO"), "logs on the terminal: {table}");
         let red_high = "\x1b[31mhigh";
         assert_eq!(
             table.contains(red_high),
             !no_color,
             "NO_COLOR set: {no_color}\n{table}"
         );
+        if no_color {
+            assert!(
+                !table.contains('\x1b'),
+                "nothing coloured with NO_COLOR:\n{table}"
+            );
+        }
     }
 }
 
