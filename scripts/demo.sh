@@ -31,7 +31,7 @@ echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incid
   --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared >/dev/null
 
 # The acknowledgement runs out in 60 days, whenever the demo is run.
-expires="$(date -u -d '+60 days' +%F)"
+expires="$(python3 -c 'import datetime as d; print(d.date.today() + d.timedelta(days=60))')"
 cat >"$work/driftd.toml" <<TOML
 [scan]
 regions = ["us-east-1"]
