@@ -1,13 +1,43 @@
 //! Terraform resource addresses as `terraform state list` prints them.
 
-use serde::Deserialize;
+use std::fmt::{self, Write};
+
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// `index_key` of a `count` (number) or `for_each` (string) instance.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum IndexKey {
     Number(i64),
     String(String),
+}
+
+/// Either spelling read as it comes (an untagged enum would buffer each key first).
+impl<'de> Deserialize<'de> for IndexKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IndexKey, D::Error> {
+        struct Key;
+        impl Visitor<'_> for Key {
+            type Value = IndexKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a count index (number) or a for_each key (string)")
+            }
+
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<IndexKey, E> {
+                Ok(IndexKey::Number(n))
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<IndexKey, E> {
+                i64::try_from(n)
+                    .map(IndexKey::Number)
+                    .map_err(|_| E::custom(format!("count index {n} is out of range")))
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<IndexKey, E> {
+                Ok(IndexKey::String(key.to_string()))
+            }
+        }
+        d.deserialize_any(Key)
+    }
 }
 
 /// `module.net.aws_security_group.app["api"]`, `data.aws_security_group.shared`.
@@ -18,8 +48,12 @@ pub fn resource_address(
     name: &str,
     index: Option<&IndexKey>,
 ) -> String {
-    let mut address = String::new();
-    if let Some(module) = module.filter(|m| !m.is_empty()) {
+    let module = module.filter(|m| !m.is_empty());
+    // Room for a short index key too: one allocation for most addresses.
+    let mut address = String::with_capacity(
+        module.map_or(0, |m| m.len() + 1) + "data.".len() + kind.len() + 1 + name.len() + 24,
+    );
+    if let Some(module) = module {
         address.push_str(module);
         address.push('.');
     }
@@ -30,7 +64,9 @@ pub fn resource_address(
     address.push('.');
     address.push_str(name);
     match index {
-        Some(IndexKey::Number(n)) => address.push_str(&format!("[{n}]")),
+        Some(IndexKey::Number(n)) => {
+            write!(address, "[{n}]").expect("writing to a String cannot fail")
+        }
         // Terraform prints string keys as JSON strings.
         Some(IndexKey::String(s)) => {
             address.push('[');
@@ -74,6 +110,21 @@ mod tests {
             assert_eq!(
                 resource_address(module, data, "aws_security_group", "app", index.as_ref()),
                 want
+            );
+        }
+    }
+
+    #[test]
+    fn index_keys() {
+        let key = |text: &str| serde_json::from_str::<IndexKey>(text).map_err(|e| e.to_string());
+        assert_eq!(key("3"), Ok(IndexKey::Number(3)));
+        assert_eq!(key("\"api\""), Ok(IndexKey::String("api".into())));
+        assert_eq!(key("\"\""), Ok(IndexKey::String(String::new())));
+        for bad in ["1.5", "true", "null", "[0]", "18446744073709551615"] {
+            let err = key(bad).unwrap_err();
+            assert!(
+                err.contains("count index") || err.contains("expected a count index"),
+                "{bad}: {err}"
             );
         }
     }
