@@ -59,14 +59,22 @@ impl Protocol {
     /// Accepts every spelling AWS, Terraform and CloudFormation use: `-1`, `all`,
     /// `tcp`/`6`, `udp`/`17`, `icmp`/`1`, `icmpv6`/`58`, any other number 0–255.
     pub fn parse(raw: &str) -> Result<Protocol, ModelError> {
-        let lower = raw.trim().to_ascii_lowercase();
-        Ok(match lower.as_str() {
-            "-1" | "all" => Protocol::All,
-            "tcp" | "6" => Protocol::Tcp,
-            "udp" | "17" => Protocol::Udp,
-            "icmp" | "1" => Protocol::Icmp,
-            "icmpv6" | "58" => Protocol::Icmpv6,
-            other => match other.parse::<u8>() {
+        // Names compared without case, and without a lowercased copy: a large state
+        // spells a protocol for every rule.
+        let text = raw.trim();
+        let is = |name: &str| text.eq_ignore_ascii_case(name);
+        Ok(match text {
+            "-1" => Protocol::All,
+            "6" => Protocol::Tcp,
+            "17" => Protocol::Udp,
+            "1" => Protocol::Icmp,
+            "58" => Protocol::Icmpv6,
+            _ if is("all") => Protocol::All,
+            _ if is("tcp") => Protocol::Tcp,
+            _ if is("udp") => Protocol::Udp,
+            _ if is("icmp") => Protocol::Icmp,
+            _ if is("icmpv6") => Protocol::Icmpv6,
+            number => match number.parse::<u8>() {
                 Ok(n) => Protocol::Number(n),
                 Err(_) => return Err(ModelError::Protocol(raw.to_string())),
             },

@@ -7,14 +7,14 @@
 //! | `aws_vpc_security_group_ingress_rule` / `_egress_rule` | exactly one rule |
 //! | `data "aws_security_group"` | a group the state only reads |
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde::Deserialize;
 
 use super::lenient;
 use crate::model::{
-    DeclaredGroup, DeclaredRule, Direction, GroupRead, Intent, Owner, Peer, Protocol, Rule,
-    SecurityGroup, Tags, comparable_tags, share_group_ids,
+    DeclaredGroup, DeclaredRule, Direction, GroupId, GroupRead, Intent, Owner, Peer, Protocol,
+    Rule, SecurityGroup, Tags, comparable_tags, share_group_ids,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +89,13 @@ impl Attributes {
     /// The rule a rule resource declares towards one of its peers.
     fn rule(
         &self,
-        group_id: &str,
+        group_id: &GroupId,
         direction: Direction,
         protocol: Protocol,
         peer: Peer,
     ) -> Result<Rule, String> {
         Rule::new(
-            group_id,
+            group_id.clone(),
             direction,
             protocol,
             self.from_port,
@@ -143,23 +143,30 @@ struct PeerLists<'a> {
 
 impl PeerLists<'_> {
     fn peers(&self, own_group: &str) -> Result<Vec<Peer>, String> {
-        let mut peers = BTreeSet::new();
+        let count = self.ipv4.len()
+            + self.ipv6.len()
+            + self.prefix_lists.len()
+            + self.groups.len()
+            + usize::from(self.self_peer);
+        let mut peers = Vec::with_capacity(count);
         for cidr in self.ipv4 {
-            peers.insert(Peer::ipv4(cidr).map_err(|e| e.to_string())?);
+            peers.push(Peer::ipv4(cidr).map_err(|e| e.to_string())?);
         }
         for cidr in self.ipv6 {
-            peers.insert(Peer::ipv6(cidr).map_err(|e| e.to_string())?);
+            peers.push(Peer::ipv6(cidr).map_err(|e| e.to_string())?);
         }
         for id in self.prefix_lists {
-            peers.insert(Peer::PrefixList(id.trim().to_string()));
+            peers.push(Peer::PrefixList(id.trim().to_string()));
         }
         for id in &self.groups {
-            peers.insert(Peer::group(id));
+            peers.push(Peer::group(id));
         }
         if self.self_peer {
-            peers.insert(Peer::group(own_group));
+            peers.push(Peer::group(own_group));
         }
-        Ok(peers.into_iter().collect())
+        peers.sort_unstable();
+        peers.dedup();
+        Ok(peers)
     }
 }
 
@@ -250,6 +257,8 @@ impl StateReader {
         let account_id = account_id.or_else(|| attrs.owner_id.clone());
         self.group_scopes
             .insert(id.clone(), (account_id.clone(), region.clone()));
+        // One id for all the group's rules (`finish` shares it across resources).
+        let group_id = GroupId::from(id.as_str());
         for (direction, blocks, field) in [
             (Direction::Ingress, &attrs.ingress, "ingress"),
             (Direction::Egress, &attrs.egress, "egress"),
@@ -272,7 +281,7 @@ impl StateReader {
                 .map_err(in_block)?;
                 for peer in peers {
                     let rule = Rule::new(
-                        &id,
+                        group_id.clone(),
                         direction,
                         protocol,
                         block.from_port,
@@ -333,6 +342,7 @@ impl StateReader {
             self_peer: attrs.self_peer.unwrap_or(false),
         }
         .peers(group_id)?;
+        let group_id = GroupId::from(group_id);
         if peers.is_empty() {
             return Err("rule names no peer (cidr_blocks, ipv6_cidr_blocks, prefix_list_ids, source_security_group_id or self)".into());
         }
@@ -343,7 +353,7 @@ impl StateReader {
             .flatten();
         for peer in peers {
             let rule = attrs
-                .rule(group_id, direction, protocol, peer)?
+                .rule(&group_id, direction, protocol, peer)?
                 .with_rule_id(rule_id);
             self.intent.rules.push(DeclaredRule {
                 rule,
@@ -391,7 +401,7 @@ impl StateReader {
             .as_deref()
             .or(attrs.id.as_deref());
         let rule = attrs
-            .rule(group_id, direction, protocol, peer)?
+            .rule(&GroupId::from(group_id), direction, protocol, peer)?
             .with_rule_id(rule_id)
             .with_tags(Some(declared_tags(&attrs)));
         let (account_id, region) = arn_scope(attrs.arn.as_deref());
