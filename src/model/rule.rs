@@ -63,22 +63,30 @@ impl Protocol {
         // spells a protocol for every rule.
         let text = raw.trim();
         let is = |name: &str| text.eq_ignore_ascii_case(name);
+        if text == "-1" || is("all") {
+            return Ok(Protocol::All);
+        }
+        if let Ok(number) = text.parse::<u8>() {
+            return Ok(Protocol::from_number(number));
+        }
         Ok(match text {
-            "-1" => Protocol::All,
-            "6" => Protocol::Tcp,
-            "17" => Protocol::Udp,
-            "1" => Protocol::Icmp,
-            "58" => Protocol::Icmpv6,
-            _ if is("all") => Protocol::All,
             _ if is("tcp") => Protocol::Tcp,
             _ if is("udp") => Protocol::Udp,
             _ if is("icmp") => Protocol::Icmp,
             _ if is("icmpv6") => Protocol::Icmpv6,
-            number => match number.parse::<u8>() {
-                Ok(n) => Protocol::Number(n),
-                Err(_) => return Err(ModelError::Protocol(raw.to_string())),
-            },
+            _ => return Err(ModelError::Protocol(raw.to_string())),
         })
+    }
+
+    /// An IP protocol number, named where it has a name (`6` is `tcp`).
+    pub fn from_number(number: u8) -> Protocol {
+        match number {
+            1 => Protocol::Icmp,
+            6 => Protocol::Tcp,
+            17 => Protocol::Udp,
+            58 => Protocol::Icmpv6,
+            n => Protocol::Number(n),
+        }
     }
 
     /// Ports mean something only for these; for every other protocol AWS ignores them.
@@ -427,7 +435,20 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(Protocol::parse(raw), Ok(want), "{raw}");
         }
-        for bad in ["", "gre", "256", "-2", "tcp6"] {
+        // Names in any case and padding; numbers by value, however written.
+        for (raw, want) in [
+            (" TCP ", Protocol::Tcp),
+            ("ICMPv6", Protocol::Icmpv6),
+            ("Udp", Protocol::Udp),
+            ("+6", Protocol::Tcp),
+            ("06", Protocol::Tcp),
+            ("017", Protocol::Udp),
+            ("0", Protocol::Number(0)),
+            ("255", Protocol::Number(255)),
+        ] {
+            assert_eq!(Protocol::parse(raw), Ok(want), "{raw}");
+        }
+        for bad in ["", "gre", "256", "-2", "tcp6", "-1 -1", "all!"] {
             assert!(Protocol::parse(bad).is_err(), "{bad} should be refused");
         }
         assert_eq!(Protocol::Number(50).as_string(), "50");

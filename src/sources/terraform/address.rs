@@ -49,7 +49,7 @@ pub fn resource_address(
     index: Option<&IndexKey>,
 ) -> String {
     let module = module.filter(|m| !m.is_empty());
-    // Room for a short index key too: one allocation for most addresses.
+    // Room for a short index key too, so that appending does not reallocate.
     let mut address = String::with_capacity(
         module.map_or(0, |m| m.len() + 1) + "data.".len() + kind.len() + 1 + name.len() + 24,
     );
@@ -120,12 +120,23 @@ mod tests {
         assert_eq!(key("3"), Ok(IndexKey::Number(3)));
         assert_eq!(key("\"api\""), Ok(IndexKey::String("api".into())));
         assert_eq!(key("\"\""), Ok(IndexKey::String(String::new())));
-        for bad in ["1.5", "true", "null", "[0]", "18446744073709551615"] {
+        assert_eq!(key("-1"), Ok(IndexKey::Number(-1)));
+        let expected = "expected a count index (number) or a for_each key (string)";
+        for (bad, error) in [
+            (
+                "1.5",
+                format!("invalid type: floating point `1.5`, {expected}"),
+            ),
+            ("true", format!("invalid type: boolean `true`, {expected}")),
+            ("null", format!("invalid type: null, {expected}")),
+            ("[0]", format!("invalid type: sequence, {expected}")),
+            (
+                "18446744073709551615",
+                "count index 18446744073709551615 is out of range".to_string(),
+            ),
+        ] {
             let err = key(bad).unwrap_err();
-            assert!(
-                err.contains("count index") || err.contains("expected a count index"),
-                "{bad}: {err}"
-            );
+            assert!(err.starts_with(&error), "{bad}: {err}");
         }
     }
 }

@@ -1,19 +1,19 @@
 //! Values that the legacy flat map (`attributes_flat`) stores as strings: numbers
 //! and booleans are accepted in either spelling.
-//!
-//! Each is read by a visitor that takes whichever spelling comes: an untagged enum
-//! would buffer every port and flag of a state before trying each spelling, and on
-//! a 100 MB state that buffering was one allocation in eight.
 
 use std::fmt;
 
 use serde::Deserializer;
 use serde::de::{self, Visitor};
 
+// Each value is read by a visitor that takes whichever spelling comes: an untagged
+// enum would buffer every port and flag of a state before trying each spelling (on
+// a 100 MB state, one allocation in eight).
+
 /// `80`, `"80"`; null and `""` are none.
 struct Port;
 
-impl<'de> Visitor<'de> for Port {
+impl Visitor<'_> for Port {
     type Value = Option<i64>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -39,23 +39,16 @@ impl<'de> Visitor<'de> for Port {
             .map_err(|_| E::custom(format!("expected a port number, found {text:?}")))
     }
 
+    /// `deserialize_any` gives null as unit.
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
     }
 }
 
 /// `true`, `"true"`; `"false"` and `""` are false; null is none.
 struct Flag;
 
-impl<'de> Visitor<'de> for Flag {
+impl Visitor<'_> for Flag {
     type Value = Option<bool>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -76,20 +69,13 @@ impl<'de> Visitor<'de> for Flag {
         }
     }
 
+    /// `deserialize_any` gives null as unit.
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
 }
 
-/// `"tcp"`, `"-1"`, or a bare number such as `6`, as text.
+/// `"tcp"`, `"-1"`, or a bare number such as `6`, as text (`Protocol::parse` judges it).
 struct ProtocolText;
 
 impl Visitor<'_> for ProtocolText {
@@ -147,16 +133,17 @@ mod tests {
     }
 
     fn read(value: serde_json::Value) -> Result<Fields, String> {
-        // Both ways a state reaches these: from its text, and from a rebuilt
-        // legacy flat map (a `Value`).
-        let from_text =
-            serde_json::from_str::<Fields>(&value.to_string()).map_err(|e| e.to_string());
+        // Both ways a state reaches these: from its text, and from a `Value` (what
+        // a legacy flat map is rebuilt into).
+        let text = value.to_string();
+        let from_text = serde_json::from_str::<Fields>(&text).map_err(|e| e.to_string());
         let from_value = serde_json::from_value::<Fields>(value).map_err(|e| e.to_string());
         assert_eq!(
             from_text
                 .as_ref()
                 .map_err(|e| e.split(" at line").next().unwrap().to_string()),
             from_value.as_ref().map_err(|e| e.clone()),
+            "{text}"
         );
         from_text
     }
@@ -193,6 +180,12 @@ mod tests {
                 json!({"port": null, "flag": null}),
                 fields(None, None, "none"),
             ),
+            // Any number is a protocol's text here; `Protocol::parse` refuses 300.
+            (json!({"protocol": 300}), fields(None, None, "300")),
+            (
+                json!({"protocol": u64::MAX}),
+                fields(None, None, "18446744073709551615"),
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(read(input.clone()), Ok(want), "{input}");
@@ -205,6 +198,10 @@ mod tests {
             (
                 json!({"port": "http"}),
                 "expected a port number, found \"http\"",
+            ),
+            (
+                json!({"port": u64::MAX}),
+                "expected a port number, found 18446744073709551615",
             ),
             (
                 json!({"port": 80.5}),

@@ -89,13 +89,13 @@ impl Attributes {
     /// The rule a rule resource declares towards one of its peers.
     fn rule(
         &self,
-        group_id: &GroupId,
+        group_id: GroupId,
         direction: Direction,
         protocol: Protocol,
         peer: Peer,
     ) -> Result<Rule, String> {
         Rule::new(
-            group_id.clone(),
+            group_id,
             direction,
             protocol,
             self.from_port,
@@ -353,7 +353,7 @@ impl StateReader {
             .flatten();
         for peer in peers {
             let rule = attrs
-                .rule(&group_id, direction, protocol, peer)?
+                .rule(group_id.clone(), direction, protocol, peer)?
                 .with_rule_id(rule_id);
             self.intent.rules.push(DeclaredRule {
                 rule,
@@ -401,7 +401,7 @@ impl StateReader {
             .as_deref()
             .or(attrs.id.as_deref());
         let rule = attrs
-            .rule(&GroupId::from(group_id), direction, protocol, peer)?
+            .rule(GroupId::from(group_id), direction, protocol, peer)?
             .with_rule_id(rule_id)
             .with_tags(Some(declared_tags(&attrs)));
         let (account_id, region) = arn_scope(attrs.arn.as_deref());
@@ -443,6 +443,28 @@ mod tests {
         );
         assert_eq!(arn_scope(Some("garbage")), (None, None));
         assert_eq!(arn_scope(None), (None, None));
+    }
+
+    /// A rule resource's protocol may be missing, null, text or a bare number.
+    #[test]
+    fn rule_protocols() {
+        use serde_json::json;
+        let protocol = |value: serde_json::Value| {
+            serde_json::from_value::<Attributes>(value)
+                .map(|a| (a.protocol, a.ip_protocol))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(protocol(json!({})), Ok((None, None)));
+        assert_eq!(protocol(json!({"protocol": null})), Ok((None, None)));
+        assert_eq!(
+            protocol(json!({"protocol": "tcp", "ip_protocol": 6})),
+            Ok((Some("tcp".into()), Some("6".into())))
+        );
+        let err = protocol(json!({"ip_protocol": true})).unwrap_err();
+        assert!(
+            err.starts_with("invalid type: boolean `true`, expected a protocol name or number"),
+            "{err}"
+        );
     }
 
     /// `self`, the computed `source_security_group_id` that repeats it, and CIDRs
