@@ -355,7 +355,7 @@ fn example_config(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// `report` on the example's config (see `example_config`) and captured data.
-fn example_report_args(config: &std::path::Path, extra: &[&str]) -> Vec<String> {
+fn example_report_args<'a>(config: &'a std::path::Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "report",
         "--config",
@@ -366,11 +366,7 @@ fn example_report_args(config: &std::path::Path, extra: &[&str]) -> Vec<String> 
         "examples/live/describe-security-group-rules.json",
     ];
     args.extend(extra);
-    args.into_iter().map(str::to_string).collect()
-}
-
-fn strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
+    args
 }
 
 #[test]
@@ -382,7 +378,7 @@ fn output_file_and_formats() {
         &config,
         &["--format", "markdown", "--output", out.to_str().unwrap()],
     );
-    let run = driftd(&strs(&args));
+    let run = driftd(&args);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(run.stdout, "", "the report went to the file");
     let markdown = std::fs::read_to_string(&out).unwrap();
@@ -397,7 +393,7 @@ fn output_file_and_formats() {
 
     // Piped, with NO_COLOR unset: plain text, because stdout is not a terminal.
     let args = example_report_args(&config, &[]);
-    let (mut command, _db) = driftd_command(&strs(&args), &[]);
+    let (mut command, _db) = driftd_command(&args, &[]);
     let output = command.env_remove("NO_COLOR").output().unwrap();
     let table = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(2));
@@ -435,7 +431,7 @@ fn colour_only_on_a_terminal_and_without_no_color() {
     let config = example_config(dir.path());
     let args = example_report_args(&config, &[]);
     for no_color in [false, true] {
-        let (command, _db) = driftd_command(&strs(&args), &[]);
+        let (command, _db) = driftd_command(&args, &[]);
         // `script` runs its command line with $SHELL -c: quote for /bin/sh.
         let quote =
             |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));

@@ -431,12 +431,7 @@ mod tests {
             ("icmpv6", Protocol::Icmpv6),
             ("50", Protocol::Number(50)),
             (" 47 ", Protocol::Number(47)),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(Protocol::parse(raw), Ok(want), "{raw}");
-        }
-        // Names in any case and padding; numbers by value, however written.
-        for (raw, want) in [
+            // Names in any case and padding; numbers by value, however written.
             (" TCP ", Protocol::Tcp),
             ("ICMPv6", Protocol::Icmpv6),
             ("Udp", Protocol::Udp),
@@ -445,7 +440,8 @@ mod tests {
             ("017", Protocol::Udp),
             ("0", Protocol::Number(0)),
             ("255", Protocol::Number(255)),
-        ] {
+        ];
+        for (raw, want) in cases {
             assert_eq!(Protocol::parse(raw), Ok(want), "{raw}");
         }
         for bad in ["", "gre", "256", "-2", "tcp6", "-1 -1", "all!"] {
