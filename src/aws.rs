@@ -1,12 +1,14 @@
 //! The AWS boundary: SDK configuration (default credential and region chain,
-//! `AWS_ENDPOINT_URL*` honoured by the SDK itself, adaptive retries) and the
-//! interceptor that counts every API call, retries included, by `service:Operation`.
+//! `AWS_ENDPOINT_URL*` honoured by the SDK itself, adaptive retries, timeouts on
+//! every call) and the interceptor that counts every API call, retries included, by
+//! `service:Operation`, and says in the logs when a call is being retried.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -14,20 +16,66 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tracing::warn;
+
+use crate::errors::one_line;
+
+/// Attempts per call (the first and four retries) unless `AWS_MAX_ATTEMPTS` says.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// How long AWS may take: an endpoint that accepts a connection and never answers
+/// must fail the call (and so its region), never hang the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection.
+    pub connect: Duration,
+    /// From sending a request to the start of its answer. Each attempt may also
+    /// take as long again to read the answer's body.
+    pub read: Duration,
+    /// One call, every retry included.
+    pub call: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            // A page of 1,000 groups is answered in seconds; slow endpoints (a local
+            // one describing 10,000 groups at once) in about 20.
+            read: Duration::from_secs(60),
+            call: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Timeouts {
+    fn config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.read.saturating_mul(2).min(self.call))
+            .operation_timeout(self.call)
+            .build()
+    }
+}
 
 /// Loads the SDK configuration. Throttling and 5xx answers are retried with
 /// backoff in adaptive mode (5 attempts) unless `AWS_RETRY_MODE` /
-/// `AWS_MAX_ATTEMPTS` say otherwise.
-pub async fn load_sdk_config(region: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+/// `AWS_MAX_ATTEMPTS` say otherwise; every call is bounded by `timeouts`.
+pub async fn load_sdk_config(region: Option<&str>, timeouts: Timeouts) -> SdkConfig {
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts.config());
     if std::env::var_os("AWS_RETRY_MODE").is_none()
         && std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
     {
         loader = loader.retry_config(
             RetryConfig::adaptive()
-                .with_max_attempts(5)
+                .with_max_attempts(MAX_ATTEMPTS)
                 .with_initial_backoff(Duration::from_millis(200)),
         );
     }
@@ -152,20 +200,48 @@ impl Intercept for CallCounter {
         Ok(())
     }
 
+    /// Counts failed attempts, and says so in the logs: a throttled scan may retry
+    /// for a minute before giving up, and should not look hung meanwhile.
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if matches!(context.output_or_error(), Some(Err(_))) {
-            self.calls.record_error(self.key(cfg));
+        if let Some(Err(error)) = context.output_or_error() {
+            let key = self.key(cfg);
+            let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            let region = cfg.load::<Region>().map(Region::to_string);
+            warn!(
+                operation = %key,
+                aws.region = region.as_deref().unwrap_or("-"),
+                attempt,
+                "AWS call attempt {attempt} failed: {}; throttling, timeouts and 5xx are retried with backoff, up to {MAX_ATTEMPTS} attempts",
+                one_line(error)
+            );
+            self.calls.record_error(key);
         }
         Ok(())
     }
 }
 
-/// An SDK error with its causes, as one line for a finding or a log.
-pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
+/// What went wrong with an AWS call, in one line: the service's error code and
+/// message, or the timeout or connection failure with its causes (no `Debug` dump).
+pub fn error_text<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => match err {
+            // "service error" / "dispatch failure" say nothing their causes don't.
+            SdkError::ServiceError(service) => one_line(service.err()),
+            other => match std::error::Error::source(other) {
+                Some(source) => one_line(source),
+                None => other.to_string(),
+            },
+        },
+    }
 }

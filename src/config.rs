@@ -7,10 +7,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::acknowledge::{Acknowledgement, Expiry};
+use crate::input::{MAX_CONFIG_BYTES, read_text};
 use crate::model::{FindingCode, Severity};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +51,7 @@ impl fmt::Display for Secret {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     scan: Option<RawScan>,
+    aws: Option<RawAws>,
     #[serde(default)]
     account: Vec<RawAccount>,
     #[serde(default)]
@@ -71,6 +74,15 @@ struct RawConfig {
 struct RawScan {
     regions: Option<Vec<String>>,
     include_default_groups: Option<bool>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAws {
+    connect_timeout: Option<String>,
+    read_timeout: Option<String>,
+    call_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +121,8 @@ struct RawServer {
     listen: Option<String>,
     ready_max_age: Option<String>,
     shutdown_grace: Option<String>,
+    header_timeout: Option<String>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +177,12 @@ struct RawAcknowledge {
 pub struct Config {
     pub regions: Vec<String>,
     pub include_default_groups: bool,
+    /// The longest a whole scan may take (`[scan] timeout`).
+    pub scan_timeout: Option<Duration>,
+    /// `[aws]`: connect, read (time to the answer) and whole-call timeouts.
+    pub aws_connect_timeout: Option<Duration>,
+    pub aws_read_timeout: Option<Duration>,
+    pub aws_call_timeout: Option<Duration>,
     pub accounts: Vec<Account>,
     /// Local paths (relative to the config file) or `s3://` URLs.
     pub terraform_states: Vec<String>,
@@ -174,6 +194,10 @@ pub struct Config {
     pub ready_max_age: Option<std::time::Duration>,
     /// How long a running scan may go on after SIGTERM (default 25 s).
     pub shutdown_grace: Option<std::time::Duration>,
+    /// How long a client may take to send a request's headers, and stay idle.
+    pub header_timeout: Option<Duration>,
+    /// The most HTTP connections `serve` holds open.
+    pub max_connections: Option<usize>,
     pub schedules: Vec<Schedule>,
     pub slack: Option<Notifier>,
     pub webhook: Option<Notifier>,
@@ -203,23 +227,31 @@ impl PartialEq for Schedule {
     }
 }
 
-/// `30s`, `10m`, `2h`, `1d` (or a bare number of seconds).
-pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+/// The longest duration any key or flag takes. Schedules, deadlines and clocks add
+/// durations to times; bounding them here means no such sum can overflow.
+pub const MAX_DURATION_DAYS: u64 = 3650;
+
+/// `30s`, `10m`, `2h`, `1d` (or a bare number of seconds), at most
+/// [`MAX_DURATION_DAYS`].
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d"))?;
-    let secs = match unit {
-        "" | "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        "d" => n.checked_mul(86_400),
-        _ => None,
+    let not_a_duration = || format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d");
+    let n: u64 = number.parse().map_err(|_| not_a_duration())?;
+    let unit_secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(not_a_duration()),
+    };
+    match n.checked_mul(unit_secs) {
+        Some(secs) if secs <= MAX_DURATION_DAYS * 86_400 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{raw:?} is longer than {MAX_DURATION_DAYS}d, the longest duration driftd accepts"
+        )),
     }
-    .ok_or_else(|| format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d"))?;
-    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -256,7 +288,7 @@ fn read_secret(
             let path = base_dir
                 .map(|d| d.join(&file))
                 .unwrap_or_else(|| PathBuf::from(&file));
-            let text = std::fs::read_to_string(&path)
+            let text = read_text(&path, MAX_CONFIG_BYTES)
                 .map_err(|e| format!("at {key}_file: cannot read {}: {e}", path.display()))?;
             Ok(Secret::new(text.trim().to_string()))
         }
@@ -296,7 +328,7 @@ fn secret_from(
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = read_text(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
             file: file.clone(),
             message: format!("cannot read the config: {e}"),
         })?;
@@ -304,7 +336,7 @@ impl Config {
     }
 
     /// Parses and validates `text`; `env` resolves `${NAME}`; relative state paths
-    /// are taken from `base_dir`.
+    /// are taken from `base_dir`. No error shows a secret or a substituted value.
     pub fn parse(
         text: &str,
         file: &str,
@@ -315,12 +347,15 @@ impl Config {
             file: file.to_string(),
             message,
         };
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            fail(format!("invalid TOML: {}", e.to_string().trim_end()))
-        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| fail(toml_error(text, &e)))?;
+        let mut hidden = Hidden::default();
         for (key, value) in table.iter_mut() {
-            substitute(value, key, &env).map_err(fail)?;
+            substitute(value, key, &env, &mut hidden).map_err(|m| fail(hidden.scrub(m)))?;
         }
+        hidden.add_secrets(&table);
         let raw: RawConfig =
             serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let path = e.path().to_string();
@@ -329,9 +364,73 @@ impl Config {
                 } else {
                     format!("at {path}: ")
                 };
-                fail(format!("{at}{}", e.into_inner()))
+                // The message alone: toml's Display repeats the path on a line of its own.
+                let inner = e.into_inner();
+                fail(hidden.scrub(format!("{at}{}", inner.message().trim_end())))
             })?;
-        validate(raw, base_dir).map_err(fail)
+        validate(raw, base_dir).map_err(|m| fail(hidden.scrub(m)))
+    }
+}
+
+/// A TOML syntax error by line and column, without toml's excerpt of the line: the
+/// line may hold a secret (a URL whose closing quote is missing).
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!("invalid TOML at line {line}, column {column}: {message}")
+        }
+        None => format!("invalid TOML: {message}"),
+    }
+}
+
+/// Keys whose values are secrets wherever they come from.
+const SECRET_KEYS: &[&[&str]] = &[
+    &["notify", "slack", "webhook_url"],
+    &["notify", "webhook", "url"],
+    &["notify", "webhook", "secret"],
+    // A PostgreSQL URL may carry a password.
+    &["store", "url"],
+];
+
+/// Values an error message must not show: the secret keys' and every value that
+/// `${NAME}` substitution produced.
+#[derive(Default)]
+struct Hidden {
+    values: Vec<String>,
+}
+
+impl Hidden {
+    fn add_secrets(&mut self, table: &toml::Table) {
+        for path in SECRET_KEYS {
+            let mut value = path.first().and_then(|first| table.get(*first));
+            for key in &path[1..] {
+                value = value.and_then(|v| v.get(*key));
+            }
+            match value {
+                Some(toml::Value::String(s)) => self.values.push(s.clone()),
+                Some(other) => self.values.push(other.to_string()),
+                None => {}
+            }
+        }
+    }
+
+    /// Replaces each hidden value where a message quotes it (`"v"`, `` `v` ``, as
+    /// serde and driftd quote values) and, when long enough not to be a common word,
+    /// wherever it appears.
+    fn scrub(&self, mut message: String) -> String {
+        for value in self.values.iter().filter(|v| !v.is_empty()) {
+            for quoted in [format!("{value:?}"), format!("`{value}`")] {
+                message = message.replace(&quoted, "\"***\"");
+            }
+            if value.len() >= 6 {
+                message = message.replace(value.as_str(), "***");
+            }
+        }
+        message
     }
 }
 
@@ -340,9 +439,13 @@ fn substitute(
     value: &mut toml::Value,
     path: &str,
     env: &impl Fn(&str) -> Option<String>,
+    hidden: &mut Hidden,
 ) -> Result<(), String> {
     match value {
         toml::Value::String(s) => {
+            if !s.contains("${") {
+                return Ok(());
+            }
             let mut out = String::new();
             let mut rest = s.as_str();
             while let Some(start) = rest.find("${") {
@@ -356,19 +459,21 @@ fn substitute(
                     format!("at {path}: environment variable {name} is not set (referenced as ${{{name}}})")
                 })?;
                 out.push_str(&resolved);
+                hidden.values.push(resolved);
                 rest = &after[end + 1..];
             }
             out.push_str(rest);
+            hidden.values.push(out.clone());
             *s = out;
         }
         toml::Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                substitute(item, &format!("{path}[{i}]"), env)?;
+                substitute(item, &format!("{path}[{i}]"), env, hidden)?;
             }
         }
         toml::Value::Table(table) => {
             for (key, item) in table.iter_mut() {
-                substitute(item, &format!("{path}.{key}"), env)?;
+                substitute(item, &format!("{path}.{key}"), env, hidden)?;
             }
         }
         _ => {}
@@ -419,6 +524,15 @@ fn resolve_state(base_dir: Option<&Path>, state: &str) -> String {
         .to_string()
 }
 
+/// An optional duration at `path`, which must be longer than zero.
+fn positive_duration(raw: Option<&str>, path: &str) -> Result<Option<Duration>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    match parse_duration(raw).map_err(|m| format!("at {path}: {m}"))? {
+        zero if zero.is_zero() => Err(format!("at {path}: must be longer than 0s")),
+        duration => Ok(Some(duration)),
+    }
+}
+
 fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
     let mut config = Config::default();
     if let Some(scan) = raw.scan {
@@ -427,6 +541,15 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         }
         config.regions = scan.regions.unwrap_or_default();
         config.include_default_groups = scan.include_default_groups.unwrap_or(false);
+        config.scan_timeout = positive_duration(scan.timeout.as_deref(), "scan.timeout")?;
+    }
+    if let Some(aws) = raw.aws {
+        config.aws_connect_timeout =
+            positive_duration(aws.connect_timeout.as_deref(), "aws.connect_timeout")?;
+        config.aws_read_timeout =
+            positive_duration(aws.read_timeout.as_deref(), "aws.read_timeout")?;
+        config.aws_call_timeout =
+            positive_duration(aws.call_timeout.as_deref(), "aws.call_timeout")?;
     }
     for (i, account) in raw.account.into_iter().enumerate() {
         if account.id.len() != 12 || !account.id.chars().all(|c| c.is_ascii_digit()) {
@@ -496,6 +619,17 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
             }
             drift.timeout = timeout;
         }
+        if let Some(scan_timeout) = config.scan_timeout
+            && drift.detect
+            && drift.timeout >= scan_timeout
+        {
+            return Err(format!(
+                "at cloudformation[{i}].drift_timeout: {}s is not shorter than scan.timeout ({}s): \
+                 the scan would be abandoned before the drift detection could end",
+                drift.timeout.as_secs(),
+                scan_timeout.as_secs()
+            ));
+        }
         config.cloudformation.push(CloudFormationSource {
             stacks: cfn.stacks,
             regions: cfn.regions.unwrap_or_else(|| config.regions.clone()),
@@ -503,6 +637,14 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         });
     }
     if let Some(store) = raw.store {
+        if let Some(days) = store
+            .retain_days
+            .filter(|days| u64::from(*days) > MAX_DURATION_DAYS)
+        {
+            return Err(format!(
+                "at store.retain_days: {days} is more than {MAX_DURATION_DAYS}, the most driftd keeps"
+            ));
+        }
         config.store_url = store.url;
         config.retain_days = store.retain_days;
     }
@@ -519,6 +661,12 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
         };
         config.ready_max_age = duration(server.ready_max_age, "ready_max_age")?;
         config.shutdown_grace = duration(server.shutdown_grace, "shutdown_grace")?;
+        config.header_timeout =
+            positive_duration(server.header_timeout.as_deref(), "server.header_timeout")?;
+        if server.max_connections == Some(0) {
+            return Err("at server.max_connections: must be at least 1".to_string());
+        }
+        config.max_connections = server.max_connections;
     }
     for (i, schedule) in raw.schedule.into_iter().enumerate() {
         let expression = schedule.cron.trim();
@@ -551,12 +699,18 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
             .map(|j| parse_duration(&j).map_err(|m| format!("at schedule[{i}].jitter: {m}")))
             .transpose()?
             .unwrap_or_default();
-        config.schedules.push(Schedule {
+        let schedule = Schedule {
             cron,
             regions: schedule.regions,
             states,
             jitter,
-        });
+        };
+        if let Some(j) = config.schedules.iter().position(|s| *s == schedule) {
+            return Err(format!(
+                "at schedule[{i}]: the same as schedule[{j}]; each scan would run twice"
+            ));
+        }
+        config.schedules.push(schedule);
     }
     if let Some(notify) = raw.notify {
         if let Some(slack) = notify.slack {

@@ -8,6 +8,8 @@ pub mod config;
 pub mod daemon;
 pub mod diff;
 pub mod diff_text;
+pub mod errors;
+pub mod input;
 pub mod model;
 pub mod notify;
 pub mod refs;

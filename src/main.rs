@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("driftd: error: {err:#}");
+            eprintln!("driftd: error: {}", driftd::errors::one_line(err.as_ref()));
             ExitCode::from(1)
         }
     }

@@ -3,12 +3,13 @@
 //! goes on with what could be read.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::acknowledge::{self, Acknowledgement};
-use crate::aws::{ApiCalls, load_sdk_config};
+use crate::aws::{ApiCalls, Timeouts, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
 use crate::report::{Inventory, Report};
@@ -38,6 +39,45 @@ pub struct ScanPlan {
     pub cloudformation: Option<CloudFormationPlan>,
     pub options: DiffOptions,
     pub acknowledgements: Vec<Acknowledgement>,
+    pub limits: Limits,
+}
+
+/// How long a scan, and each AWS call in it, may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub aws: Timeouts,
+    /// The whole scan, storing included (`[scan] timeout`).
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            aws: Timeouts::default(),
+            // Above CloudFormation's default drift timeout (10 minutes) and a slow
+            // read of many accounts; below any sensible schedule's gap.
+            deadline: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// A scan that passed its deadline: abandoned, nothing of it stored.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the scan did not finish within {}s ([scan] timeout); it was abandoned and nothing of it was stored",
+    .0.as_secs()
+)]
+pub struct DeadlinePassed(pub Duration);
+
+/// Runs `work` (a scan) within the plan's deadline; past it, `work` is dropped,
+/// which rolls back a transaction it may hold.
+pub async fn within_deadline<T>(
+    plan: &ScanPlan,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, DeadlinePassed> {
+    tokio::time::timeout(plan.limits.deadline, work)
+        .await
+        .map_err(|_| DeadlinePassed(plan.limits.deadline))
 }
 
 impl ScanPlan {
@@ -70,7 +110,7 @@ pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
     }
     .or(stack_regions.clone().next())
     .map(String::as_str);
-    Some(load_sdk_config(first_region).await)
+    Some(load_sdk_config(first_region, plan.limits.aws).await)
 }
 
 pub async fn load_intent(

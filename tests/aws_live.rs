@@ -222,11 +222,7 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
         ],
         &env,
     );
-    assert_eq!(run.code, 1, "a partial scan exits 1\n{}", run.stderr);
-    let report = run.json();
-    assert_valid_report(&report);
-    assert_eq!(report["scan"]["complete"], false);
-    let findings = drift(&report);
+    let (report, findings) = partial_report(&run);
     assert_eq!(codes(&findings), ["source-error"], "{findings:#?}");
     assert_eq!(findings[0]["region"], "eu-west-1");
     assert!(
@@ -235,6 +231,21 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
             .unwrap()
             .contains("DescribeSecurityGroups")
     );
+    // The cause, in words, without the SDK error's `Debug` dump.
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ServiceUnavailable: region down") && !message.contains("ServiceError {"),
+        "{message}"
+    );
+    // The retries were said while they happened.
+    for attempt in 1..=3 {
+        assert!(
+            run.stderr
+                .contains(&format!("AWS call attempt {attempt} failed")),
+            "{}",
+            run.stderr
+        );
+    }
     // 1 call for us-east-1, 3 attempts for eu-west-1.
     assert_eq!(report["scan"]["api_calls"]["ec2:DescribeSecurityGroups"], 4);
     assert_eq!(
@@ -249,6 +260,57 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
         .filter(|s| s["ok"] == true)
         .collect();
     assert_eq!(ok.len(), 2, "the state and us-east-1 were read");
+}
+
+/// One call hangs (the endpoint reads the request and never answers): its region
+/// fails within the configured timeouts, and nothing it would have read, nor what the
+/// call before it did read, becomes a finding.
+#[test]
+fn one_hung_call_fails_its_region_and_nothing_is_called_missing() {
+    let s = Scenario::new(&["ssh-open"]);
+    let relay = region_gate::RegionGate::hang_action(
+        format!("127.0.0.1:{}", s.moto.port),
+        "DescribeSecurityGroupRules",
+    );
+    let config = s.dir.path().join("driftd.toml");
+    std::fs::write(
+        &config,
+        "[aws]
+read_timeout = \"1s\"\ncall_timeout = \"3s\"\n",
+    )
+    .unwrap();
+    let mut env = s.moto.env();
+    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL".into(), relay.endpoint()));
+    let state = s.state();
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--state",
+            &state,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let (report, findings) = partial_report(&run);
+    assert_eq!(codes(&findings), ["source-error"], "{findings:#?}");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("DescribeSecurityGroupRules") && message.contains("timeout"),
+        "{message}"
+    );
+    assert_eq!(report["scan"]["api_calls"]["ec2:DescribeSecurityGroups"], 1);
+    assert!(
+        relay
+            .failed_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 2
+    );
 }
 
 /// Two regions and an assumed-role member account in one scan.

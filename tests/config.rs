@@ -96,6 +96,27 @@ fn the_example_file_parses_with_every_value() {
         config.shutdown_grace,
         Some(std::time::Duration::from_secs(25))
     );
+    assert_eq!(
+        config.header_timeout,
+        Some(std::time::Duration::from_secs(10))
+    );
+    assert_eq!(config.max_connections, Some(256));
+    assert_eq!(
+        config.scan_timeout,
+        Some(std::time::Duration::from_secs(1800))
+    );
+    assert_eq!(
+        (
+            config.aws_connect_timeout,
+            config.aws_read_timeout,
+            config.aws_call_timeout
+        ),
+        (
+            Some(std::time::Duration::from_secs(5)),
+            Some(std::time::Duration::from_secs(60)),
+            Some(std::time::Duration::from_secs(300))
+        )
+    );
 
     let slack = config.slack.as_ref().expect("notify.slack");
     assert_eq!(slack.url.expose(), SLACK_URL);

@@ -14,6 +14,13 @@ pub struct CheckConfigArgs {
 
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     let config = super::load_config(Some(&args.config))?;
+    if let Some(url) = &config.store_url {
+        crate::store::check_url(url)
+            .map_err(|e| anyhow::anyhow!("{}: at store.url: {e}", args.config.display()))?;
+    }
+    if let Some(url) = super::configured_database_url(&config) {
+        crate::store::check_url(&url).map_err(|e| anyhow::anyhow!("DRIFTD_DATABASE_URL: {e}"))?;
+    }
     println!(
         "{}: ok ({} Terraform state(s), {} CloudFormation stack entr{}, {} region(s), {} acknowledgement(s), {} schedule(s))",
         args.config.display(),

@@ -12,9 +12,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::aws::Timeouts;
 use crate::config::Config;
 use crate::diff::DiffOptions;
-use crate::scan::{LiveSource, ScanPlan};
+use crate::scan::{Limits, LiveSource, ScanPlan};
 use crate::sources::cloudformation::{CloudFormationPlan, StackPlan};
 use crate::sources::ec2::Ec2Plan;
 
@@ -99,7 +100,7 @@ pub struct ScanArgs {
     /// Terraform state (format 4): a local path or s3://bucket/key; repeatable.
     /// Adds to the config's states.
     #[arg(long = "state", value_name = "PATH_OR_S3_URL")]
-    pub states: Vec<String>,
+    pub states: Vec<std::ffi::OsString>,
     /// Region to scan; repeatable. Overrides the config's regions (default: the
     /// SDK's default region).
     #[arg(long = "region", value_name = "R")]
@@ -114,7 +115,17 @@ impl ScanArgs {
     pub fn plan(&self) -> anyhow::Result<(ScanPlan, Config)> {
         let config = load_config(self.config.as_ref())?;
         let mut states = config.terraform_states.clone();
-        states.extend(self.states.iter().cloned());
+        for state in &self.states {
+            // Named in findings and reports, which are UTF-8: say so rather than
+            // clap's "invalid UTF-8 was detected in one or more arguments".
+            let state = state.to_str().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--state {}: the path is not valid UTF-8; rename the file, or link to it under a UTF-8 name",
+                    state.to_string_lossy()
+                )
+            })?;
+            states.push(state.to_string());
+        }
         let regions = if self.regions.is_empty() {
             config.regions.clone()
         } else {
@@ -160,5 +171,19 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
             severity: config.severity.clone(),
         },
         acknowledgements: config.acknowledgements.clone(),
+        limits: limits(config),
+    }
+}
+
+/// `[scan] timeout` and `[aws]` timeouts over the defaults.
+fn limits(config: &Config) -> Limits {
+    let default = Limits::default();
+    Limits {
+        aws: Timeouts {
+            connect: config.aws_connect_timeout.unwrap_or(default.aws.connect),
+            read: config.aws_read_timeout.unwrap_or(default.aws.read),
+            call: config.aws_call_timeout.unwrap_or(default.aws.call),
+        },
+        deadline: config.scan_timeout.unwrap_or(default.deadline),
     }
 }

@@ -13,7 +13,7 @@ use crate::notify::Routing;
 use crate::notify::deliver::{Deliverer, Endpoints, deliver_for};
 use crate::report::{TableStyle, render_markdown, render_table};
 use crate::scan;
-use crate::store::{OpenMode, Store};
+use crate::store::{OpenMode, Store, StoreError};
 use tracing::error;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,17 +80,35 @@ pub const DEFAULT_RETAIN_DAYS: u32 = 90;
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let (plan, config) = args.scan.plan()?;
-    // Opened before scanning: a database that cannot be used fails fast.
+    // Opened before scanning: a database that is not one driftd can use fails fast;
+    // a damaged one is said, and the scan is still run and printed, unstored, with
+    // exit code 1 (the drift matters more than its history).
+    let mut store_failed = false;
     let store = match args.no_store {
         true => None,
-        false => Some(Store::open(&super::database_url(&config), OpenMode::Create).await?),
+        false => match Store::open(&super::database_url(&config), OpenMode::Create).await {
+            Ok(store) => Some(store),
+            Err(e @ StoreError::Damaged { .. }) => {
+                error!("{e}; this scan is not stored");
+                store_failed = true;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
     let (report, stored) = match &store {
-        None => (scan::run(&plan, chrono::Utc::now).await.report, true),
+        None => {
+            let scan = scan::within_deadline(&plan, scan::run(&plan, chrono::Utc::now)).await?;
+            (scan.report, true)
+        }
         Some(store) => {
             let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
             let routing = Routing::from_config(&config);
-            let (scan, stored) = scan::run_and_store(&plan, store, retain_days, &routing).await;
+            let (scan, stored) = scan::within_deadline(
+                &plan,
+                scan::run_and_store(&plan, store, retain_days, &routing),
+            )
+            .await?;
             if let Err(e) = &stored {
                 // The report is still printed (every finding shown as new).
                 error!(database = %store.path().display(), error = %e, "could not store the scan");
@@ -127,7 +145,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             error!(error = %e, "could not deliver notifications");
         }
     }
-    if !stored {
+    if !stored || store_failed {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::from(report.exit_code(args.fail_on.into()) as u8))

@@ -8,7 +8,8 @@ use anyhow::bail;
 use clap::Args;
 
 use super::report::DEFAULT_RETAIN_DAYS;
-use crate::daemon::{self, Settings};
+use crate::config::Config;
+use crate::daemon::{self, HttpLimits, Settings};
 use crate::notify::Routing;
 use crate::notify::deliver::{Deliverer, Endpoints};
 use crate::scan::LiveSource;
@@ -85,9 +86,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_grace: config.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
         retain_days: config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS),
         schedules,
+        http: http_limits(&config),
     };
     let store = Store::open(&url, OpenMode::Create).await?;
     let deliverer = Deliverer::new(Endpoints::from_config(&config));
     daemon::serve(settings, store, Routing::from_config(&config), deliverer).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[server] header_timeout` and `max_connections` over the defaults.
+fn http_limits(config: &Config) -> HttpLimits {
+    let default = HttpLimits::default();
+    HttpLimits {
+        header_timeout: config.header_timeout.unwrap_or(default.header_timeout),
+        max_connections: config.max_connections.unwrap_or(default.max_connections),
+    }
 }

@@ -191,6 +191,16 @@ impl Metrics {
         }
     }
 
+    /// Counts a scan that ended without a report (it passed its deadline).
+    pub fn record_failed_scan(&self, seconds: f64) {
+        self.scans
+            .get_or_create(&OutcomeLabels {
+                outcome: Outcome::Failed.label(),
+            })
+            .inc();
+        self.duration.observe(seconds);
+    }
+
     pub fn record_deliveries(&self, round: &crate::notify::deliver::Delivered) {
         for (channel, outcome) in &round.outcomes {
             self.deliveries

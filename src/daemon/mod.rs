@@ -11,6 +11,8 @@
 mod http;
 pub mod metrics;
 
+pub use http::Limits as HttpLimits;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -24,7 +26,7 @@ use crate::config::Schedule;
 use crate::model::format_timestamp;
 use crate::notify::Routing;
 use crate::notify::deliver::{Deliverer, deliver_due};
-use crate::scan::{ScanPlan, run_and_store};
+use crate::scan::{ScanPlan, run_and_store, within_deadline};
 use crate::store::Store;
 use metrics::{Metrics, Outcome};
 
@@ -35,6 +37,7 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub retain_days: u32,
     pub schedules: Vec<(Schedule, ScanPlan)>,
+    pub http: HttpLimits,
 }
 
 /// What the scheduler shares with the HTTP handlers.
@@ -70,7 +73,12 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     info!(address = %listener.local_addr()?, "listening");
-    let mut server = tokio::spawn(http::serve(listener, shared.clone(), http_stopped));
+    let mut server = tokio::spawn(http::serve(
+        listener,
+        shared.clone(),
+        settings.http,
+        http_stopped,
+    ));
 
     let delivery = tokio::spawn(
         deliver_outbox(shared.clone(), deliverer, stopped.clone()).instrument(info_span!("notify")),
@@ -168,8 +176,9 @@ async fn run_schedule(
             info!("the schedule has no further runs");
             return;
         };
-        let jitter = random_up_to(schedule.jitter);
-        let at = next + chrono::Duration::from_std(jitter).unwrap_or_default();
+        // The config bounds jitter; should a sum still not fit, run without it.
+        let jitter = chrono::Duration::from_std(random_up_to(schedule.jitter)).unwrap_or_default();
+        let at = next.checked_add_signed(jitter).unwrap_or(next);
         info!(next_run = %format_timestamp(&at), "next scan scheduled");
         let wait = (at - Utc::now()).to_std().unwrap_or_default();
         tokio::select! {
@@ -189,7 +198,22 @@ async fn run_schedule(
 
 async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
     let started = Instant::now();
-    let (scan, stored) = run_and_store(plan, &shared.store, retain_days, &shared.routing).await;
+    let scan = within_deadline(
+        plan,
+        run_and_store(plan, &shared.store, retain_days, &shared.routing),
+    )
+    .await;
+    let (scan, stored) = match scan {
+        Ok(done) => done,
+        Err(passed) => {
+            // The next run is scheduled as after any other failed scan.
+            error!(error = %passed, "scan abandoned");
+            shared
+                .metrics
+                .record_failed_scan(started.elapsed().as_secs_f64());
+            return;
+        }
+    };
     let report = &scan.report;
     let outcome = match &stored {
         Err(e) => {

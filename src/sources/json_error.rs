@@ -78,17 +78,21 @@ pub fn parse_document<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, J
     parse_at(bytes, "$", bytes, 0)
 }
 
-/// Deserializes an already-parsed value (e.g. an unflattened legacy map).
+/// Deserializes a value rebuilt from the part of `whole` at byte `offset` (an
+/// unflattened legacy map); errors give the line and column of that part.
 pub fn from_value<T: DeserializeOwned>(
     value: serde_json::Value,
     base: &str,
+    whole: &[u8],
+    offset: usize,
 ) -> Result<T, JsonError> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
+        let (line, column) = absolute_position(whole, offset, 1, 1);
         JsonError {
             json_path: join_path(base, &path),
-            line: 0,
-            column: 0,
+            line,
+            column,
             message: err.into_inner().to_string(),
             syntax: false,
         }

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
 use crate::model::{LiveView, Rule, Scope, SecurityGroup};
 use crate::sources::describe::{GroupDoc, RuleDoc, group_to_model, live_rules, rule_to_model};
 use crate::sources::json_error::{self, JsonError};
@@ -18,9 +19,11 @@ use crate::sources::json_error::{self, JsonError};
 #[derive(Debug, thiserror::Error)]
 pub enum LiveFileError {
     #[error("{location}: cannot read: {source}")]
-    Io {
+    Io { location: String, source: ReadError },
+    #[error("{location}: {error}")]
+    Encoding {
         location: String,
-        source: std::io::Error,
+        error: crate::input::EncodingError,
     },
     #[error(
         "{location}: the file is empty; expected the JSON of `aws ec2 describe-security-groups` \
@@ -66,7 +69,7 @@ struct Document {
 
 pub fn load_file(path: &Path) -> Result<Capture, LiveFileError> {
     let location = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| LiveFileError::Io {
+    let bytes = read_file(path, MAX_DOCUMENT_BYTES).map_err(|source| LiveFileError::Io {
         location: location.clone(),
         source,
     })?;
@@ -74,6 +77,10 @@ pub fn load_file(path: &Path) -> Result<Capture, LiveFileError> {
 }
 
 pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileError> {
+    let bytes = crate::input::document_bytes(bytes).map_err(|error| LiveFileError::Encoding {
+        location: location.to_string(),
+        error,
+    })?;
     // A capture that failed (`aws ... > file` without credentials) leaves an empty
     // file: say so rather than "EOF while parsing".
     if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqliteConnection};
 
 use super::snapshot::{Bucket, Hash, LiveNode, Root, bucket_of, from_hex};
 use super::{StoreError, load_document};
@@ -92,12 +92,12 @@ struct Known {
 }
 
 pub async fn history(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     query: &HistoryQuery,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     // One read transaction: a concurrent `report` pruning old scans cannot pull
     // documents away mid-walk (WAL readers see one snapshot).
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let scans = scans_in_range(&mut tx, query).await?;
     let mut buckets: HashMap<String, Rc<Bucket>> = HashMap::new();
     let mut known: BTreeMap<String, Known> = BTreeMap::new();

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Connection, Row, SqlitePool};
 use tracing::{debug, info, warn};
 
 use crate::model::{Finding, FindingStatus, Intent, LiveView};
@@ -39,6 +39,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum StoreError {
     #[error("{url} is not a valid database URL (expected sqlite://PATH): {source}")]
     Url { url: String, source: sqlx::Error },
+    #[error("{url:?} is not a database URL driftd can use: {reason}")]
+    Unsupported { url: String, reason: &'static str },
     #[error("{} is not a SQLite database; driftd left it untouched", path.display())]
     NotSqlite { path: PathBuf },
     #[error(
@@ -52,6 +54,12 @@ pub enum StoreError {
     },
     #[error("cannot open the database {}: {source}", path.display())]
     Open { path: PathBuf, source: sqlx::Error },
+    #[error(
+        "the database {} is damaged ({detail}); driftd left it as it is. Move it aside (a new one \
+         is created) or restore a backup; `report --no-store` scans without it",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
     #[error("no database at {}: run `driftd report` first, or point DRIFTD_DATABASE_URL at one", path.display())]
     Missing { path: PathBuf },
     #[error("cannot migrate the database {}: {source}", path.display())]
@@ -112,10 +120,41 @@ pub struct Queued {
     pub attempts: i64,
 }
 
+/// Refuses a database URL driftd cannot use, before anything is created: a bare
+/// string would otherwise become a file of that name.
+pub fn check_url(url: &str) -> Result<(), StoreError> {
+    let reason = if url.starts_with("sqlite:") {
+        return Ok(());
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        "PostgreSQL is not supported by this driftd yet"
+    } else {
+        "expected sqlite://PATH"
+    };
+    Err(StoreError::Unsupported {
+        url: redact_url(url),
+        reason,
+    })
+}
+
+/// A URL as it may be shown: any password replaced.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
 impl Store {
     pub async fn open(url: &str, mode: OpenMode) -> Result<Store, StoreError> {
+        check_url(url)?;
         let options = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Url {
-            url: url.to_string(),
+            url: redact_url(url),
             source,
         })?;
         let path = options.get_filename().to_path_buf();
@@ -153,7 +192,8 @@ impl Store {
             let found: Option<i64> =
                 sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
                     .fetch_one(&self.pool)
-                    .await?;
+                    .await
+                    .map_err(|source| open_error(&self.path, source))?;
             if let Some(found) = found.filter(|v| *v > known) {
                 return Err(StoreError::NewerSchema {
                     path: self.path.clone(),
@@ -169,9 +209,15 @@ impl Store {
             MIGRATOR
                 .run(&self.pool)
                 .await
-                .map_err(|source| StoreError::Migrate {
-                    path: self.path.clone(),
-                    source,
+                .map_err(|source| match damage(&source) {
+                    Some(detail) => StoreError::Damaged {
+                        path: self.path.clone(),
+                        detail,
+                    },
+                    None => StoreError::Migrate {
+                        path: self.path.clone(),
+                        source,
+                    },
                 })?;
         }
         Ok(())
@@ -187,7 +233,8 @@ impl Store {
             Blob::new(serde_json::to_vec(&report.scan.sources).expect("source statuses serialize"));
         let now = report.scan.finished_at.as_str();
 
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = WorkConnection::acquire(&self.pool).await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         // Two processes may finish scans in one order and store them in the other:
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
@@ -267,7 +314,9 @@ impl Store {
             messages.len()
         };
         stall_before_commit_for_tests().await;
+        fail_like_a_full_disk_for_tests(&mut tx).await?;
         tx.commit().await?;
+        conn.done();
         info!(
             scan = %report.scan.id,
             findings = updates.len(),
@@ -290,12 +339,18 @@ impl Store {
         retain_days: u32,
         now: crate::model::Timestamp,
     ) -> Result<Pruned, StoreError> {
-        retention::prune(&self.pool, retain_days, now).await
+        let mut conn = WorkConnection::acquire(&self.pool).await?;
+        let pruned = retention::prune(&mut conn, retain_days, now).await?;
+        conn.done();
+        Ok(pruned)
     }
 
     /// Changes between consecutive live snapshots (`driftd history`).
     pub async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>, StoreError> {
-        history::history(&self.pool, query).await
+        let mut conn = WorkConnection::acquire(&self.pool).await?;
+        let entries = history::history(&mut conn, query).await?;
+        conn.done();
+        Ok(entries)
     }
 
     /// When the latest complete scan finished (RFC 3339), if any.
@@ -440,9 +495,28 @@ fn check_file(path: &Path, mode: OpenMode) -> Result<(), StoreError> {
     }
 }
 
+/// SQLite's word for a damaged file (SQLITE_CORRUPT), if that is what `error` is.
+fn damage(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>()
+            && db.code().as_deref() == Some("11")
+        {
+            return Some(format!("SQLite: {}", db.message()));
+        }
+        next = error.source();
+    }
+    None
+}
+
 fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
     let text = source.to_string();
-    if text.contains("file is not a database") {
+    if let Some(detail) = damage(&source) {
+        StoreError::Damaged {
+            path: path.to_path_buf(),
+            detail,
+        }
+    } else if text.contains("file is not a database") {
         StoreError::NotSqlite {
             path: path.to_path_buf(),
         }
@@ -454,7 +528,52 @@ fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
     }
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Sqlite>;
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+
+/// A pooled connection for one transaction's work. It goes back to the pool only
+/// when the work says it ended cleanly ([`WorkConnection::done`]); an error, a
+/// cancelled future or a panic closes it instead. A COMMIT that fails on a full disk
+/// is rolled back by SQLite itself, but sqlx still counts the transaction as open:
+/// returned to the pool, that connection would refuse every later `BEGIN`.
+pub(crate) struct WorkConnection {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    clean: bool,
+}
+
+impl WorkConnection {
+    async fn acquire(pool: &SqlitePool) -> Result<WorkConnection, StoreError> {
+        Ok(WorkConnection {
+            conn: pool.acquire().await?,
+            clean: false,
+        })
+    }
+
+    fn done(mut self) {
+        self.clean = true;
+    }
+}
+
+impl std::ops::Deref for WorkConnection {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WorkConnection {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
+impl Drop for WorkConnection {
+    fn drop(&mut self) {
+        if !self.clean {
+            debug!("closing a database connection whose work did not end cleanly");
+            self.conn.close_on_drop();
+        }
+    }
+}
 
 /// `findings.body`: the finding as reported, and the owner of its group (which the
 /// report does not carry, but messages about a resolved finding still name).
@@ -471,7 +590,7 @@ struct StoredFindingRef<'a> {
     group_owner: Option<&'a crate::model::Owner>,
 }
 
-async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
+async fn load_findings(tx: &mut Tx<'_>) -> Result<Vec<Known>, StoreError> {
     let rows = sqlx::query("SELECT id, status, recurrences, fingerprint, body FROM findings")
         .fetch_all(&mut **tx)
         .await?;
@@ -502,7 +621,7 @@ async fn load_findings(tx: &mut Tx) -> Result<Vec<Known>, StoreError> {
         .collect()
 }
 
-async fn put_finding(tx: &mut Tx, update: &Update) -> Result<(), StoreError> {
+async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError> {
     let f = &update.finding;
     let status = serde_json::to_value(f.status).expect("status serializes");
     sqlx::query(
@@ -536,7 +655,7 @@ async fn put_finding(tx: &mut Tx, update: &Update) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn blob_exists(tx: &mut Tx, hash: &snapshot::Hash) -> Result<bool, StoreError> {
+async fn blob_exists(tx: &mut Tx<'_>, hash: &snapshot::Hash) -> Result<bool, StoreError> {
     Ok(sqlx::query("SELECT 1 FROM blobs WHERE hash = ?")
         .bind(&hash[..])
         .fetch_optional(&mut **tx)
@@ -544,7 +663,7 @@ async fn blob_exists(tx: &mut Tx, hash: &snapshot::Hash) -> Result<bool, StoreEr
         .is_some())
 }
 
-async fn put_blob(tx: &mut Tx, blob: &Blob) -> Result<(), StoreError> {
+async fn put_blob(tx: &mut Tx<'_>, blob: &Blob) -> Result<(), StoreError> {
     sqlx::query("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
         .bind(&blob.hash[..])
         .bind(&blob.body)
@@ -555,7 +674,7 @@ async fn put_blob(tx: &mut Tx, blob: &Blob) -> Result<(), StoreError> {
 
 /// Children before parents, skipping what is stored: a stored root or bucket
 /// implies everything below it is stored too.
-async fn put_tree(tx: &mut Tx, tree: &Tree) -> Result<(), StoreError> {
+async fn put_tree(tx: &mut Tx<'_>, tree: &Tree) -> Result<(), StoreError> {
     if blob_exists(tx, &tree.root.hash).await? {
         return Ok(());
     }
@@ -589,6 +708,35 @@ pub(crate) async fn load_document<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| {
         StoreError::Corrupt(format!("snapshot document {}: {e}", snapshot::to_hex(hash)))
     })
+}
+
+/// Fault injection for the full-disk test where no small filesystem can be mounted:
+/// while the file `DRIFTD_FAULT_DISK_FULL` names exists, the scan's transaction ends
+/// as a COMMIT on a full disk does: SQLite rolls it back (here by a ROLLBACK that sqlx
+/// does not see) and the write fails with SQLite's own "database or disk is full".
+async fn fail_like_a_full_disk_for_tests(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    let Some(flag) = std::env::var_os("DRIFTD_FAULT_DISK_FULL") else {
+        return Ok(());
+    };
+    if !Path::new(&flag).exists() {
+        return Ok(());
+    }
+    warn!("fault injection: the disk is full");
+    sqlx::query("ROLLBACK").execute(&mut **tx).await?;
+    // A write beyond a one-page limit fails with SQLITE_FULL, outside any transaction.
+    sqlx::query("PRAGMA max_page_count = 1")
+        .execute(&mut **tx)
+        .await?;
+    let full = sqlx::query("CREATE TABLE fault_disk_full (x)")
+        .execute(&mut **tx)
+        .await;
+    sqlx::query("PRAGMA max_page_count = 4294967294")
+        .execute(&mut **tx)
+        .await?;
+    full?;
+    Err(StoreError::Corrupt(
+        "fault injection: expected a full-disk error".to_string(),
+    ))
 }
 
 /// Fault injection for the crash test: `DRIFTD_FAULT_STALL_BEFORE_COMMIT=SECS`

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use chrono::Duration;
-use sqlx::SqlitePool;
+use sqlx::{Connection, SqliteConnection};
 use tracing::info;
 
 use super::snapshot::{Bucket, Hash, Root, from_hex};
@@ -39,12 +39,16 @@ const PRUNABLE: &str = "finished_at < ?1
         WHERE s.finished_at > (SELECT min(finished_at) FROM scans))";
 
 pub async fn prune(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     retain_days: u32,
     now: Timestamp,
 ) -> Result<Pruned, StoreError> {
-    let cutoff = format_timestamp(&(now - Duration::days(i64::from(retain_days))));
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // The config bounds retain_days; a cutoff before the calendar's start keeps all.
+    let Some(cutoff) = now.checked_sub_signed(Duration::days(i64::from(retain_days))) else {
+        return Ok(Pruned::default());
+    };
+    let cutoff = format_timestamp(&cutoff);
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let old: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM scans WHERE {PRUNABLE}"))
         .bind(&cutoff)
         .fetch_one(&mut *tx)

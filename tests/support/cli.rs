@@ -139,3 +139,14 @@ pub fn assert_valid_report(report: &Value) {
         "report does not match report.schema.json: {errors:#?}"
     );
 }
+
+/// A partial scan's JSON report (exit 1, valid, `complete: false`) and its drift
+/// findings.
+pub fn partial_report(run: &Run) -> (Value, Vec<Value>) {
+    assert_eq!(run.code, 1, "a partial scan exits 1\n{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    assert_eq!(report["scan"]["complete"], false);
+    let findings = drift(&report);
+    (report, findings)
+}

@@ -1,6 +1,8 @@
-//! A loopback HTTP relay in front of the local AWS endpoint that fails every request
-//! signed for one region (HTTP 503, as a regional outage looks), and passes every
-//! other request through unchanged. It stands for "one region's endpoint is down".
+//! A loopback HTTP relay in front of the local AWS endpoint that faults every request
+//! signed for one region (HTTP 503, as a regional outage looks) or naming one API
+//! action (no answer at all, as a hung endpoint behaves), and passes every other
+//! request through unchanged. Also a server that accepts connections and never
+//! answers: an endpoint that hangs for every call.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,6 +10,16 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
+use std::time::Duration;
+
+/// Which requests the relay faults, and how.
+#[derive(Clone)]
+enum Fault {
+    /// Requests signed for this region get HTTP 503.
+    RegionDown(String),
+    /// Requests for this action (`Action=NAME` in a query-protocol body) get no answer.
+    ActionHangs(String),
+}
 
 pub struct RegionGate {
     pub port: u16,
@@ -18,11 +30,20 @@ pub struct RegionGate {
 impl RegionGate {
     /// Relays to `upstream` (host:port); fails requests whose SigV4 scope names `region`.
     pub fn start(upstream: String, region: &str) -> RegionGate {
+        RegionGate::relay(upstream, Fault::RegionDown(format!("/{region}/")))
+    }
+
+    /// Relays to `upstream`; never answers a request for `action` (e.g.
+    /// `DescribeSecurityGroupRules`), holding its connection open.
+    pub fn hang_action(upstream: String, action: &str) -> RegionGate {
+        RegionGate::relay(upstream, Fault::ActionHangs(format!("Action={action}&")))
+    }
+
+    fn relay(upstream: String, fault: Fault) -> RegionGate {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let failed_requests = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let scope = format!("/{region}/");
         let (failed, stopped) = (failed_requests.clone(), stop.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
@@ -30,9 +51,9 @@ impl RegionGate {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (upstream, scope, failed) = (upstream.clone(), scope.clone(), failed.clone());
+                let (upstream, fault, failed) = (upstream.clone(), fault.clone(), failed.clone());
                 thread::spawn(move || {
-                    let _ = relay(stream, &upstream, &scope, &failed);
+                    let _ = relay(stream, &upstream, &fault, &failed);
                 });
             }
         });
@@ -59,7 +80,7 @@ impl Drop for RegionGate {
 fn relay(
     client: TcpStream,
     upstream: &str,
-    scope: &str,
+    fault: &Fault,
     failed: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
@@ -77,7 +98,10 @@ fn relay(
             if let Some(v) = lower.strip_prefix("content-length:") {
                 content_length = v.trim().parse().unwrap_or(0);
             }
-            if lower.starts_with("authorization:") && line.contains(scope) {
+            if let Fault::RegionDown(scope) = fault
+                && lower.starts_with("authorization:")
+                && line.contains(scope.as_str())
+            {
                 fail = true;
             }
             let end = line == "\r\n";
@@ -88,6 +112,15 @@ fn relay(
         }
         let mut body = vec![0; content_length];
         reader.read_exact(&mut body)?;
+        if let Fault::ActionHangs(action) = fault
+            && String::from_utf8_lossy(&body).contains(action.as_str())
+        {
+            failed.fetch_add(1, Ordering::SeqCst);
+            // Hold the connection without a word until the client gives up.
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            return Ok(());
+        }
         if fail {
             failed.fetch_add(1, Ordering::SeqCst);
             let message = b"<Response><Errors><Error><Code>ServiceUnavailable</Code><Message>region down</Message></Error></Errors></Response>";
@@ -113,3 +146,33 @@ fn relay(
         client.write_all(&response)?;
     }
 }
+
+/// Accepts every connection and never answers: a hung endpoint.
+pub struct Silent {
+    pub port: u16,
+    pub connections: Arc<AtomicUsize>,
+}
+
+impl Silent {
+    pub fn start() -> Silent {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        Silent { port, connections }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// How long a test waits for a process that must not hang before calling it hung.
+pub const HANG_LIMIT: Duration = Duration::from_secs(60);

@@ -40,7 +40,8 @@ struct InstanceDocument<'a> {
     deposed: Option<String>,
     #[serde(borrow)]
     attributes: Option<&'a RawValue>,
-    attributes_flat: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    attributes_flat: Option<&'a RawValue>,
 }
 
 /// Just enough to explain why a document is not a format-4 state.
@@ -51,6 +52,10 @@ struct Header {
 }
 
 pub fn parse(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
+    let bytes = crate::input::document_bytes(bytes).map_err(|error| StateError::Encoding {
+        location: location.to_string(),
+        error,
+    })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(StateError::Empty {
             location: location.to_string(),
@@ -126,15 +131,29 @@ fn read_attributes(
         location: location.to_string(),
         error,
     };
+    let offset_of = |raw: &RawValue| raw.get().as_ptr() as usize - whole.as_ptr() as usize;
     if let Some(raw) = instance.attributes {
         let slice = raw.get().as_bytes();
-        let offset = slice.as_ptr() as usize - whole.as_ptr() as usize;
-        return json_error::parse_at(slice, &format!("{json_path}.attributes"), whole, offset)
-            .map_err(wrap);
+        return json_error::parse_at(
+            slice,
+            &format!("{json_path}.attributes"),
+            whole,
+            offset_of(raw),
+        )
+        .map_err(wrap);
     }
-    if let Some(flat) = &instance.attributes_flat {
-        return json_error::from_value(unflatten(flat), &format!("{json_path}.attributes_flat"))
-            .map_err(wrap);
+    if let Some(raw) = instance.attributes_flat {
+        let json_path = format!("{json_path}.attributes_flat");
+        let offset = offset_of(raw);
+        let flat: BTreeMap<String, String> =
+            json_error::parse_at(raw.get().as_bytes(), &json_path, whole, offset).map_err(wrap)?;
+        let value = unflatten(&flat).map_err(|message| StateError::Invalid {
+            location: location.to_string(),
+            json_path: json_path.clone(),
+            message,
+        })?;
+        // Errors point at the flat map: its rebuilt paths are not in the file.
+        return json_error::from_value(value, &json_path, whole, offset).map_err(wrap);
     }
     Err(StateError::Invalid {
         location: location.to_string(),

@@ -8,9 +8,26 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-pub fn unflatten(flat: &BTreeMap<String, String>) -> Value {
+/// The most dot-separated segments a key may have. Rebuilding nests one level per
+/// segment, recursively (as does everything that later reads or drops the value), so
+/// a crafted key of thousands of segments would exhaust the stack; real keys have
+/// fewer than ten (`ingress.1234.cidr_blocks.0`).
+pub const MAX_KEY_SEGMENTS: usize = 64;
+
+/// Rebuilds the nested attributes, or says which key nests too deeply.
+pub fn unflatten(flat: &BTreeMap<String, String>) -> Result<Value, String> {
+    if let Some(key) = flat
+        .keys()
+        .find(|key| key.split('.').nth(MAX_KEY_SEGMENTS).is_some())
+    {
+        let segments = key.split('.').count();
+        let shown: String = key.chars().take(60).collect();
+        return Err(format!(
+            "key \"{shown}…\" has {segments} dot-separated segments; driftd reads at most {MAX_KEY_SEGMENTS}"
+        ));
+    }
     let entries: Vec<(&str, &str)> = flat.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    object(&entries)
+    Ok(object(&entries))
 }
 
 fn object(entries: &[(&str, &str)]) -> Value {
@@ -102,7 +119,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(
-            unflatten(&flat),
+            unflatten(&flat).unwrap(),
             json!({
                 "id": "sg-1",
                 "ingress": [
@@ -112,5 +129,24 @@ mod tests {
                 "tags": {"kubernetes.io/cluster/x": "owned"}
             })
         );
+    }
+
+    /// Just under the bound a key rebuilds, on a thread with a small stack (as a
+    /// scan in `serve` runs); one segment more is refused, naming the limit.
+    #[test]
+    fn key_depth_is_bounded() {
+        let key = |segments: usize| vec!["a"; segments].join(".");
+        let at_bound: BTreeMap<String, String> = [(key(MAX_KEY_SEGMENTS), "x".to_string())].into();
+        let past: BTreeMap<String, String> = [(key(MAX_KEY_SEGMENTS + 1), "x".to_string())].into();
+        let rebuilt = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || unflatten(&at_bound).map(|value| value.to_string().len()))
+            .unwrap()
+            .join()
+            .expect("no stack overflow at the bound");
+        assert!(rebuilt.is_ok(), "{rebuilt:?}");
+        let error = unflatten(&past).unwrap_err();
+        assert!(error.contains("65 dot-separated segments"), "{error}");
+        assert!(error.contains("at most 64"), "{error}");
     }
 }

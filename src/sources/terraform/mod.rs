@@ -12,6 +12,7 @@ pub mod s3;
 
 use std::path::Path;
 
+use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
 use crate::model::Intent;
 use crate::sources::json_error::JsonError;
 
@@ -20,14 +21,16 @@ pub use address::resource_address;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{location}: cannot read the state: {source}")]
-    Io {
-        location: String,
-        source: std::io::Error,
-    },
+    Io { location: String, source: ReadError },
     #[error("{location}: the file is empty; expected a Terraform state (JSON, format version 4)")]
     Empty { location: String },
     #[error("{location}: {error}")]
     Json { location: String, error: JsonError },
+    #[error("{location}: {error}")]
+    Encoding {
+        location: String,
+        error: crate::input::EncodingError,
+    },
     #[error(
         "{location}: unsupported state format version {version}{written_by}; driftd reads format 4 \
          (Terraform 0.12 and later). Run `terraform init` and `terraform apply -refresh-only` with \
@@ -51,7 +54,7 @@ pub enum StateError {
 /// Reads a local state file. `location` is how the file is named in findings.
 pub fn load_file(path: &Path) -> Result<Intent, StateError> {
     let location = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| StateError::Io {
+    let bytes = read_file(path, MAX_DOCUMENT_BYTES).map_err(|source| StateError::Io {
         location: location.clone(),
         source,
     })?;

@@ -6,6 +6,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use super::{StateError, parse_state};
 use crate::aws::{ApiCalls, endpoint_overridden, error_text};
+use crate::input::{MAX_DOCUMENT_BYTES, ReadError};
 use crate::model::Intent;
 
 /// `s3://bucket/key` → (bucket, key).
@@ -44,16 +45,42 @@ pub async fn load(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Intent
                 }
                 _ => error_text(&e),
             };
-            StateError::Io {
-                location: url.to_string(),
-                source: std::io::Error::other(reason),
-            }
+            io_error(url, ReadError::Io(std::io::Error::other(reason)))
         })?;
-    let bytes = object.body.collect().await.map_err(|e| StateError::Io {
+    let too_large = |size: u64| {
+        io_error(
+            url,
+            ReadError::TooLarge {
+                size,
+                limit: MAX_DOCUMENT_BYTES,
+            },
+        )
+    };
+    if let Some(size) = object.content_length().and_then(|n| u64::try_from(n).ok())
+        && size > MAX_DOCUMENT_BYTES
+    {
+        return Err(too_large(size));
+    }
+    let mut body = object.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| io_error(url, ReadError::Io(std::io::Error::other(e.to_string()))))?
+    {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+            return Err(too_large(bytes.len() as u64));
+        }
+    }
+    parse_state(url, &bytes)
+}
+
+fn io_error(url: &str, source: ReadError) -> StateError {
+    StateError::Io {
         location: url.to_string(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    parse_state(url, &bytes.into_bytes())
+        source,
+    }
 }
 
 #[cfg(test)]
