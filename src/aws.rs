@@ -201,7 +201,8 @@ impl Intercept for CallCounter {
     }
 
     /// Counts failed attempts, and says so in the logs: a throttled scan may retry
-    /// for a minute before giving up, and should not look hung meanwhile.
+    /// for a minute before giving up, and should not look hung meanwhile. (Whether
+    /// an error is retried is the retry classifier's call: throttling, timeouts, 5xx.)
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
@@ -211,12 +212,15 @@ impl Intercept for CallCounter {
         if let Some(Err(error)) = context.output_or_error() {
             let key = self.key(cfg);
             let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+            let attempts = cfg
+                .load::<RetryConfig>()
+                .map_or(MAX_ATTEMPTS, RetryConfig::max_attempts);
             let region = cfg.load::<Region>().map(Region::to_string);
             warn!(
                 operation = %key,
                 aws.region = region.as_deref().unwrap_or("-"),
                 attempt,
-                "AWS call attempt {attempt} failed: {}; throttling, timeouts and 5xx are retried with backoff, up to {MAX_ATTEMPTS} attempts",
+                "AWS call attempt {attempt} of up to {attempts} failed: {}",
                 one_line(error)
             );
             self.calls.record_error(key);

@@ -172,12 +172,17 @@ struct RawAcknowledge {
     expires: Option<String>,
 }
 
+/// How long a scan may take without `[scan] timeout`: above CloudFormation's default
+/// drift timeout (10 minutes) and a slow read of many accounts, below any sensible
+/// gap between scheduled runs.
+pub const DEFAULT_SCAN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// A validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub regions: Vec<String>,
     pub include_default_groups: bool,
-    /// The longest a whole scan may take (`[scan] timeout`).
+    /// The longest a whole scan may take (`[scan] timeout`); see [`Config::scan_timeout`].
     pub scan_timeout: Option<Duration>,
     /// `[aws]`: connect, read (time to the answer) and whole-call timeouts.
     pub aws_connect_timeout: Option<Duration>,
@@ -230,6 +235,30 @@ impl PartialEq for Schedule {
 /// The longest duration any key or flag takes. Schedules, deadlines and clocks add
 /// durations to times; bounding them here means no such sum can overflow.
 pub const MAX_DURATION_DAYS: u64 = 3650;
+
+impl Schedule {
+    /// Whether two schedules scan the same states and regions at the same times
+    /// (however the expression is spaced or the lists ordered; jitter aside).
+    fn same_runs(&self, other: &Schedule) -> bool {
+        let words = |s: &Schedule| {
+            s.cron
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let set = |list: &Option<Vec<String>>| {
+            list.clone().map(|mut list| {
+                list.sort();
+                list.dedup();
+                list
+            })
+        };
+        words(self) == words(other)
+            && set(&self.regions) == set(&other.regions)
+            && set(&self.states) == set(&other.states)
+    }
+}
 
 /// `30s`, `10m`, `2h`, `1d` (or a bare number of seconds), at most
 /// [`MAX_DURATION_DAYS`].
@@ -326,6 +355,11 @@ fn secret_from(
 }
 
 impl Config {
+    /// `[scan] timeout`, or [`DEFAULT_SCAN_TIMEOUT`].
+    pub fn scan_timeout(&self) -> Duration {
+        self.scan_timeout.unwrap_or(DEFAULT_SCAN_TIMEOUT)
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
         let text = read_text(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
@@ -619,15 +653,22 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
             }
             drift.timeout = timeout;
         }
-        if let Some(scan_timeout) = config.scan_timeout
-            && drift.detect
-            && drift.timeout >= scan_timeout
-        {
+        if drift.detect && drift.timeout >= config.scan_timeout() {
             return Err(format!(
-                "at cloudformation[{i}].drift_timeout: {}s is not shorter than scan.timeout ({}s): \
+                "at cloudformation[{i}].drift_timeout: {}s{} is not shorter than scan.timeout ({}s{}): \
                  the scan would be abandoned before the drift detection could end",
                 drift.timeout.as_secs(),
-                scan_timeout.as_secs()
+                if cfn.drift_timeout.is_none() {
+                    ", the default,"
+                } else {
+                    ""
+                },
+                config.scan_timeout().as_secs(),
+                if config.scan_timeout.is_none() {
+                    ", the default"
+                } else {
+                    ""
+                },
             ));
         }
         config.cloudformation.push(CloudFormationSource {
@@ -705,9 +746,9 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
             states,
             jitter,
         };
-        if let Some(j) = config.schedules.iter().position(|s| *s == schedule) {
+        if let Some(j) = config.schedules.iter().position(|s| s.same_runs(&schedule)) {
             return Err(format!(
-                "at schedule[{i}]: the same as schedule[{j}]; each scan would run twice"
+                "at schedule[{i}]: the same scans at the same times as schedule[{j}]; each would run twice"
             ));
         }
         config.schedules.push(schedule);

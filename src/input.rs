@@ -28,20 +28,13 @@ pub enum ReadError {
 
 /// Reads a whole regular file of at most `limit` bytes.
 pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    // Opening a FIFO blocks until a writer comes: look before opening.
-    let metadata = std::fs::metadata(path)?;
-    if let Some(kind) = not_a_file(&metadata.file_type()) {
-        return Err(ReadError::NotAFile(kind));
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Err(ReadError::TooLarge { size, limit });
     }
-    if metadata.len() > limit {
-        return Err(ReadError::TooLarge {
-            size: metadata.len(),
-            limit,
-        });
-    }
-    let file = std::fs::File::open(path)?;
-    // The file may grow between the look and the read: never read past the limit.
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    // The file may grow while it is read: never read past the limit.
+    let mut bytes = Vec::with_capacity(size as usize);
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge {
@@ -50,6 +43,21 @@ pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
         });
     }
     Ok(bytes)
+}
+
+/// Opens `path` if it is a regular file. It is opened without blocking (a FIFO
+/// without a writer would block the open itself) and its type is read from the open
+/// file, so that nothing can be swapped in between the look and the read.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    match not_a_file(&file.metadata()?.file_type()) {
+        Some(kind) => Err(ReadError::NotAFile(kind)),
+        None => Ok(file),
+    }
 }
 
 /// [`read_file`] as UTF-8 text (a byte-order mark skipped).
@@ -126,7 +134,8 @@ impl fmt::Display for Bytes {
         } else if value.fract() == 0.0 {
             write!(f, "{value} {}", UNITS[unit])
         } else {
-            write!(f, "{value:.1} {}", UNITS[unit])
+            // Rounded, then exact: a size just past a limit must not read as the limit.
+            write!(f, "{value:.1} {} ({} bytes)", UNITS[unit], self.0)
         }
     }
 }
@@ -165,7 +174,10 @@ mod tests {
     fn sizes_read_as_people_write_them() {
         assert_eq!(Bytes(MAX_DOCUMENT_BYTES).to_string(), "2 GiB");
         assert_eq!(Bytes(MAX_CONFIG_BYTES).to_string(), "1 MiB");
-        assert_eq!(Bytes((2 << 30) + (1 << 29)).to_string(), "2.5 GiB");
+        assert_eq!(
+            Bytes((2 << 30) + 1).to_string(),
+            "2.0 GiB (2147483649 bytes)"
+        );
         assert_eq!(Bytes(12).to_string(), "12 bytes");
     }
 

@@ -39,32 +39,31 @@ pub struct ScanPlan {
     pub cloudformation: Option<CloudFormationPlan>,
     pub options: DiffOptions,
     pub acknowledgements: Vec<Acknowledgement>,
-    pub limits: Limits,
+    pub limits: ScanLimits,
 }
 
 /// How long a scan, and each AWS call in it, may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct ScanLimits {
     pub aws: Timeouts,
     /// The whole scan, storing included (`[scan] timeout`).
     pub deadline: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
+impl Default for ScanLimits {
+    fn default() -> ScanLimits {
+        ScanLimits {
             aws: Timeouts::default(),
-            // Above CloudFormation's default drift timeout (10 minutes) and a slow
-            // read of many accounts; below any sensible schedule's gap.
-            deadline: Duration::from_secs(30 * 60),
+            deadline: crate::config::DEFAULT_SCAN_TIMEOUT,
         }
     }
 }
 
-/// A scan that passed its deadline: abandoned, nothing of it stored.
+/// A scan that passed its deadline: abandoned (stored whole, if its commit had
+/// already begun, or not at all).
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the scan did not finish within {}s ([scan] timeout); it was abandoned and nothing of it was stored",
+    "the scan did not finish within {}s ([scan] timeout) and was abandoned; a scan is stored whole or not at all",
     .0.as_secs()
 )]
 pub struct DeadlinePassed(pub Duration);

@@ -179,7 +179,7 @@ fn an_endpoint_that_never_answers_fails_its_region_within_the_timeouts() {
     let config = dir.path().join("driftd.toml");
     std::fs::write(
         &config,
-        "[aws]\nconnect_timeout = \"1s\"\nread_timeout = \"1s\"\ncall_timeout = \"3s\"\n",
+        "[aws]\nconnect_timeout = \"1s\"\nread_timeout = \"1s\"\ncall_timeout = \"5s\"\n",
     )
     .unwrap();
     let (run, took) = run_bounded(
@@ -196,7 +196,7 @@ fn an_endpoint_that_never_answers_fails_its_region_within_the_timeouts() {
         ],
         &dummy_aws(&silent.endpoint()),
     );
-    // Every attempt timed out and was retried within the call's 3 s.
+    // Every attempt timed out and was retried within the call's 5 s.
     assert!(took < Duration::from_secs(20), "{took:?}");
     assert!(silent.connections.load(std::sync::atomic::Ordering::SeqCst) >= 2);
     let (_, findings) = partial_report(&run);
@@ -223,8 +223,8 @@ fn an_endpoint_that_never_answers_fails_its_region_within_the_timeouts() {
     );
     // The retries are said while they happen.
     assert!(
-        run.stderr.contains("AWS call attempt 1 failed")
-            && run.stderr.contains("AWS call attempt 2 failed"),
+        run.stderr.contains("AWS call attempt 1 of up to 5 failed")
+            && run.stderr.contains("AWS call attempt 2 of up to 5 failed"),
         "{}",
         run.stderr
     );
@@ -264,7 +264,7 @@ fn a_fifo_a_device_and_a_file_past_the_limit_are_refused_without_reading() {
         (
             &["--live", CLEAN_GROUPS, "--state"],
             huge,
-            "it holds 2.0 GiB, more than the 2 GiB driftd reads",
+            "it holds 2.0 GiB (2147483649 bytes), more than the 2 GiB driftd reads",
         ),
     ];
     for (args, path, expected) in cases {
@@ -354,8 +354,9 @@ fn durations_schedules_and_retention_are_bounded_in_check_config() {
             "at schedule[0].jitter: \"18446744073709551615\" is longer than 3650d",
         ),
         (
-            "[[schedule]]\ncron = \"0 */10 * * * *\"\n\n[[schedule]]\ncron = \"0 */10 * * * *\"\n",
-            "at schedule[1]: the same as schedule[0]",
+            "[[schedule]]\ncron = \"0 */10 * * * *\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n\n\
+             [[schedule]]\ncron = \"0  */10 * * *  *\"\nregions = [\"eu-west-1\", \"us-east-1\"]\njitter = \"30s\"\n",
+            "at schedule[1]: the same scans at the same times as schedule[0]",
         ),
         (
             "[store]\nretain_days = 4000000000\n",
@@ -367,7 +368,7 @@ fn durations_schedules_and_retention_are_bounded_in_check_config() {
         ),
         (
             "[scan]\ntimeout = \"5m\"\n\n[[cloudformation]]\nstacks = [\"*\"]\n",
-            "at cloudformation[0].drift_timeout: 600s is not shorter than scan.timeout (300s)",
+            "at cloudformation[0].drift_timeout: 600s, the default, is not shorter than scan.timeout (300s)",
         ),
         (
             "[aws]\nread_timeout = \"soon\"\n",
@@ -379,7 +380,7 @@ fn durations_schedules_and_retention_are_bounded_in_check_config() {
         ),
         (
             "[store]\nurl = \"not a url\"\n",
-            "\"not a url\" is not a database URL driftd can use",
+            "the database URL is not one driftd can use: expected sqlite://PATH",
         ),
     ];
     for (i, (text, expected)) in cases.iter().enumerate() {
@@ -414,7 +415,7 @@ fn a_database_url_that_is_not_one_is_refused_and_nothing_is_created() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(
-            stderr.contains("is not a database URL driftd can use"),
+            stderr.contains("the database URL is not one driftd can use"),
             "{stderr}"
         );
         assert!(!stderr.contains("hunter2"), "{stderr}");

@@ -116,7 +116,11 @@ impl Drop for SmallDisk {
 #[test]
 fn the_first_scan_after_a_full_disk_is_stored() {
     let dir = tempfile::tempdir().unwrap();
-    full_disk_then_space_again(SmallDisk::mount(dir.path()), dir.path());
+    let disk = SmallDisk::mount(dir.path());
+    if disk.is_none() {
+        eprintln!("no tmpfs can be mounted here (not root?): this run uses the fault seam");
+    }
+    full_disk_then_space_again(disk, dir.path());
 }
 
 /// The store's fault seam makes the scan's transaction end as a COMMIT on a full
@@ -160,18 +164,23 @@ fn full_disk_then_space_again(disk: Option<SmallDisk>, dir: &Path) {
             .contains("database or disk is full"),
         "{failed}"
     );
-    let stored_before = service.messages("scan stored").len();
-    let failures_at_free = service.messages("could not store the scan").len();
     match &disk {
         Some(disk) => disk.free(),
         None => std::fs::remove_file(&flag).unwrap(),
     }
     // The scan running while space came back may fail; every one after is stored.
+    // (A scan logs its storing before "scan done": the counts below are settled.)
     let scans_at_free = service.messages("scan done").len();
-    service.wait_for_log("scan done", scans_at_free + 3, Duration::from_secs(60));
+    service.wait_for_log("scan done", scans_at_free + 1, Duration::from_secs(60));
     let failures = service.messages("could not store the scan").len();
-    assert!(failures <= failures_at_free + 1, "{failures} failures");
-    assert!(service.messages("scan stored").len() >= stored_before + 2);
+    let stored = service.messages("scan stored").len();
+    service.wait_for_log("scan done", scans_at_free + 3, Duration::from_secs(60));
+    assert_eq!(
+        service.messages("could not store the scan").len(),
+        failures,
+        "a scan failed to store after space came back"
+    );
+    assert_eq!(service.messages("scan stored").len(), stored + 2);
     let logs = service.logs.lock().unwrap().clone();
     assert!(
         logs.iter()
@@ -202,11 +211,12 @@ fn a_thousand_slow_clients_neither_starve_health_checks_nor_stay_open() {
     for _ in 0..5 {
         assert_eq!(service.get("/healthz"), (200, "ok\n".into()));
     }
-    // The server holds at most its cap (256 by default) of them.
+    // The server holds at most its cap (256 by default) of them, beside the
+    // database, the listener and its own pipes (about 20).
     let descriptors = std::fs::read_dir(format!("/proc/{}/fd", service.child.id()))
         .unwrap()
         .count();
-    assert!(descriptors < 300, "{descriptors} open descriptors");
+    assert!(descriptors < 256 + 40, "{descriptors} open descriptors");
     // Past the header timeout every slow connection has been closed by the server.
     std::thread::sleep(Duration::from_secs(3));
     let started = Instant::now();
@@ -214,10 +224,10 @@ fn a_thousand_slow_clients_neither_starve_health_checks_nor_stay_open() {
         stream
             .set_read_timeout(Some(Duration::from_secs(2)))
             .unwrap();
-        let mut byte = [0u8; 1];
-        match stream.read(&mut byte) {
-            Ok(0) => {}
-            Ok(_) => {} // a 408 before closing is fine too
+        // Closed: the end of the stream (after a 408, perhaps) or a reset.
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
             Err(e) => panic!("a slow connection is still open: {e}"),
         }

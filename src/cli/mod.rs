@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::aws::Timeouts;
 use crate::config::Config;
 use crate::diff::DiffOptions;
-use crate::scan::{Limits, LiveSource, ScanPlan};
+use crate::scan::{LiveSource, ScanLimits, ScanPlan};
 use crate::sources::cloudformation::{CloudFormationPlan, StackPlan};
 use crate::sources::ec2::Ec2Plan;
 
@@ -176,14 +176,14 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
 }
 
 /// `[scan] timeout` and `[aws]` timeouts over the defaults.
-fn limits(config: &Config) -> Limits {
-    let default = Limits::default();
-    Limits {
+fn limits(config: &Config) -> ScanLimits {
+    let default = ScanLimits::default();
+    ScanLimits {
         aws: Timeouts {
             connect: config.aws_connect_timeout.unwrap_or(default.aws.connect),
             read: config.aws_read_timeout.unwrap_or(default.aws.read),
             call: config.aws_call_timeout.unwrap_or(default.aws.call),
         },
-        deadline: config.scan_timeout.unwrap_or(default.deadline),
+        deadline: config.scan_timeout(),
     }
 }

@@ -6,11 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -22,7 +24,7 @@ use super::Shared;
 
 /// What a slow or idle client may hold.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub struct HttpLimits {
     /// To send a request's headers; also how long a kept-alive connection may idle.
     pub header_timeout: Duration,
     /// Connections held open at once. Past it, a new connection closes the oldest
@@ -31,9 +33,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
+impl Default for HttpLimits {
+    fn default() -> HttpLimits {
+        HttpLimits {
             header_timeout: Duration::from_secs(10),
             max_connections: 256,
         }
@@ -43,7 +45,7 @@ impl Default for Limits {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
-    limits: Limits,
+    limits: HttpLimits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let app = Router::new()
@@ -79,13 +81,25 @@ pub async fn serve(
             continue;
         };
         let router = TowerToHyperService::new(app.clone());
-        let in_flight = slot.in_flight.clone();
+        let state = slot.state.clone();
         let service = hyper::service::service_fn(move |request| {
-            let request_guard = InFlight::enter(&in_flight);
+            // A request on a connection already chosen for closing is not started.
+            let busy = InFlight::enter(&state);
             let response = hyper::service::Service::call(&router, request);
             async move {
-                let _request_guard = request_guard;
-                response.await
+                let busy = busy.ok_or(Evicted)?;
+                let response = match response.await {
+                    Ok(response) => response,
+                    Err(infallible) => match infallible {},
+                };
+                // Busy until the body is sent, not just until the handler returns:
+                // a slow reader of /report is not an idle connection.
+                Ok::<_, Evicted>(response.map(|body| {
+                    Body::new(body.map_frame(move |frame| {
+                        let _busy = &busy;
+                        frame
+                    }))
+                }))
             }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
@@ -117,13 +131,21 @@ struct Registry {
     slots: BTreeMap<u64, (Arc<AtomicUsize>, Arc<Notify>)>,
 }
 
+/// A connection's requests in progress, or [`EVICTED`] once it was chosen for
+/// closing: one atomic, so that a connection is never closed mid-request.
+const EVICTED: usize = usize::MAX;
+
 /// One admitted connection; leaves the registry when dropped.
 struct Slot {
     id: u64,
     connections: Arc<Connections>,
-    in_flight: Arc<AtomicUsize>,
+    state: Arc<AtomicUsize>,
     evicted: Arc<Notify>,
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("the connection is being closed for a newer one")]
+struct Evicted;
 
 impl Connections {
     /// A slot for a new connection, closing the oldest connection without a request
@@ -134,7 +156,11 @@ impl Connections {
             let idle = registry
                 .slots
                 .iter()
-                .find(|(_, (in_flight, _))| in_flight.load(Ordering::SeqCst) == 0)
+                .find(|(_, (state, _))| {
+                    state
+                        .compare_exchange(0, EVICTED, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                })
                 .map(|(id, _)| *id)?;
             if let Some((_, evicted)) = registry.slots.remove(&idle) {
                 evicted.notify_one();
@@ -142,15 +168,13 @@ impl Connections {
         }
         let id = registry.next_id;
         registry.next_id += 1;
-        let in_flight = Arc::new(AtomicUsize::new(0));
+        let state = Arc::new(AtomicUsize::new(0));
         let evicted = Arc::new(Notify::new());
-        registry
-            .slots
-            .insert(id, (in_flight.clone(), evicted.clone()));
+        registry.slots.insert(id, (state.clone(), evicted.clone()));
         Some(Slot {
             id,
             connections: self.clone(),
-            in_flight,
+            state,
             evicted,
         })
     }
@@ -168,9 +192,14 @@ impl Drop for Slot {
 struct InFlight(Arc<AtomicUsize>);
 
 impl InFlight {
-    fn enter(count: &Arc<AtomicUsize>) -> InFlight {
-        count.fetch_add(1, Ordering::SeqCst);
-        InFlight(count.clone())
+    /// `None` when the connection was already chosen for closing.
+    fn enter(state: &Arc<AtomicUsize>) -> Option<InFlight> {
+        state
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n != EVICTED).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| InFlight(state.clone()))
     }
 }
 

@@ -11,7 +11,7 @@
 mod http;
 pub mod metrics;
 
-pub use http::Limits as HttpLimits;
+pub use http::HttpLimits;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};

@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Row, SqlitePool};
 use tracing::{debug, info, warn};
 
+use crate::input::ReadError;
 use crate::model::{Finding, FindingStatus, Intent, LiveView};
 use crate::report::Report;
 
@@ -37,10 +38,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{url} is not a valid database URL (expected sqlite://PATH): {source}")]
-    Url { url: String, source: sqlx::Error },
-    #[error("{url:?} is not a database URL driftd can use: {reason}")]
-    Unsupported { url: String, reason: &'static str },
+    #[error("the database URL is not valid (expected sqlite://PATH): {source}")]
+    Url { source: sqlx::Error },
+    #[error(
+        "the database URL is not one driftd can use: {reason} (the URL is not shown: it may hold a password)"
+    )]
+    Unsupported { reason: &'static str },
     #[error("{} is not a SQLite database; driftd left it untouched", path.display())]
     NotSqlite { path: PathBuf },
     #[error(
@@ -54,6 +57,11 @@ pub enum StoreError {
     },
     #[error("cannot open the database {}: {source}", path.display())]
     Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot open the database {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: crate::input::ReadError,
+    },
     #[error(
         "the database {} is damaged ({detail}); driftd left it as it is. Move it aside (a new one \
          is created) or restore a backup; `report --no-store` scans without it",
@@ -130,33 +138,14 @@ pub fn check_url(url: &str) -> Result<(), StoreError> {
     } else {
         "expected sqlite://PATH"
     };
-    Err(StoreError::Unsupported {
-        url: redact_url(url),
-        reason,
-    })
-}
-
-/// A URL as it may be shown: any password replaced.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
+    Err(StoreError::Unsupported { reason })
 }
 
 impl Store {
     pub async fn open(url: &str, mode: OpenMode) -> Result<Store, StoreError> {
         check_url(url)?;
-        let options = SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Url {
-            url: redact_url(url),
-            source,
-        })?;
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Url { source })?;
         let path = options.get_filename().to_path_buf();
         check_file(&path, mode)?;
         let options = options
@@ -167,6 +156,11 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A COMMIT that fails on a full disk is rolled back by SQLite itself, but
+            // sqlx still counts the transaction as open: back in the pool, that
+            // connection would refuse every later BEGIN, and nothing would be stored
+            // again. A connection released inside a transaction is closed instead.
+            .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options)
             .await
             .map_err(|source| open_error(&path, source))?;
@@ -225,6 +219,15 @@ impl Store {
 
     /// Stores one scan and advances every finding's lifecycle, in one transaction.
     pub async fn record(&self, scan: ScanRecord<'_>) -> Result<Recorded, StoreError> {
+        self.record_in_one_transaction(scan)
+            .await
+            .map_err(|e| e.naming(&self.path))
+    }
+
+    async fn record_in_one_transaction(
+        &self,
+        scan: ScanRecord<'_>,
+    ) -> Result<Recorded, StoreError> {
         let report = scan.report;
         // Hashing is CPU work: done before taking the write lock.
         let live = snapshot::live_tree(scan.live);
@@ -233,8 +236,7 @@ impl Store {
             Blob::new(serde_json::to_vec(&report.scan.sources).expect("source statuses serialize"));
         let now = report.scan.finished_at.as_str();
 
-        let mut conn = WorkConnection::acquire(&self.pool).await?;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // Two processes may finish scans in one order and store them in the other:
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
@@ -316,7 +318,6 @@ impl Store {
         stall_before_commit_for_tests().await;
         fail_like_a_full_disk_for_tests(&mut tx).await?;
         tx.commit().await?;
-        conn.done();
         info!(
             scan = %report.scan.id,
             findings = updates.len(),
@@ -339,18 +340,18 @@ impl Store {
         retain_days: u32,
         now: crate::model::Timestamp,
     ) -> Result<Pruned, StoreError> {
-        let mut conn = WorkConnection::acquire(&self.pool).await?;
-        let pruned = retention::prune(&mut conn, retain_days, now).await?;
-        conn.done();
-        Ok(pruned)
+        let mut conn = self.pool.acquire().await?;
+        retention::prune(&mut conn, retain_days, now)
+            .await
+            .map_err(|e| e.naming(&self.path))
     }
 
     /// Changes between consecutive live snapshots (`driftd history`).
     pub async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>, StoreError> {
-        let mut conn = WorkConnection::acquire(&self.pool).await?;
-        let entries = history::history(&mut conn, query).await?;
-        conn.done();
-        Ok(entries)
+        let mut conn = self.pool.acquire().await?;
+        history::history(&mut conn, query)
+            .await
+            .map_err(|e| e.naming(&self.path))
     }
 
     /// When the latest complete scan finished (RFC 3339), if any.
@@ -468,7 +469,7 @@ fn check_file(path: &Path, mode: OpenMode) -> Result<(), StoreError> {
         return Ok(());
     }
     let mut header = [0u8; 16];
-    match std::fs::File::open(path) {
+    match crate::input::open_regular(path) {
         Ok(mut file) => {
             let read = file.read(&mut header).map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
@@ -482,16 +483,34 @@ fn check_file(path: &Path, mode: OpenMode) -> Result<(), StoreError> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match mode {
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => match mode {
             OpenMode::Create => Ok(()),
             OpenMode::Existing => Err(StoreError::Missing {
                 path: path.to_path_buf(),
             }),
         },
-        Err(e) => Err(StoreError::Open {
+        Err(source) => Err(StoreError::Unreadable {
             path: path.to_path_buf(),
-            source: sqlx::Error::Io(e),
+            source,
         }),
+    }
+}
+
+const SQLITE_CORRUPT: i32 = 11;
+
+impl StoreError {
+    /// A damaged page met while reading or writing is said as such, naming the file.
+    fn naming(self, path: &Path) -> StoreError {
+        match &self {
+            StoreError::Sql(source) => match damage(source) {
+                Some(detail) => StoreError::Damaged {
+                    path: path.to_path_buf(),
+                    detail,
+                },
+                None => self,
+            },
+            _ => self,
+        }
     }
 }
 
@@ -499,8 +518,13 @@ fn check_file(path: &Path, mode: OpenMode) -> Result<(), StoreError> {
 fn damage(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut next = Some(error);
     while let Some(error) = next {
+        // Extended codes (SQLITE_CORRUPT_INDEX = 779, …) keep the primary code in
+        // their low byte.
         if let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>()
-            && db.code().as_deref() == Some("11")
+            && db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| code & 0xff == SQLITE_CORRUPT)
         {
             return Some(format!("SQLite: {}", db.message()));
         }
@@ -529,51 +553,6 @@ fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
 }
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
-
-/// A pooled connection for one transaction's work. It goes back to the pool only
-/// when the work says it ended cleanly ([`WorkConnection::done`]); an error, a
-/// cancelled future or a panic closes it instead. A COMMIT that fails on a full disk
-/// is rolled back by SQLite itself, but sqlx still counts the transaction as open:
-/// returned to the pool, that connection would refuse every later `BEGIN`.
-pub(crate) struct WorkConnection {
-    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    clean: bool,
-}
-
-impl WorkConnection {
-    async fn acquire(pool: &SqlitePool) -> Result<WorkConnection, StoreError> {
-        Ok(WorkConnection {
-            conn: pool.acquire().await?,
-            clean: false,
-        })
-    }
-
-    fn done(mut self) {
-        self.clean = true;
-    }
-}
-
-impl std::ops::Deref for WorkConnection {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for WorkConnection {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.conn
-    }
-}
-
-impl Drop for WorkConnection {
-    fn drop(&mut self) {
-        if !self.clean {
-            debug!("closing a database connection whose work did not end cleanly");
-            self.conn.close_on_drop();
-        }
-    }
-}
 
 /// `findings.body`: the finding as reported, and the owner of its group (which the
 /// report does not carry, but messages about a resolved finding still name).

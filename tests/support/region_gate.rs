@@ -147,10 +147,12 @@ fn relay(
     }
 }
 
-/// Accepts every connection and never answers: a hung endpoint.
+/// Accepts every connection and never answers: a hung endpoint. The connections it
+/// holds are closed when it is dropped.
 pub struct Silent {
     pub port: u16,
     pub connections: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Silent {
@@ -158,19 +160,34 @@ impl Silent {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
-        let counted = connections.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (counted, stopped) = (connections.clone(), stop.clone());
         thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming().flatten() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
                 counted.fetch_add(1, Ordering::SeqCst);
                 held.push(stream);
             }
         });
-        Silent { port, connections }
+        Silent {
+            port,
+            connections,
+            stop,
+        }
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
