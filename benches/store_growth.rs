@@ -50,7 +50,7 @@ fn main() {
                     report: &report,
                     intent: &intent,
                     live,
-                    routing: &Default::default(),
+                    compose: &|_, _| Vec::new(),
                 })
                 .await
                 .unwrap();

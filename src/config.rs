@@ -3,7 +3,6 @@
 //! `${NAME}` in any string is replaced by the environment variable NAME.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -14,37 +13,15 @@ use serde::Deserialize;
 use crate::acknowledge::{Acknowledgement, Expiry};
 use crate::input::{MAX_CONFIG_BYTES, read_text};
 use crate::model::{FindingCode, Severity};
+pub use crate::scan::DEFAULT_SCAN_TIMEOUT;
+pub use crate::secret::Secret;
+pub use crate::sources::accounts::Account;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct ConfigError {
     pub file: String,
     pub message: String,
-}
-
-/// A value that must never be printed: `Debug` and `Display` show `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,11 +149,6 @@ struct RawAcknowledge {
     expires: Option<String>,
 }
 
-/// How long a scan may take without `[scan] timeout`: above CloudFormation's default
-/// drift timeout (10 minutes) and a slow read of many accounts, below any sensible
-/// gap between scheduled runs.
-pub const DEFAULT_SCAN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
 /// A validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -281,12 +253,6 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
             "{raw:?} is longer than {MAX_DURATION_DAYS}d, the longest duration driftd accepts"
         )),
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Account {
-    pub id: String,
-    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -15,5 +15,6 @@ pub mod notify;
 pub mod refs;
 pub mod report;
 pub mod scan;
+pub mod secret;
 pub mod sources;
 pub mod store;

@@ -11,7 +11,7 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::acknowledge::{self, Acknowledgement};
 use crate::aws::{ApiCalls, Timeouts, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
-use crate::model::{FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
+use crate::model::{Event, Finding, FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
 use crate::report::{Inventory, Report};
 use crate::sources::cloudformation::{self, CloudFormationPlan};
 use crate::sources::ec2::{self, Ec2Plan};
@@ -42,6 +42,11 @@ pub struct ScanPlan {
     pub limits: ScanLimits,
 }
 
+/// How long a scan may take without `[scan] timeout`: above CloudFormation's default
+/// drift timeout (10 minutes) and a slow read of many accounts, below any sensible
+/// gap between scheduled runs.
+pub const DEFAULT_SCAN_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// How long a scan, and each AWS call in it, may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanLimits {
@@ -54,7 +59,7 @@ impl Default for ScanLimits {
     fn default() -> ScanLimits {
         ScanLimits {
             aws: Timeouts::default(),
-            deadline: crate::config::DEFAULT_SCAN_TIMEOUT,
+            deadline: DEFAULT_SCAN_TIMEOUT,
         }
     }
 }
@@ -268,11 +273,14 @@ pub async fn run_and_store(
     routing: &crate::notify::Routing,
 ) -> (Scan, Result<(), crate::store::StoreError>) {
     let mut scan = run(plan, chrono::Utc::now).await;
+    let compose = |scan_id: &str, events: &[(&Finding, Event)]| {
+        crate::notify::compose(routing, scan_id, events)
+    };
     let record = crate::store::ScanRecord {
         report: &scan.report,
         intent: &scan.intent,
         live: &scan.live,
-        routing,
+        compose: &compose,
     };
     let stored = match store.record(record).await {
         Ok(recorded) => {

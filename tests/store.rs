@@ -297,7 +297,7 @@ async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Finding> {
             report: &scan.report,
             intent: &scan.intent,
             live: &scan.live,
-            routing: &Default::default(),
+            compose: &|_, _| Vec::new(),
         })
         .await
         .unwrap()

@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aws::Timeouts;
-use crate::config::Config;
+use crate::config::{Config, Notifier};
 use crate::diff::DiffOptions;
+use crate::notify::deliver::Endpoints;
+use crate::notify::{Filter, Routing};
 use crate::scan::{LiveSource, ScanLimits, ScanPlan};
 use crate::sources::cloudformation::{CloudFormationPlan, StackPlan};
 use crate::sources::ec2::Ec2Plan;
@@ -172,6 +174,27 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
         },
         acknowledgements: config.acknowledgements.clone(),
         limits: limits(config),
+    }
+}
+
+/// Who hears about what: the config's notifiers, without their URLs.
+fn routing(config: &Config) -> Routing {
+    let filter = |n: &Notifier| Filter {
+        min_severity: n.min_severity,
+        resolutions: n.resolutions,
+    };
+    Routing {
+        slack: config.slack.as_ref().map(filter),
+        webhook: config.webhook.as_ref().map(filter),
+    }
+}
+
+/// Where each notifier's messages go (secrets).
+fn endpoints(config: &Config) -> Endpoints {
+    Endpoints {
+        slack: config.slack.as_ref().map(|n| n.url.clone()),
+        webhook: config.webhook.as_ref().map(|n| n.url.clone()),
+        webhook_secret: config.webhook_secret.clone(),
     }
 }
 

@@ -9,8 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::ScanArgs;
 use crate::model::Severity;
-use crate::notify::Routing;
-use crate::notify::deliver::{Deliverer, Endpoints, deliver_for};
+use crate::notify::deliver::{Deliverer, deliver_for};
 use crate::report::{TableStyle, render_markdown, render_table};
 use crate::scan;
 use crate::store::{OpenMode, Store, StoreError};
@@ -103,7 +102,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         Some(store) => {
             let retain_days = config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS);
-            let routing = Routing::from_config(&config);
+            let routing = super::routing(&config);
             let (scan, stored) = scan::within_deadline(
                 &plan,
                 scan::run_and_store(&plan, store, retain_days, &routing),
@@ -140,7 +139,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if let (true, Some(store)) = (args.notify, &store) {
         // Delivery problems are logged, never change the exit code: the messages
         // stay in the outbox.
-        let deliverer = Deliverer::new(Endpoints::from_config(&config));
+        let deliverer = Deliverer::new(super::endpoints(&config));
         if let Err(e) = deliver_for(store, &deliverer, args.notify_timeout).await {
             error!(error = %e, "could not deliver notifications");
         }

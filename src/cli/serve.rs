@@ -9,9 +9,8 @@ use clap::Args;
 
 use super::report::DEFAULT_RETAIN_DAYS;
 use crate::config::Config;
-use crate::daemon::{self, HttpLimits, Settings};
-use crate::notify::Routing;
-use crate::notify::deliver::{Deliverer, Endpoints};
+use crate::daemon::{self, HttpLimits, Settings, Timing};
+use crate::notify::deliver::Deliverer;
 use crate::scan::LiveSource;
 use crate::sources::ec2::Ec2Plan;
 use crate::store::{OpenMode, Store};
@@ -70,10 +69,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| config.regions.clone()),
                 accounts: config.accounts.clone(),
             });
-            (
-                schedule.clone(),
-                super::plan_from_config(&config, states, live),
-            )
+            let timing = Timing {
+                cron: schedule.cron.clone(),
+                jitter: schedule.jitter,
+            };
+            (timing, super::plan_from_config(&config, states, live))
         })
         .collect();
     let listen = match config.listen {
@@ -89,8 +89,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         http: http_limits(&config),
     };
     let store = Store::open(&url, OpenMode::Create).await?;
-    let deliverer = Deliverer::new(Endpoints::from_config(&config));
-    daemon::serve(settings, store, Routing::from_config(&config), deliverer).await?;
+    let deliverer = Deliverer::new(super::endpoints(&config));
+    daemon::serve(settings, store, super::routing(&config), deliverer).await?;
     Ok(ExitCode::SUCCESS)
 }
 

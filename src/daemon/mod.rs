@@ -22,7 +22,6 @@ use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::Schedule;
 use crate::model::format_timestamp;
 use crate::notify::Routing;
 use crate::notify::deliver::{Deliverer, deliver_due};
@@ -36,8 +35,16 @@ pub struct Settings {
     pub ready_max_age: Duration,
     pub shutdown_grace: Duration,
     pub retain_days: u32,
-    pub schedules: Vec<(Schedule, ScanPlan)>,
+    pub schedules: Vec<(Timing, ScanPlan)>,
     pub http: HttpLimits,
+}
+
+/// When one schedule scans: its cron expression, and a random delay of up to
+/// `jitter` before each run.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub cron: cron::Schedule,
+    pub jitter: Duration,
 }
 
 /// What the scheduler shares with the HTTP handlers.
@@ -162,7 +169,7 @@ pub async fn serve(
 }
 
 async fn run_schedule(
-    schedule: Schedule,
+    schedule: Timing,
     plan: ScanPlan,
     shared: Arc<Shared>,
     one_at_a_time: Arc<Mutex<()>>,

@@ -15,15 +15,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::Value;
 
 use super::changes::rule_changes;
-use super::context::{FindingSpec, Inventory};
+use super::context::{FindingSpec, Inventory, rule_spec};
 use super::groups;
 use super::matching::match_rules;
-use super::rules::{self, rule_spec};
+use super::rules;
+use super::stack_rules::group_named;
 use crate::diff_text::describe_changes;
 use crate::model::{
-    Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Intent, LiveView, Owner,
-    Peer, PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule,
-    RuleKey, SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
+    Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Owner, Peer,
+    PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule, RuleKey,
+    SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
 };
 use crate::sources::cloudformation::rules::{canonical_field, rule_from_properties};
 
@@ -93,55 +94,6 @@ fn raw_change(difference: &PropertyDifference, expected: Value, actual: Value) -
         difference_type: Some(difference.kind),
         ..Change::new(&difference.path, expected, actual)
     }
-}
-
-/// Resolves `SourceSecurityGroupName` among the live groups of the stack's region.
-fn group_named<'a>(
-    live: &'a LiveView,
-    drift: &'a ResourceDrift,
-) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name| {
-        let region = drift.resource.region.as_deref();
-        let mut named = live.groups.iter().filter(|g| {
-            g.name.as_deref() == Some(name)
-                && (region.is_none() || g.region.is_none() || g.region.as_deref() == region)
-        });
-        match (named.next(), named.next()) {
-            (Some(group), None) => Some(group.id.clone()),
-            _ => None,
-        }
-    }
-}
-
-/// The rules the stacks' standalone ingress/egress resources declare, with the
-/// stacks that declare them: such a rule is the stack's, wherever its group lives,
-/// and a group of the same stack reporting it as added is not drifted.
-pub(super) fn standalone_rules<'a>(
-    intent: &'a Intent,
-    live: &'a LiveView,
-) -> HashMap<RuleKey, Vec<&'a str>> {
-    let mut rules: HashMap<RuleKey, Vec<&str>> = HashMap::new();
-    // Deleted ones too: re-created by hand, the rule is still the stack's.
-    for drift in &intent.drifts {
-        let Some(direction) = drift.resource.rule_direction() else {
-            continue;
-        };
-        let Some(group_id) = drift.expected.get("GroupId").and_then(Value::as_str) else {
-            continue;
-        };
-        if let Ok(rule) = rule_from_properties(
-            group_id,
-            direction,
-            &drift.expected,
-            &group_named(live, drift),
-        ) {
-            rules
-                .entry(rule.key())
-                .or_default()
-                .push(drift.resource.stack());
-        }
-    }
-    rules
 }
 
 /// `expected` with the differences applied, property by property.

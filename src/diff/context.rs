@@ -83,7 +83,7 @@ impl<'a> Inventory<'a> {
             .filter(|r| r.rule_direction().is_some() && r.physical_id.starts_with("sgr-"))
             .map(|r| r.physical_id.as_str())
             .collect();
-        let stack_rule_keys = super::cloudformation::standalone_rules(intent, live);
+        let stack_rule_keys = super::stack_rules::standalone_rules(intent, live);
         let mut stack_rule_groups: BTreeSet<&str> = intent
             .drifts
             .iter()
@@ -302,6 +302,34 @@ pub struct FindingSpec {
     pub actual: Option<Rule>,
     pub changes: Vec<crate::model::Change>,
     pub message: String,
+}
+
+/// The frame of a finding about one rule (`expected` or `actual` must be set).
+pub fn rule_spec(
+    code: FindingCode,
+    severity: Severity,
+    owner: Owner,
+    expected: Option<&Rule>,
+    actual: Option<&Rule>,
+    message: String,
+) -> FindingSpec {
+    let subject = expected.or(actual).expect("a rule finding has a rule");
+    FindingSpec {
+        code,
+        severity,
+        group_id: subject.group_id.to_string(),
+        rule_id: actual
+            .and_then(|r| r.rule_id.clone())
+            .or_else(|| expected.and_then(|r| r.rule_id.clone())),
+        resource_id: None,
+        key: subject.key().to_string(),
+        owner,
+        direction: Some(subject.direction),
+        expected: expected.cloned(),
+        actual: actual.cloned(),
+        changes: Vec::new(),
+        message,
+    }
 }
 
 /// Declared rules by group and direction, after "who declares a rule": an inline

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::DiffOptions;
 use super::changes::group_changes;
 use super::context::{FindingSpec, Inventory};
+use super::options::DiffOptions;
 use crate::diff_text::describe_changes;
 use crate::model::{Change, Finding, FindingCode, Owner, Severity};
 

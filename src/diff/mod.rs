@@ -11,26 +11,19 @@ mod cloudformation;
 mod context;
 mod groups;
 mod matching;
+mod options;
 mod references;
 mod rules;
 mod sources;
+mod stack_rules;
 
-use std::collections::BTreeMap;
-
-use crate::model::{Direction, Finding, FindingCode, Intent, LiveView, Severity};
+use crate::model::{Direction, Finding, FindingCode, Intent, LiveView};
 use crate::sources::SourceStatus;
 
 pub use changes::{group_changes, rule_changes};
 pub use context::Inventory;
 pub use matching::{Matching, match_rules};
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DiffOptions {
-    /// Report each VPC's undeletable `default` group as `sg-unmanaged` too.
-    pub include_default_groups: bool,
-    /// Per-code severity replacing the defaults of FINDINGS.md.
-    pub severity: BTreeMap<FindingCode, Severity>,
-}
+pub use options::DiffOptions;
 
 pub struct DiffInput<'a> {
     pub intent: &'a Intent,

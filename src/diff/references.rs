@@ -2,8 +2,7 @@
 //! exist) and `dependency-hidden` (a managed rule points at a group its state only
 //! reads through a data source, so deleting that group elsewhere breaks it silently).
 
-use super::context::Inventory;
-use super::rules::rule_spec;
+use super::context::{Inventory, rule_spec};
 use crate::model::{DeclaredRule, Finding, FindingCode, Owner, Rule, Severity};
 
 /// A finding when either side of a (declared, live) pair references a group that

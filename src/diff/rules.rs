@@ -2,7 +2,7 @@
 //! `reference-dangling` judged on the same pairs.
 
 use super::changes::rule_changes;
-use super::context::{FindingSpec, Inventory};
+use super::context::{FindingSpec, Inventory, rule_spec};
 use super::matching::{Keyed, match_sorted};
 use super::references;
 use crate::diff_text::describe_changes;
@@ -121,34 +121,6 @@ fn removed_with_group<'a>(
         })
         .map(|d| removed(inv, d))
         .collect()
-}
-
-/// The frame of a finding about one rule (`expected` or `actual` must be set).
-pub fn rule_spec(
-    code: FindingCode,
-    severity: Severity,
-    owner: Owner,
-    expected: Option<&Rule>,
-    actual: Option<&Rule>,
-    message: String,
-) -> FindingSpec {
-    let subject = expected.or(actual).expect("a rule finding has a rule");
-    FindingSpec {
-        code,
-        severity,
-        group_id: subject.group_id.to_string(),
-        rule_id: actual
-            .and_then(|r| r.rule_id.clone())
-            .or_else(|| expected.and_then(|r| r.rule_id.clone())),
-        resource_id: None,
-        key: subject.key().to_string(),
-        owner,
-        direction: Some(subject.direction),
-        expected: expected.cloned(),
-        actual: actual.cloned(),
-        changes: Vec::new(),
-        message,
-    }
 }
 
 fn modified(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::owner::Owner;
 use super::rule::{Direction, Rule};
 use super::stack::DifferenceType;
 
@@ -116,50 +117,6 @@ pub enum FindingStatus {
     New,
     Ongoing,
     Resolved,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OwnerKind {
-    Terraform,
-    Cloudformation,
-    None,
-}
-
-/// Who declares a resource: a state and address, a stack and logical id, or nobody.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Owner {
-    pub kind: OwnerKind,
-    pub location: Option<String>,
-    pub address: Option<String>,
-}
-
-impl Owner {
-    pub fn none() -> Owner {
-        Owner {
-            kind: OwnerKind::None,
-            location: None,
-            address: None,
-        }
-    }
-
-    pub fn terraform(location: &str, address: String) -> Owner {
-        Owner {
-            kind: OwnerKind::Terraform,
-            location: Some(location.to_string()),
-            address: Some(address),
-        }
-    }
-
-    /// `module.net.aws_security_group.alb (prod.tfstate)` or `no owner`.
-    pub fn label(&self) -> String {
-        match (&self.address, &self.location) {
-            (Some(a), Some(l)) => format!("{a} ({l})"),
-            (Some(a), None) => a.clone(),
-            (None, Some(l)) => l.clone(),
-            (None, None) => "no owner".to_string(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::finding::Owner;
 use super::group::SecurityGroup;
+use super::owner::Owner;
 use super::rule::Rule;
 use super::stack::{ResourceDrift, StackResource};
 

@@ -1,19 +1,22 @@
 //! The canonical model every source is normalised into: one rule per peer, in the
 //! shape of `DescribeSecurityGroupRules`. No I/O lives here.
 
+mod event;
 mod finding;
 mod group;
 mod group_id;
+mod owner;
 mod rule;
 mod stack;
 mod time;
 
+pub use event::Event;
 pub use finding::{
-    Acknowledged, Change, Finding, FindingCode, FindingStatus, Owner, OwnerKind, ResourceRef,
-    Severity,
+    Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity,
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
+pub use owner::{Owner, OwnerKind};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use stack::{
     DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, SECURITY_GROUP,

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::finding::Owner;
+use super::owner::Owner;
 use super::rule::Direction;
 
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";

@@ -12,8 +12,8 @@ use sha2::Sha256;
 use tracing::{error, info, warn};
 
 use super::Channel;
-use crate::config::{Config, Secret};
 use crate::model::format_timestamp;
+use crate::secret::Secret;
 use crate::store::{Queued, Store, StoreError};
 
 /// The header carrying the hex HMAC-SHA256 of the body (CONFIG.md).
@@ -35,16 +35,6 @@ pub struct Endpoints {
     pub slack: Option<Secret>,
     pub webhook: Option<Secret>,
     pub webhook_secret: Option<Secret>,
-}
-
-impl Endpoints {
-    pub fn from_config(config: &Config) -> Endpoints {
-        Endpoints {
-            slack: config.slack.as_ref().map(|n| n.url.clone()),
-            webhook: config.webhook.as_ref().map(|n| n.url.clone()),
-            webhook_secret: config.webhook_secret.clone(),
-        }
-    }
 }
 
 /// How one attempt went.

@@ -1,5 +1,5 @@
-//! Telling people: which findings alert whom (`compose`, run inside the scan's
-//! store transaction so that nothing is lost), and delivering what waits in the
+//! Telling people: which findings alert whom (`compose`, which the store runs
+//! inside the scan's transaction so that nothing is lost), and delivering what waits in the
 //! outbox (`deliver`), with retries.
 //!
 //! Quiet when nothing is new: only new, changed and recurred findings alert (and
@@ -11,9 +11,8 @@ pub mod slack;
 
 use serde_json::json;
 
-use crate::config::Config;
-use crate::model::{Finding, Severity};
-use crate::store::Event;
+use crate::model::{Event, Finding, Severity};
+use crate::store::OutboxMessage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -60,28 +59,12 @@ pub struct Routing {
     pub webhook: Option<Filter>,
 }
 
-impl Routing {
-    pub fn from_config(config: &Config) -> Routing {
-        let filter = |n: &crate::config::Notifier| Filter {
-            min_severity: n.min_severity,
-            resolutions: n.resolutions,
-        };
-        Routing {
-            slack: config.slack.as_ref().map(filter),
-            webhook: config.webhook.as_ref().map(filter),
-        }
-    }
-}
-
-/// One message to deliver: its channel and the exact body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    pub channel: Channel,
-    pub payload: String,
-}
-
 /// The messages a scan's events call for.
-pub fn compose(routing: &Routing, scan_id: &str, events: &[(&Finding, Event)]) -> Vec<Outgoing> {
+pub fn compose(
+    routing: &Routing,
+    scan_id: &str,
+    events: &[(&Finding, Event)],
+) -> Vec<OutboxMessage> {
     let mut out = Vec::new();
     if let Some(filter) = routing.slack {
         let notices: Vec<slack::Notice> = events
@@ -96,8 +79,8 @@ pub fn compose(routing: &Routing, scan_id: &str, events: &[(&Finding, Event)]) -
             out.extend(
                 slack::messages(scan_id, &notices)
                     .into_iter()
-                    .map(|m| Outgoing {
-                        channel: Channel::Slack,
+                    .map(|m| OutboxMessage {
+                        channel: Channel::Slack.as_str(),
                         payload: m.to_string(),
                     }),
             );
@@ -110,8 +93,8 @@ pub fn compose(routing: &Routing, scan_id: &str, events: &[(&Finding, Event)]) -
             .map(|(finding, event)| json!({"event": event.as_str(), "finding": finding}))
             .collect();
         if !notices.is_empty() {
-            out.push(Outgoing {
-                channel: Channel::Webhook,
+            out.push(OutboxMessage {
+                channel: Channel::Webhook.as_str(),
                 payload: json!({
                     "schema": "driftd.notification/v1",
                     // Stable across redeliveries, and signed: a receiver that has

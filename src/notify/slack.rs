@@ -13,9 +13,9 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::diff_text::{describe_changes, show_value};
+use crate::model::Event;
 use crate::model::Finding;
 use crate::report::{by_group, group_heading, owner_text, subject};
-use crate::store::Event;
 
 /// Blocks per message (Slack refuses more).
 pub const MAX_BLOCKS: usize = 50;

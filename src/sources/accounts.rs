@@ -7,7 +7,13 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use tracing::warn;
 
 use crate::aws::{ApiCalls, error_text};
-use crate::config::Account;
+
+/// A configured account (`[[account]]`): its id, and the role to assume in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: String,
+    pub role_arn: Option<String>,
+}
 
 /// How driftd's assumed-role sessions show up in CloudTrail.
 pub const SESSION_NAME: &str = "driftd-scan";

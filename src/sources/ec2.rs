@@ -12,8 +12,8 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::aws::{ApiCalls, error_text};
-use crate::config::Account;
 use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
 use crate::sources::describe::{
     GroupDoc, GroupPairDoc, Ipv4RangeDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc,

@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Finding, FindingCode, FindingStatus, Intent, OwnerKind, Scope};
+use crate::model::{Event, Finding, FindingCode, FindingStatus, Intent, OwnerKind, Scope};
 use crate::sources::cloudformation::ALL_STACKS;
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -25,25 +25,6 @@ pub struct Known {
     pub finding: Finding,
     pub recurrences: i64,
     pub fingerprint: Hash,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    New,
-    Changed,
-    Recurred,
-    Resolved,
-}
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::New => "new",
-            Event::Changed => "changed",
-            Event::Recurred => "recurred",
-            Event::Resolved => "resolved",
-        }
-    }
 }
 
 /// What to write for one finding; `event` is `None` for a finding that simply

@@ -23,8 +23,8 @@ use crate::input::ReadError;
 use crate::model::{Finding, FindingStatus, Intent, LiveView};
 use crate::report::Report;
 
+pub use crate::model::Event;
 pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
-pub use lifecycle::Event;
 use lifecycle::{Known, Update};
 pub use retention::Pruned;
 use snapshot::{Blob, Tree};
@@ -103,7 +103,19 @@ pub struct ScanRecord<'a> {
     pub live: &'a LiveView,
     /// Who is told about this scan's new, changed, recurred (and resolved) findings:
     /// the messages go into the outbox in the scan's transaction.
-    pub routing: &'a crate::notify::Routing,
+    pub compose: Compose<'a>,
+}
+
+/// Turns a scan's finding events into the messages to queue. It is the notifiers'
+/// business, which the store does not know; the store calls it inside the scan's
+/// transaction, so that the messages commit with the scan.
+pub type Compose<'a> = &'a (dyn Fn(&str, &[(&Finding, Event)]) -> Vec<OutboxMessage> + Send + Sync);
+
+/// One message for the outbox: the channel that delivers it and its exact body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub channel: &'static str,
+    pub payload: String,
 }
 
 /// What storing a scan decided.
@@ -298,7 +310,7 @@ impl Store {
                 .iter()
                 .filter_map(|u| u.event.map(|e| (&u.finding, e)))
                 .collect();
-            let messages = crate::notify::compose(scan.routing, &report.scan.id, &happened);
+            let messages = (scan.compose)(&report.scan.id, &happened);
             let queued_at = crate::model::format_timestamp(&chrono::Utc::now());
             for message in &messages {
                 sqlx::query(
@@ -306,7 +318,7 @@ impl Store {
                      VALUES (?, ?, ?, ?, 'pending', ?)",
                 )
                 .bind(&report.scan.id)
-                .bind(message.channel.as_str())
+                .bind(message.channel)
                 .bind(&message.payload)
                 .bind(&queued_at)
                 .bind(&queued_at)

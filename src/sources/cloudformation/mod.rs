@@ -21,10 +21,10 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::aws::{ApiCalls, error_text};
-use crate::config::Account;
 use crate::model::{
     DeclaredGroup, Intent, Owner, OwnerKind, SECURITY_GROUP, SecurityGroup, StackResource,
 };
+use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
 use crate::sources::{SourceKind, SourceStatus};
 

@@ -1,0 +1,13 @@
+//! What a user may change about the diff: the `default` groups, and severities.
+
+use std::collections::BTreeMap;
+
+use crate::model::{FindingCode, Severity};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffOptions {
+    /// Report each VPC's undeletable `default` group as `sg-unmanaged` too.
+    pub include_default_groups: bool,
+    /// Per-code severity replacing the defaults of FINDINGS.md.
+    pub severity: BTreeMap<FindingCode, Severity>,
+}
