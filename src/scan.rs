@@ -12,7 +12,7 @@ use crate::acknowledge::{self, Acknowledgement};
 use crate::aws::{ApiCalls, Timeouts, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{Event, Finding, FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
-use crate::report::{Inventory, Report};
+use crate::report::{Compared, Report};
 use crate::sources::cloudformation::{self, CloudFormationPlan};
 use crate::sources::ec2::{self, Ec2Plan};
 use crate::sources::{SourceKind, SourceStatus, live_file, terraform};
@@ -239,7 +239,7 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         finding.first_seen = Some(seen.clone());
         finding.last_seen = Some(seen.clone());
     }
-    let inventory = Inventory {
+    let inventory = Compared {
         live_security_groups: live.groups.len(),
         live_rules: live.rules.len(),
         managed_security_groups: outcome.managed_groups,

@@ -649,7 +649,7 @@ fn cfn_drift_is_acknowledged_per_field_by_canonical_name_or_property_path() {
 
 #[test]
 fn the_table_and_markdown_show_the_property_path_beside_the_field() {
-    use driftd::report::{Inventory, Report, TableStyle, render_markdown, render_table};
+    use driftd::report::{Compared, Report, TableStyle, render_markdown, render_table};
     let at = chrono::Utc::now();
     let report = Report::new(
         "scan-1".to_string(),
@@ -657,7 +657,7 @@ fn the_table_and_markdown_show_the_property_path_beside_the_field() {
         at,
         vec![stack_source(true, None)],
         Default::default(),
-        Inventory {
+        Compared {
             live_security_groups: 2,
             live_rules: 1,
             managed_security_groups: 2,

@@ -4,7 +4,7 @@
 //! Each check lives in its own file with its code, logic and message:
 //! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
 //! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
-//! dependency-hidden), `cloudformation` (cfn-drift) and `sources` (source-error).
+//! dependency-hidden), `cloudformation` (cfn-drift) and `source_errors` (source-error).
 
 mod changes;
 mod cloudformation;
@@ -14,7 +14,7 @@ mod matching;
 mod options;
 mod references;
 mod rules;
-mod sources;
+mod source_errors;
 mod stack_rules;
 
 use crate::model::{Direction, Finding, FindingCode, Intent, LiveView};
@@ -46,7 +46,7 @@ pub struct DiffOutcome {
 pub fn diff(input: &DiffInput) -> DiffOutcome {
     let inventory = Inventory::new(input.intent, input.live, input.sources);
     let mut findings = Vec::new();
-    findings.extend(sources::source_errors(input.sources));
+    findings.extend(source_errors::check(input.sources));
     findings.extend(groups::check(&inventory, input.options));
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));

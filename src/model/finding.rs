@@ -11,54 +11,45 @@ use super::owner::Owner;
 use super::rule::{Direction, Rule};
 use super::stack::DifferenceType;
 
-/// Finding codes. Kebab-case on the wire; never renamed once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingCode {
-    RuleModified,
-    RuleAdded,
-    RuleRemoved,
-    SgMissing,
-    SgUnmanaged,
-    SgModified,
-    ReferenceDangling,
-    DependencyHidden,
-    OwnerConflict,
-    CfnDrift,
-    SourceError,
+/// Declares the finding codes once: the enum, its wire spelling, and the list of all.
+macro_rules! finding_codes {
+    ($($variant:ident = $code:literal,)*) => {
+        /// Finding codes (contracts/FINDINGS.md). Kebab-case on the wire; never
+        /// renamed once released.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum FindingCode {
+            $(#[serde(rename = $code)] $variant,)*
+        }
+
+        impl FindingCode {
+            pub const ALL: [FindingCode; [$($code),*].len()] = [$(FindingCode::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FindingCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+// A new code: one line here, its check in `diff/`, and (for how absence is judged)
+// `store/lifecycle.rs`. `tests/contract.rs` holds this list to FINDINGS.md.
+finding_codes! {
+    RuleModified = "rule-modified",
+    RuleAdded = "rule-added",
+    RuleRemoved = "rule-removed",
+    SgMissing = "sg-missing",
+    SgUnmanaged = "sg-unmanaged",
+    SgModified = "sg-modified",
+    ReferenceDangling = "reference-dangling",
+    DependencyHidden = "dependency-hidden",
+    OwnerConflict = "owner-conflict",
+    CfnDrift = "cfn-drift",
+    SourceError = "source-error",
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 11] = [
-        FindingCode::RuleModified,
-        FindingCode::RuleAdded,
-        FindingCode::RuleRemoved,
-        FindingCode::SgMissing,
-        FindingCode::SgUnmanaged,
-        FindingCode::SgModified,
-        FindingCode::ReferenceDangling,
-        FindingCode::DependencyHidden,
-        FindingCode::OwnerConflict,
-        FindingCode::CfnDrift,
-        FindingCode::SourceError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingCode::RuleModified => "rule-modified",
-            FindingCode::RuleAdded => "rule-added",
-            FindingCode::RuleRemoved => "rule-removed",
-            FindingCode::SgMissing => "sg-missing",
-            FindingCode::SgUnmanaged => "sg-unmanaged",
-            FindingCode::SgModified => "sg-modified",
-            FindingCode::ReferenceDangling => "reference-dangling",
-            FindingCode::DependencyHidden => "dependency-hidden",
-            FindingCode::OwnerConflict => "owner-conflict",
-            FindingCode::CfnDrift => "cfn-drift",
-            FindingCode::SourceError => "source-error",
-        }
-    }
-
     pub fn parse(raw: &str) -> Option<FindingCode> {
         FindingCode::ALL.into_iter().find(|c| c.as_str() == raw)
     }

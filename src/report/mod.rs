@@ -48,9 +48,9 @@ pub struct Summary {
     pub declared_rules: usize,
 }
 
-/// Counts the summary cannot derive from the findings.
+/// What the scan compared: the counts the summary cannot derive from the findings.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Inventory {
+pub struct Compared {
     pub live_security_groups: usize,
     pub live_rules: usize,
     pub managed_security_groups: usize,
@@ -64,7 +64,7 @@ impl Report {
         finished_at: Timestamp,
         sources: Vec<SourceStatus>,
         api_calls: BTreeMap<String, u64>,
-        inventory: Inventory,
+        inventory: Compared,
         findings: Vec<Finding>,
     ) -> Report {
         let complete = sources.iter().all(|s| s.ok);

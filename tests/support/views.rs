@@ -4,7 +4,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use driftd::model::{Direction, LiveView, Peer, Protocol, Rule, SecurityGroup};
-use driftd::report::{Inventory, Report};
+use driftd::report::{Compared, Report};
 
 /// `groups` groups of `rules_per_group` rules each, in one account and region.
 pub fn view(groups: usize, rules_per_group: usize) -> LiveView {
@@ -60,7 +60,7 @@ pub fn report(n: usize) -> Report {
         at,
         vec![],
         Default::default(),
-        Inventory::default(),
+        Compared::default(),
         vec![],
     )
 }

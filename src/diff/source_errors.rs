@@ -3,7 +3,7 @@
 use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef, Severity};
 use crate::sources::{SourceKind, SourceStatus};
 
-pub fn source_errors(sources: &[SourceStatus]) -> Vec<Finding> {
+pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
     sources
         .iter()
         .filter(|s| !s.ok)
