@@ -611,12 +611,10 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>) -> Result<Config, String> {
             )?,
             ..Default::default()
         };
-        if let Some(timeout) = duration(cfn.drift_timeout.as_ref(), "drift_timeout")? {
-            if timeout.is_zero() {
-                return Err(format!(
-                    "at cloudformation[{i}].drift_timeout: must be longer than 0s"
-                ));
-            }
+        if let Some(timeout) = positive_duration(
+            cfn.drift_timeout.as_deref(),
+            &format!("cloudformation[{i}].drift_timeout"),
+        )? {
             drift.timeout = timeout;
         }
         if drift.detect && drift.timeout >= config.scan_timeout() {

@@ -204,9 +204,7 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
         .push(eu);
     let state_path = write_json(s.dir.path(), "with-eu.tfstate", &state);
 
-    let mut env = s.moto.env();
-    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL".into(), gate.endpoint()));
+    let mut env = s.moto.env_through(&gate.endpoint());
     env.push(("AWS_MAX_ATTEMPTS".into(), "3".into()));
     let run = driftd_with_env(
         &[
@@ -278,9 +276,7 @@ fn one_hung_call_fails_its_region_and_nothing_is_called_missing() {
         "[aws]\nread_timeout = \"1s\"\ncall_timeout = \"5s\"\n",
     )
     .unwrap();
-    let mut env = s.moto.env();
-    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL".into(), relay.endpoint()));
+    let env = s.moto.env_through(&relay.endpoint());
     let state = s.state();
     let run = driftd_with_env(
         &[
@@ -456,9 +452,7 @@ fn state_from_s3_including_a_workspace_key() {
 #[test]
 fn per_service_endpoint_variables_are_honoured() {
     let s = Scenario::new(&[]);
-    let mut env = s.moto.env();
-    env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-    env.push(("AWS_ENDPOINT_URL".into(), "http://127.0.0.1:9".into()));
+    let mut env = s.moto.env_through("http://127.0.0.1:9");
     env.push(("AWS_ENDPOINT_URL_EC2".into(), s.moto.endpoint()));
     let state = s.state();
     let run = driftd_with_env(

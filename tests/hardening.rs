@@ -42,18 +42,22 @@ fn flat_state(segments: usize) -> Value {
     })
 }
 
-fn report_json(state: &Path) -> Run {
-    driftd(&[
-        "report",
-        "--state",
-        state.to_str().unwrap(),
-        "--live",
-        CLEAN_GROUPS,
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-    ])
+/// `report --format json` of `state` against the clean captured groups.
+fn report_json(state: &Path, env: &[(String, String)]) -> Run {
+    driftd_with_env(
+        &[
+            "report",
+            "--state",
+            state.to_str().unwrap(),
+            "--live",
+            CLEAN_GROUPS,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        env,
+    )
 }
 
 fn source_errors(report: &Value) -> Vec<String> {
@@ -72,7 +76,7 @@ fn a_flat_key_nests_at_most_64_levels_and_deeper_is_an_error_not_an_abort() {
     // At the bound the state is read; one past it and far past it (the 40 KB key
     // that aborted `report`) are each a clear error.
     let at_bound = write_json(dir.path(), "at.tfstate", &flat_state(64));
-    let run = report_json(&at_bound);
+    let run = report_json(&at_bound, &[]);
     let report = run.json();
     assert_valid_report(&report);
     assert_eq!(
@@ -89,7 +93,7 @@ fn a_flat_key_nests_at_most_64_levels_and_deeper_is_an_error_not_an_abort() {
             &format!("deep{segments}.tfstate"),
             &flat_state(segments),
         );
-        let run = report_json(&path);
+        let run = report_json(&path, &[]);
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(!run.stderr.contains("overflow"), "{}", run.stderr);
         let report = run.json();
@@ -431,22 +435,7 @@ fn a_database_url_that_is_not_one_is_refused_and_nothing_is_created() {
 fn a_damaged_database_is_named_and_the_report_still_printed() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("driftd.db");
-    let report = || {
-        driftd_with_env(
-            &[
-                "report",
-                "--state",
-                CHAIN_STATE,
-                "--live",
-                CLEAN_GROUPS,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ],
-            &[database_env(&db)],
-        )
-    };
+    let report = || report_json(Path::new(CHAIN_STATE), &[database_env(&db)]);
     let run = report();
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Fold the write-ahead log in, then overwrite the body of every page but the first.
@@ -598,7 +587,7 @@ fn flat_map_errors_point_at_the_flat_map() {
     flat["ingress.0.to_port"] = json!("80");
     flat["ingress.0.protocol"] = json!("tcp");
     let path = write_json(dir.path(), "flat.tfstate", &state);
-    let run = report_json(&path);
+    let run = report_json(&path, &[]);
     let errors = source_errors(&run.json());
     assert_eq!(errors.len(), 1);
     // write_json pretty-prints: the flat map opens on line 6, column 30.

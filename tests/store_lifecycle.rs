@@ -51,12 +51,14 @@ impl Chain {
 
     fn report_with(&self, endpoint: Option<String>) -> (i32, Value) {
         let state = self.dir.path().join("chain.tfstate");
-        let mut env = self.moto.env();
-        if let Some(endpoint) = endpoint {
-            env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
-            env.push(("AWS_ENDPOINT_URL".into(), endpoint));
-            env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
-        }
+        let mut env = match endpoint {
+            Some(endpoint) => {
+                let mut env = self.moto.env_through(&endpoint);
+                env.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+                env
+            }
+            None => self.moto.env(),
+        };
         env.push(database_env(&self.db()));
         let run = driftd_with_env(
             &[

@@ -81,6 +81,15 @@ impl Moto {
         .collect()
     }
 
+    /// [`Moto::env`] with every call sent to `endpoint` instead (a relay in front of
+    /// this endpoint, or a dead one).
+    pub fn env_through(&self, endpoint: &str) -> Vec<(String, String)> {
+        let mut env = self.env();
+        env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+        env.push(("AWS_ENDPOINT_URL".into(), endpoint.to_string()));
+        env
+    }
+
     /// Seeds the five-group ECS chain (scripts/localaws/seed_chain.py) with the given
     /// drift; writes the matching state to `state_out`; returns the seed summary.
     pub fn seed_chain(&self, state_out: &Path, extra: &[&str]) -> Value {
