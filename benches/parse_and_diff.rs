@@ -166,6 +166,7 @@ fn bench_state(parse_runs: usize, diff_runs: usize, with_diff: bool) {
     let input = DiffInput {
         intent: &intent,
         live: &live,
+        stack_drifts: &[],
         sources: &sources,
         options: &options,
     };
@@ -378,6 +379,7 @@ fn bench_diff(runs: usize) {
     let input = DiffInput {
         intent: &case.intent,
         live: &case.live,
+        stack_drifts: &[],
         sources: &sources,
         options: &options,
     };

@@ -5,6 +5,7 @@ pub mod acknowledge;
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod daemon;
 pub mod diff;
 pub mod diff_text;

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::aws::ApiCalls;
+use crate::coverage::Coverage;
 use crate::model::{Owner, Rule};
 use crate::scan::{LiveSource, ScanPlan, collect, sdk_for};
 use crate::sources::SourceStatus;
@@ -54,8 +55,9 @@ pub async fn find(plan: &ScanPlan, group_id: &str) -> References {
         let (account, region) = declared
             .map(|g| (g.group.account_id.as_deref(), g.group.region.as_deref()))
             .unwrap_or((None, None));
-        let all_read = sources.iter().all(|s| s.ok);
-        (all_read && live.covers(account, region)).then_some(false)
+        Coverage::new(&intent, &live.scopes, &sources)
+            .read_in_full(account, region)
+            .then_some(false)
     };
     let group_name = live_group
         .and_then(|g| g.name.clone())

@@ -223,9 +223,11 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
     let (intent, live, sources) = collect(plan, &calls)
         .instrument(info_span!("scan", scan.id = %id))
         .await;
+    let stack_drifts = cloudformation::canonical::stack_drifts(&intent.drifts, &live);
     let outcome = diff(&DiffInput {
         intent: &intent,
         live: &live,
+        stack_drifts: &stack_drifts,
         sources: &sources,
         options: &plan.options,
     });

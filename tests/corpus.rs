@@ -90,6 +90,7 @@ fn refreshed_inline_lists_are_counted_once() {
         let outcome = diff(&DiffInput {
             intent: &intent,
             live: &LiveView::default(),
+            stack_drifts: &[],
             sources: &[],
             options: &DiffOptions::default(),
         });
@@ -143,6 +144,7 @@ fn captures_alone_do_not_invent_dangling_references() {
     let outcome = diff(&DiffInput {
         intent: &Default::default(),
         live: &live,
+        stack_drifts: &[],
         sources: &[],
         options: &DiffOptions::default(),
     });

@@ -116,6 +116,7 @@ fn inline_rules_repeated_by_a_rule_resource_count_once() {
     let outcome = diff(&DiffInput {
         intent: &intent,
         live: &LiveView::default(),
+        stack_drifts: &[],
         sources: &[],
         options: &DiffOptions::default(),
     });

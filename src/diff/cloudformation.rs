@@ -1,4 +1,5 @@
-//! `cfn-drift`: CloudFormation's own drift results as field-level findings.
+//! `cfn-drift`: CloudFormation's own drift results as field-level findings, from
+//! their canonical form (`model::StackDrift`, built in `sources::cloudformation`).
 //!
 //! A difference in a group's `SecurityGroupIngress`/`SecurityGroupEgress`, or in a
 //! standalone `AWS::EC2::SecurityGroupIngress`/`Egress`, is told on the rule it
@@ -10,38 +11,56 @@
 //! the same rule (`6` for `tcp`, a group by name for that group by id, issue 1524).
 //! A deleted group is `sg-missing`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-use serde_json::Value;
+use std::collections::HashSet;
 
 use super::changes::rule_changes;
 use super::context::{FindingSpec, Inventory, rule_spec};
 use super::groups;
 use super::matching::match_rules;
 use super::rules;
-use super::stack_rules::group_named;
 use crate::diff_text::describe_changes;
 use crate::model::{
-    Change, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, Owner, Peer,
-    PropertyDifference, Protocol, ResourceDrift, ResourceDriftStatus, ResourceRef, Rule, RuleKey,
-    SECURITY_GROUP, SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, Severity,
+    Change, DeclaredRule, Direction, DriftFound, ElementChange, Finding, FindingCode,
+    FindingStatus, GroupDrift, Owner, Peer, Protocol, ResourceDriftStatus, ResourceRef, Rule,
+    RuleEdit, RuleKey, Severity, StackDrift,
 };
-use crate::sources::cloudformation::rules::{canonical_field, rule_from_properties};
 
 pub fn check(inv: &Inventory) -> Vec<Finding> {
-    let standalone = &inv.stack_rule_keys;
     let mut findings = Vec::new();
-    for drift in &inv.intent.drifts {
+    for drift in inv.stack_drifts {
         if drift.status == ResourceDriftStatus::InSync {
             continue;
         }
-        let found = match drift.resource.resource_type.as_str() {
-            SECURITY_GROUP if !drift.resource.physical_id.is_empty() => {
-                group_drift(inv, drift, standalone)
+        let owner = &drift.resource.owner;
+        let found = match &drift.found {
+            DriftFound::Group(group) => group_drift(inv, drift, group),
+            DriftFound::RuleEdited(edit) => {
+                let changes = changes_with_paths(edit);
+                if changes.is_empty() {
+                    continue;
+                }
+                vec![rule_finding(
+                    inv,
+                    owner,
+                    Some(&edit.expected),
+                    Some(&edit.actual),
+                    changes,
+                )]
             }
-            SECURITY_GROUP_INGRESS => rule_resource_drift(inv, drift, Direction::Ingress),
-            SECURITY_GROUP_EGRESS => rule_resource_drift(inv, drift, Direction::Egress),
-            _ => vec![resource_drift(drift, Vec::new())],
+            DriftFound::RuleDeleted(expected) => {
+                // EC2 is read in the same scan; where it still shows the rule, trust it.
+                let still_live = inv
+                    .live_rules
+                    .get(&(expected.group_id.as_str(), expected.direction))
+                    .is_some_and(|rules| {
+                        rules.iter().any(|r| r.item.key_ref() == expected.key_ref())
+                    });
+                if still_live {
+                    continue;
+                }
+                vec![rule_finding(inv, owner, Some(expected), None, Vec::new())]
+            }
+            DriftFound::Properties(changes) => vec![resource_drift(drift, changes.clone())],
         };
         findings.extend(found);
     }
@@ -50,104 +69,22 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
     findings
 }
 
-/// `/SecurityGroupEgress/0/ToPort` → (egress, element 0, `ToPort`).
-struct RulePath<'a> {
-    direction: Direction,
-    list: &'static str,
-    index: Option<usize>,
-    property: Option<&'a str>,
-}
-
-impl RulePath<'_> {
-    fn parse(path: &str) -> Option<RulePath<'_>> {
-        let mut parts = path.strip_prefix('/')?.split('/');
-        let (direction, list) = match parts.next()? {
-            "SecurityGroupIngress" => (Direction::Ingress, "SecurityGroupIngress"),
-            "SecurityGroupEgress" => (Direction::Egress, "SecurityGroupEgress"),
-            _ => return None,
-        };
-        let index = match parts.next() {
-            None => None,
-            Some(i) => Some(i.parse().ok()?),
-        };
-        let property = parts.next();
-        if parts.next().is_some() {
-            return None;
-        }
-        Some(RulePath {
-            direction,
-            list,
-            index,
-            property,
-        })
-    }
-}
-
-/// One element of a group's rule list: direction, list name, index.
-type ElementAt = (Direction, &'static str, usize);
-/// A difference in one property of an element or resource, by property name.
-type PropertyEdit<'a> = (&'a str, &'a PropertyDifference);
-
-/// A CloudFormation difference as it was reported: `field` is the property path.
-fn raw_change(difference: &PropertyDifference, expected: Value, actual: Value) -> Change {
-    Change {
-        difference_type: Some(difference.kind),
-        ..Change::new(&difference.path, expected, actual)
-    }
-}
-
-/// `expected` with the differences applied, property by property.
-fn apply<'d>(
-    expected: &Value,
-    differences: impl IntoIterator<Item = (&'d str, &'d PropertyDifference)>,
-) -> Value {
-    let mut actual = expected.clone();
-    if let Some(object) = actual.as_object_mut() {
-        for (property, difference) in differences {
-            match &difference.actual {
-                Value::Null => object.remove(property),
-                value => object.insert(property.to_string(), value.clone()),
-            };
-        }
-    }
-    actual
-}
-
-/// The canonical changes between two rules, each with the property path it comes
-/// from; a difference in a property no canonical field holds is kept by its path.
-fn changes_with_paths(
-    expected: &Rule,
-    actual: &Rule,
-    differences: &[(&str, &PropertyDifference)],
-) -> Vec<Change> {
-    let mut changes = rule_changes(expected, actual);
+/// The canonical changes between a rule as declared and as it is, each with the
+/// property path it comes from; differences no canonical field holds by their paths.
+fn changes_with_paths(edit: &RuleEdit) -> Vec<Change> {
+    let mut changes = rule_changes(&edit.expected, &edit.actual);
     for change in &mut changes {
-        if let Some((_, difference)) = differences
-            .iter()
-            .find(|(property, _)| canonical_field(property) == Some(change.field.as_str()))
-        {
-            change.property_path = Some(difference.path.clone());
-            change.difference_type = Some(difference.kind);
+        if let Some(path) = edit.paths.iter().find(|p| p.field == change.field) {
+            change.property_path = Some(path.path.clone());
+            change.difference_type = Some(path.kind);
         }
     }
-    for (property, difference) in differences {
-        if canonical_field(property).is_none() {
-            changes.push(raw_change(
-                difference,
-                difference.expected.clone(),
-                difference.actual.clone(),
-            ));
-        }
-    }
+    changes.extend(edit.other.iter().cloned());
     changes
 }
 
-fn group_drift(
-    inv: &Inventory,
-    drift: &ResourceDrift,
-    standalone: &HashMap<RuleKey, Vec<&str>>,
-) -> Vec<Finding> {
-    let group_id = drift.resource.physical_id.as_str();
+fn group_drift(inv: &Inventory, drift: &StackDrift, group: &GroupDrift) -> Vec<Finding> {
+    let group_id = group.group_id.as_str();
     let owner = &drift.resource.owner;
     if drift.status == ResourceDriftStatus::Deleted {
         // EC2 is read in the same scan; where it still shows the group, trust it.
@@ -156,149 +93,78 @@ fn group_drift(
         }
         return vec![groups::missing(inv, group_id, owner)];
     }
-    let named = group_named(inv.live, drift);
-    let rule = |direction, properties: &Value| {
-        rule_from_properties(group_id, direction, properties, &named)
-    };
     let mut findings = Vec::new();
-    let mut other_changes = Vec::new();
-    let mut edits: BTreeMap<ElementAt, Vec<PropertyEdit>> = BTreeMap::new();
-    let mut removed: Vec<(Rule, Change)> = Vec::new();
-    let mut added: Vec<(Rule, Change)> = Vec::new();
-    for difference in &drift.differences {
-        let Some(path) = RulePath::parse(&difference.path) else {
-            other_changes.push(raw_change(
-                difference,
-                difference.expected.clone(),
-                difference.actual.clone(),
+    for edit in &group.edited {
+        let changes = changes_with_paths(edit);
+        if !changes.is_empty() {
+            findings.push(rule_finding(
+                inv,
+                owner,
+                Some(&edit.expected),
+                Some(&edit.actual),
+                changes,
             ));
-            continue;
-        };
-        if let (Some(index), Some(property)) = (path.index, path.property) {
-            edits
-                .entry((path.direction, path.list, index))
-                .or_default()
-                .push((property, difference));
-            continue;
-        }
-        // Whole elements (or a whole list) removed, added or replaced.
-        let elements = |value: &Value| -> Vec<Value> {
-            match (path.index, value) {
-                (_, Value::Null) => Vec::new(),
-                (None, Value::Array(items)) => items.clone(),
-                (_, value) => vec![value.clone()],
-            }
-        };
-        let removals = elements(&difference.expected)
-            .into_iter()
-            .map(|v| (v, true));
-        let additions = elements(&difference.actual).into_iter().map(|v| (v, false));
-        for (value, is_removal) in removals.chain(additions) {
-            let change = if is_removal {
-                raw_change(difference, value.clone(), Value::Null)
-            } else {
-                raw_change(difference, Value::Null, value.clone())
-            };
-            match (rule(path.direction, &value), is_removal) {
-                (Ok(r), true) => removed.push((r, change)),
-                (Ok(r), false) => added.push((r, change)),
-                (Err(_), _) => other_changes.push(change),
-            }
         }
     }
-    for ((direction, list, index), differences) in &edits {
-        let element = &drift.expected[*list][*index];
-        let actual = apply(element, differences.iter().copied());
-        match (rule(*direction, element), rule(*direction, &actual)) {
-            (Ok(expected), Ok(actual)) => {
-                let changes = changes_with_paths(&expected, &actual, differences);
-                if !changes.is_empty() {
-                    findings.push(rule_finding(
-                        inv,
-                        owner,
-                        Some(&expected),
-                        Some(&actual),
-                        changes,
-                    ));
-                }
-            }
-            _ => other_changes.extend(
-                differences
-                    .iter()
-                    .map(|(_, d)| raw_change(d, d.expected.clone(), d.actual.clone())),
-            ),
-        }
-    }
-    findings.extend(pair_elements(inv, drift, removed, added, standalone));
-    if !other_changes.is_empty() {
-        findings.push(group_finding(inv, group_id, owner, other_changes));
-    }
-    findings
-}
-
-/// Removed and added elements pair up by the diff's own matching rules (same
-/// protocol and peer, or same protocol and ports), so that CloudFormation's
-/// "remove one, add one" for an edited rule reads as the fields that changed.
-fn pair_elements(
-    inv: &Inventory,
-    drift: &ResourceDrift,
-    removed: Vec<(Rule, Change)>,
-    added: Vec<(Rule, Change)>,
-    standalone: &HashMap<RuleKey, Vec<&str>>,
-) -> Vec<Finding> {
-    // `match_rules` compares rules of one direction.
-    let mut findings = Vec::new();
     for direction in [Direction::Ingress, Direction::Egress] {
-        let of = |elements: &[(Rule, Change)]| -> Vec<(Rule, Change)> {
+        // `match_rules` compares rules of one direction.
+        let of = |elements: &[ElementChange]| -> Vec<ElementChange> {
             elements
                 .iter()
-                .filter(|(r, _)| r.direction == direction)
+                .filter(|e| e.rule.direction == direction)
                 .cloned()
                 .collect()
         };
-        findings.extend(pair_direction(
+        findings.extend(pair_elements(
             inv,
             drift,
-            of(&removed),
-            of(&added),
-            standalone,
+            group,
+            of(&group.removed),
+            of(&group.added),
         ));
+    }
+    if !group.other.is_empty() {
+        findings.push(group_finding(inv, group_id, owner, group.other.clone()));
     }
     findings
 }
 
-fn pair_direction(
+/// Removed and added elements of one direction pair up by the diff's own matching
+/// rules (same protocol and peer, or same protocol and ports), so that
+/// CloudFormation's "remove one, add one" for an edited rule reads as the fields
+/// that changed.
+fn pair_elements(
     inv: &Inventory,
-    drift: &ResourceDrift,
-    removed: Vec<(Rule, Change)>,
-    added: Vec<(Rule, Change)>,
-    standalone: &HashMap<RuleKey, Vec<&str>>,
+    drift: &StackDrift,
+    group: &GroupDrift,
+    removed: Vec<ElementChange>,
+    added: Vec<ElementChange>,
 ) -> Vec<Finding> {
     let owner = &drift.resource.owner;
     let declared: Vec<DeclaredRule> = removed
         .iter()
-        .map(|(rule, _)| DeclaredRule {
-            rule: rule.clone(),
+        .map(|e| DeclaredRule {
+            rule: e.rule.clone(),
             owner: owner.clone(),
             inline: true,
             account_id: None,
             region: None,
         })
         .collect();
-    let path_of = |rules: &[(Rule, Change)], rule: &Rule| {
-        rules
+    let change_of = |elements: &[ElementChange], rule: &Rule| {
+        elements
             .iter()
-            .find(|(r, _)| r == rule)
-            .map(|(_, change)| change.clone())
+            .find(|e| &e.rule == rule)
+            .map(|e| e.change.clone())
     };
     let matching = match_rules(
         declared.iter().collect(),
-        added.iter().map(|(r, _)| r).collect(),
+        added.iter().map(|e| &e.rule).collect(),
     );
     let mut findings = Vec::new();
     for (declared, actual) in &matching.pairs {
         let mut changes = rule_changes(&declared.rule, actual);
-        let path = path_of(&removed, &declared.rule).map(|c| c.field);
+        let path = change_of(&removed, &declared.rule).map(|c| c.field);
         for change in &mut changes {
             change.property_path = path.clone();
         }
@@ -313,20 +179,17 @@ fn pair_direction(
         }
     }
     for declared in &matching.removed {
-        let change = path_of(&removed, &declared.rule).into_iter().collect();
+        let change = change_of(&removed, &declared.rule).into_iter().collect();
         findings.push(rule_finding(inv, owner, Some(&declared.rule), None, change));
     }
-    let declares_egress = drift
-        .expected
-        .get("SecurityGroupEgress")
-        .is_some_and(|e| !e.is_null());
     for actual in &matching.added {
-        let by_this_stack = standalone
+        let by_this_stack = inv
+            .stack_rule_keys
             .get(&actual.key())
             .is_some_and(|stacks| stacks.contains(&drift.resource.stack()));
-        let explained = by_this_stack || (!declares_egress && is_default_egress(actual));
+        let explained = by_this_stack || (!group.declares_egress && is_default_egress(actual));
         if !explained {
-            let change = path_of(&added, actual).into_iter().collect();
+            let change = change_of(&added, actual).into_iter().collect();
             findings.push(rule_finding(inv, owner, None, Some(actual), change));
         }
     }
@@ -351,38 +214,21 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
     let mut findings = Vec::new();
     // A stack whose drift results were not read may declare a standalone rule on
     // any group: nothing can be called undeclared meanwhile.
-    if inv.intent_incomplete || inv.stack_without_drift {
+    if !inv.coverage.intent_complete() || !inv.coverage.stack_rules_known() {
         return findings;
     }
-    'groups: for drift in &inv.intent.drifts {
-        let group_id = drift.resource.physical_id.as_str();
-        if drift.resource.resource_type != SECURITY_GROUP
-            || drift.status == ResourceDriftStatus::Deleted
-            || !drift.expected.is_object()
-            || !inv.live_groups.contains_key(group_id)
-        {
+    for drift in inv.stack_drifts {
+        let DriftFound::Group(group) = &drift.found else {
+            continue;
+        };
+        let group_id = group.group_id.as_str();
+        let Some(declared) = &group.declared else {
+            continue;
+        };
+        if drift.status == ResourceDriftStatus::Deleted || !inv.live_groups.contains_key(group_id) {
             continue;
         }
-        let named = group_named(inv.live, drift);
-        let mut declared: HashSet<RuleKey> = HashSet::new();
-        for (direction, list) in [
-            (Direction::Ingress, "SecurityGroupIngress"),
-            (Direction::Egress, "SecurityGroupEgress"),
-        ] {
-            let items = match &drift.expected[list] {
-                Value::Null => continue,
-                Value::Array(items) => items,
-                // A shape we cannot read: the group cannot be judged.
-                _ => continue 'groups,
-            };
-            for item in items {
-                match rule_from_properties(group_id, direction, item, &named) {
-                    Ok(rule) => declared.insert(rule.key()),
-                    Err(_) => continue 'groups,
-                };
-            }
-        }
-        let declares_egress = !drift.expected["SecurityGroupEgress"].is_null();
+        let declared: HashSet<RuleKey> = declared.iter().map(Rule::key).collect();
         let already: HashSet<RuleKey> = reported
             .iter()
             .filter(|f| f.resource.group_id.as_deref() == Some(group_id))
@@ -408,7 +254,7 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
                     || others.contains(&key)
                     || already.contains(&key)
                     || inv.declared_by_stack(live)
-                    || (!declares_egress && is_default_egress(live));
+                    || (!group.declares_egress && is_default_egress(live));
                 if !explained {
                     findings.push(rules::added(inv, live));
                 }
@@ -416,53 +262,6 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
         }
     }
     findings
-}
-
-/// A standalone `AWS::EC2::SecurityGroupIngress`/`Egress` that drifted.
-fn rule_resource_drift(
-    inv: &Inventory,
-    drift: &ResourceDrift,
-    direction: Direction,
-) -> Vec<Finding> {
-    let group_id = drift.expected.get("GroupId").and_then(Value::as_str);
-    let named = group_named(inv.live, drift);
-    let Some(Ok(expected)) =
-        group_id.map(|g| rule_from_properties(g, direction, &drift.expected, &named))
-    else {
-        return vec![resource_drift(drift, Vec::new())];
-    };
-    let owner = &drift.resource.owner;
-    if drift.status == ResourceDriftStatus::Deleted {
-        // EC2 is read in the same scan; where it still shows the rule, trust it.
-        let still_live = inv
-            .live_rules
-            .get(&(expected.group_id.as_str(), direction))
-            .is_some_and(|rules| rules.iter().any(|r| r.item.key_ref() == expected.key_ref()));
-        if still_live {
-            return Vec::new();
-        }
-        return vec![rule_finding(inv, owner, Some(&expected), None, Vec::new())];
-    }
-    let differences: Vec<(&str, &PropertyDifference)> = drift
-        .differences
-        .iter()
-        .map(|d| (d.path.trim_start_matches('/'), d))
-        .collect();
-    let actual = apply(&drift.expected, differences.iter().copied());
-    let Ok(actual) = rule_from_properties(&expected.group_id, direction, &actual, &named) else {
-        return vec![resource_drift(drift, Vec::new())];
-    };
-    let changes = changes_with_paths(&expected, &actual, &differences);
-    if changes.is_empty() {
-        return Vec::new();
-    }
-    vec![rule_finding(
-        inv,
-        owner,
-        Some(&expected),
-        Some(&actual),
-        changes,
-    )]
 }
 
 fn rule_finding(
@@ -531,14 +330,8 @@ fn group_finding(inv: &Inventory, group_id: &str, owner: &Owner, changes: Vec<Ch
 
 /// Drift of a resource that is not a security group (or whose rule could not be
 /// read): every property difference by its path.
-fn resource_drift(drift: &ResourceDrift, mut changes: Vec<Change>) -> Finding {
+fn resource_drift(drift: &StackDrift, changes: Vec<Change>) -> Finding {
     let resource = &drift.resource;
-    changes.extend(
-        drift
-            .differences
-            .iter()
-            .map(|d| raw_change(d, d.expected.clone(), d.actual.clone())),
-    );
     let is_security_group = resource
         .resource_type
         .starts_with("AWS::EC2::SecurityGroup");

@@ -5,12 +5,13 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::matching::{Keyed, sort_declared, sort_live};
+use crate::coverage::Coverage;
 use crate::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, FindingStatus, GroupId,
     GroupRead, Intent, LiveView, Owner, OwnerKind, ResourceRef, Rule, RuleKey, SecurityGroup,
-    Severity,
+    Severity, StackDrift,
 };
-use crate::sources::{SourceKind, SourceStatus};
+use crate::sources::SourceStatus;
 
 /// Maps keyed by AWS ids: SipHash's DoS resistance buys nothing here and costs a
 /// quarter of the diff.
@@ -19,6 +20,8 @@ type IdHash = rustc_hash::FxBuildHasher;
 pub struct Inventory<'a> {
     pub intent: &'a Intent,
     pub live: &'a LiveView,
+    /// CloudFormation's drift results, as canonical rules.
+    pub stack_drifts: &'a [StackDrift],
     /// Managed groups by id; several entries when several sources manage one group.
     pub managed: BTreeMap<&'a str, Vec<&'a DeclaredGroup>>,
     /// Declared rules by group and direction, each rule once (see `declared_index`).
@@ -26,24 +29,24 @@ pub struct Inventory<'a> {
     pub reads: BTreeMap<&'a str, Vec<&'a GroupRead>>,
     pub live_groups: HashMap<&'a str, &'a SecurityGroup, IdHash>,
     pub live_rules: RulesBy<'a, Rule>,
-    /// Some intent source failed: what nobody declares may be declared there.
-    pub intent_incomplete: bool,
-    /// Some live source failed without saying what it would have covered.
-    pub live_gaps_unknown: bool,
+    /// What the scan read: what may be called missing or unowned.
+    pub coverage: Coverage<'a>,
     /// Live rule ids that a stack's standalone ingress/egress resource owns.
     pub stack_rules: HashSet<&'a str>,
     /// Groups that hold a rule some stack declares (never `sg-unmanaged`).
     pub stack_rule_groups: BTreeSet<&'a str>,
     /// Rules the stacks' standalone ingress/egress resources declare, by the stacks
-    /// declaring them (from drift results' expected properties).
+    /// declaring them.
     pub stack_rule_keys: HashMap<RuleKey, Vec<&'a str>>,
-    /// Some stack's resources were read but not its drift results: what its
-    /// standalone rules declare is unknown.
-    pub stack_without_drift: bool,
 }
 
 impl<'a> Inventory<'a> {
-    pub fn new(intent: &'a Intent, live: &'a LiveView, sources: &[SourceStatus]) -> Inventory<'a> {
+    pub fn new(
+        intent: &'a Intent,
+        live: &'a LiveView,
+        stack_drifts: &'a [StackDrift],
+        sources: &'a [SourceStatus],
+    ) -> Inventory<'a> {
         let mut managed: BTreeMap<&str, Vec<&DeclaredGroup>> = BTreeMap::new();
         for group in &intent.groups {
             managed
@@ -83,16 +86,10 @@ impl<'a> Inventory<'a> {
             .filter(|r| r.rule_direction().is_some() && r.physical_id.starts_with("sgr-"))
             .map(|r| r.physical_id.as_str())
             .collect();
-        let stack_rule_keys = super::stack_rules::standalone_rules(intent, live);
-        let mut stack_rule_groups: BTreeSet<&str> = intent
-            .drifts
+        let stack_rule_keys = super::stack_rules::standalone_rules(stack_drifts);
+        let mut stack_rule_groups: BTreeSet<&str> = stack_drifts
             .iter()
-            .filter_map(|d| {
-                d.resource.rule_direction()?;
-                d.expected
-                    .get("GroupId")
-                    .and_then(serde_json::Value::as_str)
-            })
+            .filter_map(|d| Some(d.standalone.as_ref()?.group_id.as_str()))
             .collect();
         if !stack_rules.is_empty() {
             stack_rule_groups.extend(
@@ -109,24 +106,16 @@ impl<'a> Inventory<'a> {
         Inventory {
             intent,
             live,
+            stack_drifts,
             managed,
             declared,
             reads,
             live_groups,
             live_rules,
-            intent_incomplete: sources.iter().any(SourceStatus::leaves_intent_unknown),
-            live_gaps_unknown: sources
-                .iter()
-                .any(|s| s.kind == SourceKind::LiveFile && !s.ok),
+            coverage: Coverage::new(intent, &live.scopes, sources),
             stack_rules,
             stack_rule_groups,
             stack_rule_keys,
-            stack_without_drift: sources.iter().any(|s| {
-                s.kind == SourceKind::Cloudformation
-                    && s.location != crate::sources::cloudformation::ALL_STACKS
-                    && s.ownership_read
-                    && !s.drift_read
-            }),
         }
     }
 
@@ -147,12 +136,6 @@ impl<'a> Inventory<'a> {
                 .iter()
                 .any(|g| g.owner.kind == OwnerKind::Cloudformation)
         })
-    }
-
-    /// Whether absence in `account`/`region` proves deletion: that scope was read,
-    /// and no live source failed without saying what it covered.
-    pub fn can_report_missing(&self, account: Option<&str>, region: Option<&str>) -> bool {
-        !self.live_gaps_unknown && self.live.covers(account, region)
     }
 
     pub fn is_managed(&self, group_id: &str) -> bool {

@@ -28,7 +28,7 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
                     declared.group.account_id.as_deref(),
                     declared.group.region.as_deref(),
                 );
-                if inv.can_report_missing(account, region) {
+                if inv.coverage.may_report_missing(account, region) {
                     findings.push(missing(inv, group_id, &declared.owner));
                 }
             }
@@ -37,7 +37,7 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
             findings.extend(owner_conflict(inv, group_id, owners));
         }
     }
-    if !inv.intent_incomplete {
+    if inv.coverage.intent_complete() {
         findings.extend(unmanaged(inv, options));
     }
     findings

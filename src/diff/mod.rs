@@ -17,7 +17,7 @@ mod rules;
 mod source_errors;
 mod stack_rules;
 
-use crate::model::{Direction, Finding, FindingCode, Intent, LiveView};
+use crate::model::{Direction, Finding, FindingCode, Intent, LiveView, StackDrift};
 use crate::sources::SourceStatus;
 
 pub use changes::{group_changes, rule_changes};
@@ -28,6 +28,9 @@ pub use options::DiffOptions;
 pub struct DiffInput<'a> {
     pub intent: &'a Intent,
     pub live: &'a LiveView,
+    /// CloudFormation's drift results as canonical rules
+    /// (`sources::cloudformation::canonical::stack_drifts`).
+    pub stack_drifts: &'a [StackDrift],
     pub sources: &'a [SourceStatus],
     pub options: &'a DiffOptions,
 }
@@ -44,7 +47,7 @@ pub struct DiffOutcome {
 }
 
 pub fn diff(input: &DiffInput) -> DiffOutcome {
-    let inventory = Inventory::new(input.intent, input.live, input.sources);
+    let inventory = Inventory::new(input.intent, input.live, input.stack_drifts, input.sources);
     let mut findings = Vec::new();
     findings.extend(source_errors::check(input.sources));
     findings.extend(groups::check(&inventory, input.options));

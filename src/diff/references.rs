@@ -21,7 +21,8 @@ pub fn dangling(
         // Only a reference that is gone needs its group's scope.
         let (group_account, group_region) = inv.group_scope(group_id);
         let account = rule.peer_account.as_deref().or(group_account);
-        inv.can_report_missing(account, group_region)
+        inv.coverage
+            .may_report_missing(account, group_region)
             .then(|| target.to_string())
     };
     // Where a live rule exists it is the truth: a declared twin cannot say more

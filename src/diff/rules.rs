@@ -85,7 +85,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
         }
         for declared in &matching.removed {
             // The group was read, but a live source that failed may have held its rules.
-            if inv.live_gaps_unknown {
+            if inv.coverage.live_gaps_unknown() {
                 continue;
             }
             findings.push(removed(inv, declared));
@@ -95,7 +95,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
             // Only a group that IaC owns has a rule set in which an extra is drift;
             // a stack's rules are judged by its drift detection (`cloudformation`).
             if inv.is_managed(group_id)
-                && !inv.intent_incomplete
+                && inv.coverage.intent_complete()
                 && !inv.owned_by_stack(group_id)
                 && !inv.declared_by_stack(live)
             {
@@ -117,7 +117,7 @@ fn removed_with_group<'a>(
         .map(|d| d.item)
         .filter(|d| {
             let (account, region) = inv.rule_scope(d);
-            inv.can_report_missing(account, region)
+            inv.coverage.may_report_missing(account, region)
         })
         .map(|d| removed(inv, d))
         .collect()

@@ -22,10 +22,4 @@ impl LiveView {
             }
         }
     }
-
-    /// Whether a thing in `account`/`region` was read, so that its absence means
-    /// it is really gone.
-    pub fn covers(&self, account: Option<&str>, region: Option<&str>) -> bool {
-        self.scopes.iter().any(|s| s.covers(account, region))
-    }
 }

@@ -8,6 +8,7 @@ mod group_id;
 mod owner;
 mod rule;
 mod stack;
+mod stack_drift;
 mod time;
 
 pub use event::Event;
@@ -21,6 +22,9 @@ pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef}
 pub use stack::{
     DifferenceType, PropertyDifference, ResourceDrift, ResourceDriftStatus, SECURITY_GROUP,
     SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, StackResource, parse_value,
+};
+pub use stack_drift::{
+    DriftFound, ElementChange, GroupDrift, PropertyPath, RuleEdit, StackDrift, StandaloneRule,
 };
 pub use time::{Timestamp, format_timestamp};
 mod intent;

@@ -17,6 +17,7 @@ use sqlx::{Connection, SqliteConnection};
 
 use super::snapshot::{Bucket, Hash, LiveNode, Root, bucket_of, from_hex};
 use super::{StoreError, load_document};
+use crate::coverage::scopes_cover;
 use crate::diff::{match_rules, rule_changes};
 use crate::model::{DeclaredRule, Direction, Owner, Rule, Scope, Timestamp, format_timestamp};
 
@@ -233,7 +234,7 @@ fn was_read(scopes: &[Scope], node: &LiveNode) -> bool {
     let group = node.group.as_ref();
     let account = group.and_then(|g| g.account_id.as_deref());
     let region = group.and_then(|g| g.region.as_deref());
-    scopes.iter().any(|s| s.covers(account, region))
+    scopes_cover(scopes, account, region)
 }
 
 /// One change to one group, before it is placed in time.

@@ -5,17 +5,16 @@
 //! - seen now, open before → `ongoing`, `first_seen` kept (`changed` if its values moved);
 //! - seen now, resolved before → `new` again, new `first_seen`, `recurred`;
 //! - open before, not seen now → `resolved`, but only where this scan read every
-//!   source the finding depends on: a partial scan, or one of fewer regions or
-//!   states, resolves nothing it did not look at.
+//!   source the finding depends on (`crate::coverage`): a partial scan, or one of
+//!   fewer regions or states, resolves nothing it did not look at.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Event, Finding, FindingCode, FindingStatus, Intent, OwnerKind, Scope};
-use crate::sources::cloudformation::ALL_STACKS;
-use crate::sources::{SourceKind, SourceStatus};
+use crate::coverage::Coverage;
+use crate::model::{Event, Finding, FindingStatus};
 
 use super::snapshot::Hash;
 
@@ -38,44 +37,13 @@ pub struct Update {
     pub event: Option<Event>,
 }
 
-/// What a scan looked at: its sources (with their outcome) and the live scopes it
-/// read completely.
-#[derive(Debug, Clone, Copy)]
-pub struct Coverage<'a> {
-    pub sources: &'a [SourceStatus],
-    pub scopes: &'a [Scope],
-    /// Groups of stacks whose drift results were not read: the rules nobody
-    /// declares on them were not judged (see `unjudged_stack_groups`).
-    pub unjudged_groups: &'a BTreeSet<String>,
-}
-
-/// The groups a stack owns whose drift results this scan did not read (detection
-/// off, failed or timed out): a `rule-added` on them cannot be told gone.
-pub fn unjudged_stack_groups(intent: &Intent, sources: &[SourceStatus]) -> BTreeSet<String> {
-    intent
-        .groups
-        .iter()
-        .filter(|g| g.owner.kind == OwnerKind::Cloudformation)
-        .filter(|g| {
-            !sources.iter().any(|s| {
-                s.kind == SourceKind::Cloudformation
-                    && s.drift_read
-                    && g.owner.location.as_deref() == Some(s.location.as_str())
-                    && overlaps(s.region.as_deref(), g.group.region.as_deref())
-                    && overlaps(s.account_id.as_deref(), g.group.account_id.as_deref())
-            })
-        })
-        .map(|g| g.group.id.clone())
-        .collect()
-}
-
 /// `current` are this scan's findings; `known` every finding history holds.
 /// Returns one update per finding of this scan (in its order), then one per
 /// finding this scan resolved (by id). `now` is the scan's finish time.
 pub fn advance(
     known: Vec<Known>,
     current: Vec<Finding>,
-    coverage: Coverage,
+    coverage: &Coverage,
     now: &str,
 ) -> Vec<Update> {
     let mut known: HashMap<String, Known> = known
@@ -121,7 +89,7 @@ pub fn advance(
     let mut gone: Vec<Known> = known
         .into_values()
         .filter(|k| k.finding.status != FindingStatus::Resolved)
-        .filter(|k| !seen.contains(&k.finding.id) && covered(&k.finding, coverage))
+        .filter(|k| !seen.contains(&k.finding.id) && coverage.may_resolve(&k.finding))
         .collect();
     gone.sort_by(|a, b| a.finding.id.cmp(&b.finding.id));
     for k in gone {
@@ -136,85 +104,6 @@ pub fn advance(
         });
     }
     updates
-}
-
-/// Whether this scan read everything `finding` depends on, so that its absence
-/// means the drift is gone.
-pub fn covered(finding: &Finding, coverage: Coverage) -> bool {
-    if finding.code == FindingCode::SourceError {
-        // A source that still fails raises the same finding again.
-        return true;
-    }
-    let on_unjudged_group = finding
-        .resource
-        .group_id
-        .as_ref()
-        .is_some_and(|g| coverage.unjudged_groups.contains(g));
-    if finding.code == FindingCode::RuleAdded && on_unjudged_group {
-        return false;
-    }
-    let (account, region) = (finding.account_id.as_deref(), finding.region.as_deref());
-    // Its account and region were read, and no live source of them failed.
-    let place_read = coverage.scopes.iter().any(|s| s.covers(account, region))
-        && !coverage.sources.iter().any(|s| {
-            !s.ok
-                && !s.kind.is_intent()
-                && overlaps(s.account_id.as_deref(), account)
-                && overlaps(s.region.as_deref(), region)
-        });
-    let intent_failed = coverage
-        .sources
-        .iter()
-        .any(crate::sources::SourceStatus::leaves_intent_unknown);
-    let owner_read = match finding.owner.kind {
-        // Unowned findings are not computed at all while a source of intent is
-        // unread; nor is an owner conflict, whose other owner may be that source.
-        OwnerKind::None => !intent_failed,
-        _ if finding.code == FindingCode::OwnerConflict => !intent_failed,
-        _ => owner_read(finding, coverage.sources, account, region),
-    };
-    place_read && owner_read
-}
-
-/// Whether the finding's owner was read in full: its own source (a state, or the
-/// stack of that name in that account and region, with drift results for a
-/// `cfn-drift`), or, for a stack that no longer exists, a `*` listing of the stacks
-/// of that account and region.
-fn owner_read(
-    finding: &Finding,
-    sources: &[SourceStatus],
-    account: Option<&str>,
-    region: Option<&str>,
-) -> bool {
-    let in_place = |s: &&SourceStatus| {
-        s.kind.is_intent()
-            && overlaps(s.account_id.as_deref(), account)
-            && overlaps(s.region.as_deref(), region)
-    };
-    let location = finding.owner.location.as_deref();
-    let own: Vec<&SourceStatus> = sources
-        .iter()
-        .filter(in_place)
-        .filter(|s| Some(s.location.as_str()) == location)
-        .collect();
-    if !own.is_empty() {
-        return own
-            .iter()
-            .any(|s| s.ok && (finding.code != FindingCode::CfnDrift || s.drift_read));
-    }
-    finding.owner.kind == OwnerKind::Cloudformation
-        && sources
-            .iter()
-            .filter(in_place)
-            .any(|s| s.ok && s.kind == SourceKind::Cloudformation && s.location == ALL_STACKS)
-}
-
-/// Unknown on either side may be the same account or region.
-fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
-    }
 }
 
 /// What the finding says, without when it was seen: a change here is worth telling.
@@ -232,9 +121,12 @@ pub fn fingerprint(finding: &Finding) -> Hash {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
-    use crate::model::{Owner, ResourceRef, Severity};
-    use crate::sources::SourceKind;
+    use crate::model::{FindingCode, Owner, ResourceRef, Scope, Severity};
+    use crate::sources::cloudformation::ALL_STACKS;
+    use crate::sources::{SourceKind, SourceStatus};
 
     fn finding(id: &str, region: &str, owner: Owner) -> Finding {
         Finding {
@@ -290,14 +182,8 @@ mod tests {
         region: None,
     }];
 
-    static NONE_UNJUDGED: BTreeSet<String> = BTreeSet::new();
-
     fn cov(sources: &[SourceStatus]) -> Coverage<'_> {
-        Coverage {
-            sources,
-            scopes: &EVERYWHERE,
-            unjudged_groups: &NONE_UNJUDGED,
-        }
+        Coverage::from_parts(sources, &EVERYWHERE, BTreeSet::new())
     }
 
     fn ok() -> Vec<SourceStatus> {
@@ -333,31 +219,28 @@ mod tests {
                 )
             }
         };
-        assert!(covered(&drift, cov(&[stack("us-east-1", true)])));
+        assert!(cov(&[stack("us-east-1", true)]).may_resolve(&drift));
         // Its detection failed: the drift may still be there.
-        assert!(!covered(&drift, cov(&[stack("us-east-1", false)])));
+        assert!(!cov(&[stack("us-east-1", false)]).may_resolve(&drift));
         // A stack of the same name elsewhere says nothing about this one.
-        assert!(!covered(
-            &drift,
-            cov(&[stack("eu-west-1", true), stack("us-east-1", false)])
-        ));
+        assert!(!cov(&[stack("eu-west-1", true), stack("us-east-1", false)]).may_resolve(&drift));
         // A failed detection hides no ownership: unowned findings still resolve.
         let unowned = finding("u", "us-east-1", Owner::none());
-        assert!(covered(&unowned, cov(&[stack("us-east-1", false)])));
+        assert!(cov(&[stack("us-east-1", false)]).may_resolve(&unowned));
         // Ownership read without drift detection (`detect_drift = false`).
         let ownership_only = SourceStatus {
             drift_read: false,
             ..stack("us-east-1", true)
         };
-        assert!(!covered(&drift, cov(&[ownership_only])));
+        assert!(!cov(&[ownership_only]).may_resolve(&drift));
         // The stack is gone: a `*` listing of its account and region that no
         // longer holds it resolves its findings; one of another region does not.
         let listing = |region: &str| SourceStatus {
             region: Some(region.to_string()),
             ..SourceStatus::ok(SourceKind::Cloudformation, ALL_STACKS)
         };
-        assert!(covered(&drift, cov(&[listing("us-east-1")])));
-        assert!(!covered(&drift, cov(&[listing("eu-west-1")])));
+        assert!(cov(&[listing("us-east-1")]).may_resolve(&drift));
+        assert!(!cov(&[listing("eu-west-1")]).may_resolve(&drift));
         // A rule nobody declares on a group whose stack was not judged stays open.
         let added = Finding {
             code: FindingCode::RuleAdded,
@@ -369,24 +252,21 @@ mod tests {
         };
         let unjudged: BTreeSet<String> = ["sg-alb".to_string()].into();
         let sources = [stack("us-east-1", false)];
-        let coverage = Coverage {
-            unjudged_groups: &unjudged,
-            ..cov(&sources)
-        };
-        assert!(!covered(&added, coverage));
-        assert!(covered(&added, cov(&sources)));
+        let coverage = Coverage::from_parts(&sources, &EVERYWHERE, unjudged);
+        assert!(!coverage.may_resolve(&added));
+        assert!(cov(&sources).may_resolve(&added));
     }
 
     #[test]
     fn new_then_ongoing_keeps_first_seen() {
         let a = tf("a", "eu-west-1");
-        let first = advance(vec![], vec![a.clone()], cov(&ok()), "T1");
+        let first = advance(vec![], vec![a.clone()], &cov(&ok()), "T1");
         assert_eq!(first[0].finding.status, FindingStatus::New);
         assert_eq!(first[0].event, Some(Event::New));
         assert_eq!(first[0].finding.first_seen.as_deref(), Some("T1"));
 
         let history = vec![known(&a, FindingStatus::New, "T1")];
-        let second = advance(history, vec![a], cov(&ok()), "T2");
+        let second = advance(history, vec![a], &cov(&ok()), "T2");
         let u = &second[0];
         assert_eq!(u.finding.status, FindingStatus::Ongoing);
         assert_eq!(u.event, None);
@@ -402,7 +282,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Ongoing, "T1")],
             vec![moved],
-            cov(&ok()),
+            &cov(&ok()),
             "T2",
         );
         assert_eq!(updates[0].event, Some(Event::Changed));
@@ -415,7 +295,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Ongoing, "T1")],
             vec![],
-            cov(&ok()),
+            &cov(&ok()),
             "T2",
         );
         assert_eq!(updates.len(), 1);
@@ -427,7 +307,7 @@ mod tests {
         let again = advance(
             vec![known(&a, FindingStatus::Resolved, "T1")],
             vec![],
-            cov(&ok()),
+            &cov(&ok()),
             "T3",
         );
         assert!(again.is_empty());
@@ -439,7 +319,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Resolved, "T1")],
             vec![a],
-            cov(&ok()),
+            &cov(&ok()),
             "T5",
         );
         let u = &updates[0];
@@ -472,7 +352,7 @@ mod tests {
             .into_iter()
             .map(|f| known(f, FindingStatus::Ongoing, "T1"))
             .collect();
-        let updates = advance(history, vec![], cov(&sources), "T2");
+        let updates = advance(history, vec![], &cov(&sources), "T2");
         let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
         assert_eq!(resolved, vec!["west"]);
         assert_eq!(by_id(&updates, "west").event, Some(Event::Resolved));
@@ -487,7 +367,7 @@ mod tests {
         let updates = advance(
             vec![known(&error, FindingStatus::Ongoing, "T1")],
             vec![],
-            cov(&[down]),
+            &cov(&[down]),
             "T2",
         );
         assert_eq!(updates[0].finding.status, FindingStatus::Resolved);
@@ -511,12 +391,8 @@ mod tests {
             region: Some("us-east-1".into()),
         }];
         let sources = ok();
-        let coverage = Coverage {
-            sources: &sources,
-            scopes: &east_only,
-            unjudged_groups: &NONE_UNJUDGED,
-        };
-        let updates = advance(history, vec![], coverage, "T2");
+        let coverage = Coverage::from_parts(&sources, &east_only, BTreeSet::new());
+        let updates = advance(history, vec![], &coverage, "T2");
         let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
         assert_eq!(resolved, vec!["east"]);
     }
@@ -530,7 +406,7 @@ mod tests {
             SourceStatus::failed(SourceKind::Terraform, "other.tfstate", "x".into()),
         ];
         let history = vec![known(&conflict, FindingStatus::Ongoing, "T1")];
-        assert!(advance(history, vec![], cov(&sources), "T2").is_empty());
+        assert!(advance(history, vec![], &cov(&sources), "T2").is_empty());
     }
 
     #[test]
@@ -544,7 +420,7 @@ mod tests {
         let updates = advance(
             vec![known(&a, FindingStatus::Ongoing, "T1")],
             vec![acknowledged],
-            cov(&ok()),
+            &cov(&ok()),
             "T2",
         );
         assert_eq!(updates[0].event, Some(Event::Changed));

@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, Row, SqlitePool};
 use tracing::{debug, info, warn};
 
+use crate::coverage::Coverage;
 use crate::input::ReadError;
 use crate::model::{Finding, FindingStatus, Intent, LiveView};
 use crate::report::Report;
@@ -257,13 +258,8 @@ impl Store {
             .await?;
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
         let known = load_findings(&mut tx).await?;
-        let unjudged_groups = lifecycle::unjudged_stack_groups(scan.intent, &report.scan.sources);
-        let coverage = lifecycle::Coverage {
-            sources: &report.scan.sources,
-            scopes: &scan.live.scopes,
-            unjudged_groups: &unjudged_groups,
-        };
-        let updates = lifecycle::advance(known, report.findings.clone(), coverage, now);
+        let coverage = Coverage::new(scan.intent, &scan.live.scopes, &report.scan.sources);
+        let updates = lifecycle::advance(known, report.findings.clone(), &coverage, now);
 
         put_blob(&mut tx, &sources).await?;
         put_tree(&mut tx, &live).await?;

@@ -7,6 +7,7 @@ use driftd::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, GroupRead, Intent, LiveView,
     Owner, Peer, Protocol, Rule, Scope, SecurityGroup, Tags,
 };
+use driftd::sources::cloudformation::canonical::stack_drifts;
 use driftd::sources::{SourceKind, SourceStatus};
 
 pub const ACCOUNT: &str = "111111111111";
@@ -238,9 +239,12 @@ impl World {
     }
 
     pub fn diff(&self) -> DiffOutcome {
+        // As a scan does: CloudFormation's results read as canonical rules first.
+        let stack_drifts = stack_drifts(&self.intent.drifts, &self.live);
         diff(&DiffInput {
             intent: &self.intent,
             live: &self.live,
+            stack_drifts: &stack_drifts,
             sources: &self.sources,
             options: &self.options,
         })

@@ -7,6 +7,7 @@
 //! drift detection fails, times out or cannot run in the stack's state is a failed
 //! source too, never "in sync"; what it owns is still known.
 
+pub mod canonical;
 pub mod detect;
 pub mod rules;
 
