@@ -160,35 +160,12 @@ pub fn render_table(refs: &References) -> String {
     section(
         &mut out,
         "live rules of other groups",
-        refs.live_rules
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}: {}{}",
-                    r.group_id,
-                    r.label(),
-                    r.rule_id
-                        .as_deref()
-                        .map(|id| format!(" ({id})"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect(),
+        refs.live_rules.iter().map(live_rule_line).collect(),
     );
     section(
         &mut out,
         "declared rules",
-        refs.declared_rules
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}: {}  {}",
-                    d.rule.group_id,
-                    d.rule.label(),
-                    d.owner.label()
-                )
-            })
-            .collect(),
+        refs.declared_rules.iter().map(declared_rule_line).collect(),
     );
     section(
         &mut out,
@@ -198,20 +175,7 @@ pub fn render_table(refs: &References) -> String {
     section(
         &mut out,
         "network interfaces using it",
-        refs.network_interfaces
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}{}",
-                    e.region,
-                    e.id,
-                    e.description
-                        .as_deref()
-                        .map(|d| format!(" ({d})"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect(),
+        refs.network_interfaces.iter().map(interface_line).collect(),
     );
     for source in refs.sources.iter().filter(|s| !s.ok) {
         let _ = writeln!(
@@ -231,4 +195,33 @@ pub fn render_table(refs: &References) -> String {
         }
     );
     out
+}
+
+/// `sg-web: tcp 443 from sg-alb (sgr-1)`.
+fn live_rule_line(rule: &Rule) -> String {
+    let id = rule
+        .rule_id
+        .as_deref()
+        .map(|id| format!(" ({id})"))
+        .unwrap_or_default();
+    format!("{}: {}{id}", rule.group_id, rule.label())
+}
+
+fn declared_rule_line(declared: &DeclaredReference) -> String {
+    format!(
+        "{}: {}  {}",
+        declared.rule.group_id,
+        declared.rule.label(),
+        declared.owner.label()
+    )
+}
+
+/// `eu-west-1 eni-1 (ELB app/web)`.
+fn interface_line(interface: &NetworkInterface) -> String {
+    let description = interface
+        .description
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    format!("{} {}{description}", interface.region, interface.id)
 }

@@ -2,7 +2,6 @@
 //! build the report. Sources that fail become `source-error` findings; the scan
 //! goes on with what could be read.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -14,21 +13,9 @@ use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{Event, Finding, FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
 use crate::report::{Compared, Report};
 use crate::sources::cloudformation::{self, CloudFormationPlan};
-use crate::sources::ec2::{self, Ec2Plan};
-use crate::sources::{SourceKind, SourceStatus, live_file, terraform};
+use crate::sources::{SourceKind, SourceStatus, terraform};
 
-/// Where reality comes from.
-#[derive(Debug, Clone)]
-pub enum LiveSource {
-    /// Captured `describe-security-groups` / `-rules` JSON, standing for `regions`
-    /// (any region when empty).
-    Files {
-        paths: Vec<PathBuf>,
-        regions: Vec<String>,
-    },
-    /// EC2 itself, through the SDK's credential and region chain.
-    Aws(Ec2Plan),
-}
+pub use crate::sources::live::LiveSource;
 
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
@@ -86,7 +73,7 @@ pub async fn within_deadline<T>(
 
 impl ScanPlan {
     fn needs_aws(&self) -> bool {
-        matches!(self.live, LiveSource::Aws(_))
+        self.live.needs_aws()
             || self.states.iter().any(|s| s.starts_with("s3://"))
             || self.stacks().is_some()
     }
@@ -108,12 +95,10 @@ pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
         .into_iter()
         .flat_map(|c| &c.stacks)
         .flat_map(|s| &s.regions);
-    let first_region = match &plan.live {
-        LiveSource::Aws(ec2) => ec2.regions.first(),
-        LiveSource::Files { regions, .. } => regions.first(),
-    }
-    .or(stack_regions.clone().next())
-    .map(String::as_str);
+    let first_region = plan
+        .live
+        .first_region()
+        .or(stack_regions.clone().next().map(String::as_str));
     Some(load_sdk_config(first_region, plan.limits.aws).await)
 }
 
@@ -153,35 +138,6 @@ pub async fn load_intent(
     (intent, statuses)
 }
 
-pub fn load_live_files(files: &[PathBuf], regions: &[String]) -> (LiveView, Vec<SourceStatus>) {
-    let mut captures = Vec::new();
-    let mut statuses = Vec::new();
-    for path in files {
-        let location = path.display().to_string();
-        match live_file::load_file(path) {
-            Ok(capture) => {
-                captures.push(capture);
-                statuses.push(SourceStatus::ok(SourceKind::LiveFile, &location));
-            }
-            Err(error) => {
-                warn!(file = %location, %error, "could not read captured live data");
-                statuses.push(SourceStatus::failed(
-                    SourceKind::LiveFile,
-                    &location,
-                    error.to_string(),
-                ));
-            }
-        }
-    }
-    let live = live_file::combine(captures, regions);
-    info!(
-        groups = live.groups.len(),
-        rules = live.rules.len(),
-        "read captured live data"
-    );
-    (live, statuses)
-}
-
 /// Reads intent and reality, as a scan does before diffing.
 pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Vec<SourceStatus>) {
     let sdk = sdk_for(plan).await;
@@ -191,13 +147,7 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
         intent.extend(stack_intent);
         sources.extend(stack_sources);
     }
-    let (live, live_sources) = match (&plan.live, &sdk) {
-        (LiveSource::Files { paths, regions }, _) => load_live_files(paths, regions),
-        (LiveSource::Aws(ec2_plan), Some(sdk)) => ec2::scan(sdk, ec2_plan, calls).await,
-        (LiveSource::Aws(_), None) => {
-            unreachable!("an AWS scan always loads the SDK configuration")
-        }
-    };
+    let (live, live_sources) = plan.live.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
 }

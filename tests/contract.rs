@@ -55,3 +55,23 @@ fn finding_codes_are_the_contracts() {
         );
     }
 }
+
+/// Each code's default severity is the first one its FINDINGS.md row names (the
+/// checks raise or lower it only where the row says so).
+#[test]
+fn default_severities_are_the_contracts() {
+    let text = std::fs::read_to_string("../shared/contracts/FINDINGS.md").unwrap();
+    for code in FindingCode::ALL {
+        let row = text
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{}` |", code.as_str())))
+            .unwrap_or_else(|| panic!("{code} has a row"));
+        let severity_column = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        let first_word = severity_column
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap();
+        let ours = serde_json::to_value(code.default_severity()).unwrap();
+        assert_eq!(ours, first_word, "{code}: {row}");
+    }
+}

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::{Mutex, watch};
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::model::format_timestamp;
@@ -80,7 +80,7 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     info!(address = %listener.local_addr()?, "listening");
-    let mut server = tokio::spawn(http::serve(
+    let server = tokio::spawn(http::serve(
         listener,
         shared.clone(),
         settings.http,
@@ -123,13 +123,34 @@ pub async fn serve(
             }
         }
     }
+    let _ = stop.send(true);
+    shut_down(
+        settings.shutdown_grace,
+        schedules,
+        delivery,
+        (stop_http, server),
+        &shared,
+    )
+    .await;
+    Ok(())
+}
+
+/// After the stop signal: a running scan gets the grace, then the delivery in
+/// flight and the open HTTP connections get what is left of it (at least a second
+/// each), and the store is closed.
+async fn shut_down(
+    grace: Duration,
+    mut schedules: JoinSet<()>,
+    delivery: JoinHandle<()>,
+    (stop_http, mut server): (watch::Sender<bool>, JoinHandle<()>),
+    shared: &Shared,
+) {
     let shutdown_started = Instant::now();
     info!(
-        grace_seconds = settings.shutdown_grace.as_secs_f64(),
+        grace_seconds = grace.as_secs_f64(),
         "shutting down: no new scans; a running scan may finish within the grace"
     );
-    let _ = stop.send(true);
-    let finished = tokio::time::timeout(settings.shutdown_grace, async {
+    let finished = tokio::time::timeout(grace, async {
         while schedules.join_next().await.is_some() {}
     })
     .await;
@@ -141,11 +162,9 @@ pub async fn serve(
         while schedules.join_next().await.is_some() {}
     }
     // A delivery in flight finishes (it stops before the next message), so that
-    // the outbox records what the receiver accepted; it gets what is left of the
-    // grace, as do open HTTP connections after it (at least a second each).
+    // the outbox records what the receiver accepted.
     let left = |started: Instant| {
-        settings
-            .shutdown_grace
+        grace
             .saturating_sub(started.elapsed())
             .max(Duration::from_secs(1))
     };
@@ -165,7 +184,6 @@ pub async fn serve(
     }
     shared.store.clone().close().await;
     info!("stopped");
-    Ok(())
 }
 
 async fn run_schedule(

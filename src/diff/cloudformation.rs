@@ -296,7 +296,6 @@ fn rule_finding(
         changes,
         ..rule_spec(
             FindingCode::CfnDrift,
-            Severity::High,
             owner.clone(),
             expected,
             actual,
@@ -314,7 +313,7 @@ fn group_finding(inv: &Inventory, group_id: &str, owner: &Owner, changes: Vec<Ch
     );
     inv.finding(FindingSpec {
         code: FindingCode::CfnDrift,
-        severity: Severity::High,
+        severity: FindingCode::CfnDrift.default_severity(),
         group_id: group_id.to_string(),
         rule_id: None,
         resource_id: Some(group_id.to_string()),
@@ -355,7 +354,7 @@ fn resource_drift(drift: &StackDrift, changes: Vec<Change>) -> Finding {
         ),
         code: FindingCode::CfnDrift,
         severity: if is_security_group {
-            Severity::High
+            FindingCode::CfnDrift.default_severity()
         } else {
             Severity::Medium
         },

@@ -290,7 +290,6 @@ pub struct FindingSpec {
 /// The frame of a finding about one rule (`expected` or `actual` must be set).
 pub fn rule_spec(
     code: FindingCode,
-    severity: Severity,
     owner: Owner,
     expected: Option<&Rule>,
     actual: Option<&Rule>,
@@ -299,7 +298,7 @@ pub fn rule_spec(
     let subject = expected.or(actual).expect("a rule finding has a rule");
     FindingSpec {
         code,
-        severity,
+        severity: code.default_severity(),
         group_id: subject.group_id.to_string(),
         rule_id: actual
             .and_then(|r| r.rule_id.clone())

@@ -43,16 +43,10 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
     findings
 }
 
-fn spec(
-    group_id: &str,
-    code: FindingCode,
-    severity: Severity,
-    owner: Owner,
-    message: String,
-) -> FindingSpec {
+fn spec(group_id: &str, code: FindingCode, owner: Owner, message: String) -> FindingSpec {
     FindingSpec {
         code,
-        severity,
+        severity: code.default_severity(),
         group_id: group_id.to_string(),
         rule_id: None,
         resource_id: Some(group_id.to_string()),
@@ -75,7 +69,6 @@ pub(super) fn missing(inv: &Inventory, group_id: &str, owner: &Owner) -> Finding
     inv.finding(spec(
         group_id,
         FindingCode::SgMissing,
-        Severity::Critical,
         owner.clone(),
         message,
     ))
@@ -84,7 +77,7 @@ pub(super) fn missing(inv: &Inventory, group_id: &str, owner: &Owner) -> Finding
 fn modified(inv: &Inventory, group_id: &str, owner: &Owner, changes: Vec<Change>) -> Finding {
     let only_tags = changes.iter().all(|c| c.field.starts_with("tags."));
     let severity = if only_tags {
-        Severity::Low
+        FindingCode::SgModified.default_severity()
     } else {
         Severity::Medium
     };
@@ -96,13 +89,8 @@ fn modified(inv: &Inventory, group_id: &str, owner: &Owner, changes: Vec<Change>
     );
     inv.finding(FindingSpec {
         changes,
-        ..spec(
-            group_id,
-            FindingCode::SgModified,
-            severity,
-            owner.clone(),
-            message,
-        )
+        severity,
+        ..spec(group_id, FindingCode::SgModified, owner.clone(), message)
     })
 }
 
@@ -132,13 +120,7 @@ fn unmanaged(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
                 .map(|v| format!(" in {v}"))
                 .unwrap_or_default()
         );
-        findings.push(inv.finding(spec(
-            id,
-            FindingCode::SgUnmanaged,
-            Severity::Medium,
-            Owner::none(),
-            message,
-        )));
+        findings.push(inv.finding(spec(id, FindingCode::SgUnmanaged, Owner::none(), message)));
     }
     findings
 }
@@ -205,7 +187,6 @@ fn owner_conflict(
         ..spec(
             group_id,
             FindingCode::OwnerConflict,
-            Severity::Medium,
             first.owner.clone(),
             message,
         )

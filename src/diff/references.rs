@@ -3,7 +3,7 @@
 //! reads through a data source, so deleting that group elsewhere breaks it silently).
 
 use super::context::{Inventory, rule_spec};
-use crate::model::{DeclaredRule, Finding, FindingCode, Owner, Rule, Severity};
+use crate::model::{DeclaredRule, Finding, FindingCode, Owner, Rule};
 
 /// A finding when either side of a (declared, live) pair references a group that
 /// does not exist live, where its absence can be judged.
@@ -52,7 +52,6 @@ pub fn dangling(
     );
     Some(inv.finding(rule_spec(
         FindingCode::ReferenceDangling,
-        Severity::Critical,
         owner,
         declared.map(|d| &d.rule),
         live,
@@ -96,7 +95,6 @@ pub fn dependency_hidden(inv: &Inventory) -> Vec<Finding> {
         );
         findings.push(inv.finding(rule_spec(
             FindingCode::DependencyHidden,
-            Severity::Info,
             rule.owner.clone(),
             Some(&rule.rule),
             None,

@@ -139,7 +139,7 @@ fn modified(
     let severity = if opens_world {
         Severity::Critical
     } else {
-        Severity::High
+        FindingCode::RuleModified.default_severity()
     };
     let message = format!(
         "{}: {} rule {}: {}; declared by {}",
@@ -151,9 +151,9 @@ fn modified(
     );
     inv.finding(FindingSpec {
         changes,
+        severity,
         ..rule_spec(
             FindingCode::RuleModified,
-            severity,
             declared.owner.clone(),
             Some(&declared.rule),
             Some(live),
@@ -169,7 +169,7 @@ pub(super) fn added(inv: &Inventory, live: &Rule) -> Finding {
     let severity = if live.is_world_ingress() && !web_port {
         Severity::Critical
     } else {
-        Severity::High
+        FindingCode::RuleAdded.default_severity()
     };
     let group_owner = inv
         .group_owner(&live.group_id)
@@ -180,14 +180,16 @@ pub(super) fn added(inv: &Inventory, live: &Rule) -> Finding {
         inv.group_label(&live.group_id),
         live.label()
     );
-    inv.finding(rule_spec(
-        FindingCode::RuleAdded,
+    inv.finding(FindingSpec {
         severity,
-        Owner::none(),
-        None,
-        Some(live),
-        message,
-    ))
+        ..rule_spec(
+            FindingCode::RuleAdded,
+            Owner::none(),
+            None,
+            Some(live),
+            message,
+        )
+    })
 }
 
 fn removed(inv: &Inventory, declared: &DeclaredRule) -> Finding {
@@ -199,7 +201,6 @@ fn removed(inv: &Inventory, declared: &DeclaredRule) -> Finding {
     );
     inv.finding(rule_spec(
         FindingCode::RuleRemoved,
-        Severity::High,
         declared.owner.clone(),
         Some(&declared.rule),
         None,

@@ -1,6 +1,6 @@
 //! `source-error`: a source that could not be read makes the scan partial.
 
-use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef, Severity};
+use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef};
 use crate::sources::{SourceKind, SourceStatus};
 
 pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
@@ -34,7 +34,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                     kind,
                 ),
                 code: FindingCode::SourceError,
-                severity: Severity::Critical,
+                severity: FindingCode::SourceError.default_severity(),
                 status: FindingStatus::New,
                 account_id: source.account_id.clone(),
                 region: source.region.clone(),

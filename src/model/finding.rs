@@ -11,9 +11,10 @@ use super::owner::Owner;
 use super::rule::{Direction, Rule};
 use super::stack::DifferenceType;
 
-/// Declares the finding codes once: the enum, its wire spelling, and the list of all.
+/// Declares the finding codes once: the enum, its wire spelling, its default
+/// severity (`[severity]` in the config overrides it) and the list of all.
 macro_rules! finding_codes {
-    ($($variant:ident = $code:literal,)*) => {
+    ($($variant:ident = $code:literal, $severity:ident;)*) => {
         /// Finding codes (contracts/FINDINGS.md). Kebab-case on the wire; never
         /// renamed once released.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -29,24 +30,33 @@ macro_rules! finding_codes {
                     $(FindingCode::$variant => $code,)*
                 }
             }
+
+            /// The contract's default severity: checks raise or lower it only where
+            /// FINDINGS.md says so (e.g. a rule opened to the world is critical).
+            pub fn default_severity(self) -> Severity {
+                match self {
+                    $(FindingCode::$variant => Severity::$severity,)*
+                }
+            }
         }
     };
 }
 
-// A new code: one line here, its check in `diff/`, and (for how absence is judged)
-// `store/lifecycle.rs`. `tests/contract.rs` holds this list to FINDINGS.md.
+// A new code: one line here, its check in `diff/`, and (if its absence is judged
+// other than by its scope and owner) `coverage.rs`. `tests/contract.rs` holds this
+// list, and each default severity, to FINDINGS.md.
 finding_codes! {
-    RuleModified = "rule-modified",
-    RuleAdded = "rule-added",
-    RuleRemoved = "rule-removed",
-    SgMissing = "sg-missing",
-    SgUnmanaged = "sg-unmanaged",
-    SgModified = "sg-modified",
-    ReferenceDangling = "reference-dangling",
-    DependencyHidden = "dependency-hidden",
-    OwnerConflict = "owner-conflict",
-    CfnDrift = "cfn-drift",
-    SourceError = "source-error",
+    RuleModified = "rule-modified", High;
+    RuleAdded = "rule-added", High;
+    RuleRemoved = "rule-removed", High;
+    SgMissing = "sg-missing", Critical;
+    SgUnmanaged = "sg-unmanaged", Medium;
+    SgModified = "sg-modified", Low;
+    ReferenceDangling = "reference-dangling", Critical;
+    DependencyHidden = "dependency-hidden", Info;
+    OwnerConflict = "owner-conflict", Medium;
+    CfnDrift = "cfn-drift", High;
+    SourceError = "source-error", Critical;
 }
 
 impl FindingCode {

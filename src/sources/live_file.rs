@@ -7,14 +7,16 @@
 //! `ResponseMetadata`) and recorded responses (the response under `data`) are read too.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use tracing::warn;
 
 use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
 use crate::model::{LiveView, Rule, Scope, SecurityGroup};
 use crate::sources::describe::{GroupDoc, RuleDoc, group_to_model, live_rules, rule_to_model};
 use crate::sources::json_error::{self, JsonError};
+use crate::sources::{SourceKind, SourceStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveFileError {
@@ -137,6 +139,30 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
         }
     }
     Ok(capture)
+}
+
+/// Reads every capture: one status per file, the readable ones combined.
+pub fn read_all(files: &[PathBuf], regions: &[String]) -> (LiveView, Vec<SourceStatus>) {
+    let mut captures = Vec::new();
+    let mut statuses = Vec::new();
+    for path in files {
+        let location = path.display().to_string();
+        match load_file(path) {
+            Ok(capture) => {
+                captures.push(capture);
+                statuses.push(SourceStatus::ok(SourceKind::LiveFile, &location));
+            }
+            Err(error) => {
+                warn!(file = %location, %error, "could not read captured live data");
+                statuses.push(SourceStatus::failed(
+                    SourceKind::LiveFile,
+                    &location,
+                    error.to_string(),
+                ));
+            }
+        }
+    }
+    (combine(captures, regions), statuses)
 }
 
 /// Combines captured documents into one live view, covering the accounts their

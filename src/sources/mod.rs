@@ -6,6 +6,7 @@ pub mod cloudformation;
 pub mod describe;
 pub mod ec2;
 pub mod json_error;
+pub mod live;
 pub mod live_file;
 
 pub mod terraform;

@@ -118,27 +118,7 @@ pub async fn history(
             continue;
         }
         let root: Root = load_document(&mut tx, &scan.live_root).await?;
-        // group id → node hash, as this scan saw it
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        let wanted = query.group.as_deref().map(bucket_of);
-        for (number, bucket_hash) in &root.buckets {
-            if wanted.is_some_and(|w| w != *number) {
-                continue;
-            }
-            let bucket = match buckets.get(bucket_hash) {
-                Some(b) => b.clone(),
-                None => {
-                    let b: Rc<Bucket> = Rc::new(load_document(&mut tx, &hash(bucket_hash)?).await?);
-                    buckets.insert(bucket_hash.clone(), b.clone());
-                    b
-                }
-            };
-            for (group_id, node) in bucket.iter() {
-                if query.group.as_deref().is_none_or(|g| g == group_id) {
-                    seen.insert(group_id.clone(), node.clone());
-                }
-            }
-        }
+        let seen = groups_seen(&mut tx, &root, query.group.as_deref(), &mut buckets).await?;
 
         for (group_id, node_hash) in &seen {
             if let Some(k) = known.get_mut(group_id)
@@ -190,6 +170,37 @@ pub async fn history(
     }
     tx.commit().await?;
     Ok(entries)
+}
+
+/// Group id → node hash, as the scan of `root` saw them (only `group`'s when
+/// given). Buckets are read once per walk: consecutive scans share most of them.
+async fn groups_seen(
+    tx: &mut SqliteConnection,
+    root: &Root,
+    group: Option<&str>,
+    buckets: &mut HashMap<String, Rc<Bucket>>,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let mut seen = BTreeMap::new();
+    let wanted = group.map(bucket_of);
+    for (number, bucket_hash) in &root.buckets {
+        if wanted.is_some_and(|w| w != *number) {
+            continue;
+        }
+        let bucket = match buckets.get(bucket_hash) {
+            Some(b) => b.clone(),
+            None => {
+                let b: Rc<Bucket> = Rc::new(load_document(tx, &hash(bucket_hash)?).await?);
+                buckets.insert(bucket_hash.clone(), b.clone());
+                b
+            }
+        };
+        for (group_id, node) in bucket.iter() {
+            if group.is_none_or(|g| g == group_id) {
+                seen.insert(group_id.clone(), node.clone());
+            }
+        }
+    }
+    Ok(seen)
 }
 
 /// The scans to walk: those in range, after the last one before it (the baseline

@@ -230,7 +230,8 @@ impl Store {
         Ok(())
     }
 
-    /// Stores one scan and advances every finding's lifecycle, in one transaction.
+    /// Stores one scan, advances every finding's lifecycle and queues the
+    /// notifications its events make (`ScanRecord::compose`), in one transaction.
     pub async fn record(&self, scan: ScanRecord<'_>) -> Result<Recorded, StoreError> {
         self.record_in_one_transaction(scan)
             .await
@@ -264,64 +265,15 @@ impl Store {
         put_blob(&mut tx, &sources).await?;
         put_tree(&mut tx, &live).await?;
         put_tree(&mut tx, &intent).await?;
-        let scan_row: i64 = sqlx::query_scalar(
-            "INSERT INTO scans (scan_id, started_at, finished_at, complete, sources, api_calls,
-                                intent_root, live_root, findings)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&report.scan.id)
-        .bind(&report.scan.started_at)
-        .bind(&report.scan.finished_at)
-        .bind(report.scan.complete)
-        .bind(&sources.hash[..])
-        .bind(serde_json::to_string(&report.scan.api_calls).expect("counts serialize"))
-        .bind(&intent.root.hash[..])
-        .bind(&live.root.hash[..])
-        .bind(updates.len() as i64)
-        .fetch_one(&mut *tx)
-        .await?;
-
-        let mut events = Vec::new();
-        if stale {
+        let scan_row =
+            insert_scan(&mut tx, report, &sources, &intent, &live, updates.len()).await?;
+        let (events, queued) = if stale {
             warn!(scan = %report.scan.id, "a newer scan was stored first; this one does not change finding statuses");
-        }
-        for update in updates.iter().filter(|_| !stale) {
-            put_finding(&mut tx, update).await?;
-            if let Some(event) = update.event {
-                sqlx::query(
-                    "INSERT INTO finding_events (scan_id, finding_id, event) VALUES (?, ?, ?)",
-                )
-                .bind(scan_row)
-                .bind(&update.finding.id)
-                .bind(event.as_str())
-                .execute(&mut *tx)
-                .await?;
-                events.push((update.finding.id.clone(), event));
-            }
-        }
-        let queued = if stale {
-            0
+            (Vec::new(), 0)
         } else {
-            let happened: Vec<(&Finding, Event)> = updates
-                .iter()
-                .filter_map(|u| u.event.map(|e| (&u.finding, e)))
-                .collect();
-            let messages = (scan.compose)(&report.scan.id, &happened);
-            let queued_at = crate::model::format_timestamp(&chrono::Utc::now());
-            for message in &messages {
-                sqlx::query(
-                    "INSERT INTO outbox (scan_id, channel, payload, created_at, status, next_attempt_at)
-                     VALUES (?, ?, ?, ?, 'pending', ?)",
-                )
-                .bind(&report.scan.id)
-                .bind(message.channel)
-                .bind(&message.payload)
-                .bind(&queued_at)
-                .bind(&queued_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            messages.len()
+            let events = put_updates(&mut tx, scan_row, &updates).await?;
+            let queued = queue_messages(&mut tx, &report.scan.id, &updates, scan.compose).await?;
+            (events, queued)
         };
         stall_before_commit_for_tests().await;
         fail_like_a_full_disk_for_tests(&mut tx).await?;
@@ -606,6 +558,85 @@ async fn load_findings(tx: &mut Tx<'_>) -> Result<Vec<Known>, StoreError> {
             })
         })
         .collect()
+}
+
+/// The scan's own row, pointing at its snapshots.
+async fn insert_scan(
+    tx: &mut Tx<'_>,
+    report: &Report,
+    sources: &Blob,
+    intent: &Tree,
+    live: &Tree,
+    findings: usize,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO scans (scan_id, started_at, finished_at, complete, sources, api_calls,
+                            intent_root, live_root, findings)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&report.scan.id)
+    .bind(&report.scan.started_at)
+    .bind(&report.scan.finished_at)
+    .bind(report.scan.complete)
+    .bind(&sources.hash[..])
+    .bind(serde_json::to_string(&report.scan.api_calls).expect("counts serialize"))
+    .bind(&intent.root.hash[..])
+    .bind(&live.root.hash[..])
+    .bind(findings as i64)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Every finding's new state, and each event that happened to one.
+async fn put_updates(
+    tx: &mut Tx<'_>,
+    scan_row: i64,
+    updates: &[Update],
+) -> Result<Vec<(String, Event)>, StoreError> {
+    let mut events = Vec::new();
+    for update in updates {
+        put_finding(tx, update).await?;
+        if let Some(event) = update.event {
+            sqlx::query("INSERT INTO finding_events (scan_id, finding_id, event) VALUES (?, ?, ?)")
+                .bind(scan_row)
+                .bind(&update.finding.id)
+                .bind(event.as_str())
+                .execute(&mut **tx)
+                .await?;
+            events.push((update.finding.id.clone(), event));
+        }
+    }
+    Ok(events)
+}
+
+/// The notifications these events make (`compose`), queued in the outbox so that
+/// they commit, or not, with the scan.
+async fn queue_messages(
+    tx: &mut Tx<'_>,
+    scan_id: &str,
+    updates: &[Update],
+    compose: Compose<'_>,
+) -> Result<usize, StoreError> {
+    let happened: Vec<(&Finding, Event)> = updates
+        .iter()
+        .filter_map(|u| u.event.map(|e| (&u.finding, e)))
+        .collect();
+    let messages = compose(scan_id, &happened);
+    let queued_at = crate::model::format_timestamp(&chrono::Utc::now());
+    for message in &messages {
+        sqlx::query(
+            "INSERT INTO outbox (scan_id, channel, payload, created_at, status, next_attempt_at)
+             VALUES (?, ?, ?, ?, 'pending', ?)",
+        )
+        .bind(scan_id)
+        .bind(message.channel)
+        .bind(&message.payload)
+        .bind(&queued_at)
+        .bind(&queued_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(messages.len())
 }
 
 async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError> {

@@ -1,0 +1,69 @@
+//! The slot every live source plugs into: what a scan reads reality from. Each
+//! variant names its plan; `read` dispatches to its reader, which returns the live
+//! view (groups, rules and the scopes it read completely) and one status per place
+//! it read. Adding a live source is a variant here and its reader module.
+
+use std::path::PathBuf;
+
+use aws_config::SdkConfig;
+use tracing::info;
+
+use super::ec2::{self, Ec2Plan};
+use super::{SourceStatus, live_file};
+use crate::aws::ApiCalls;
+use crate::model::LiveView;
+
+/// Where reality comes from.
+#[derive(Debug, Clone)]
+pub enum LiveSource {
+    /// Captured `describe-security-groups` / `-rules` JSON, standing for `regions`
+    /// (any region when empty).
+    Files {
+        paths: Vec<PathBuf>,
+        regions: Vec<String>,
+    },
+    /// EC2 itself, through the SDK's credential and region chain.
+    Aws(Ec2Plan),
+}
+
+impl LiveSource {
+    /// Whether reading it needs the SDK configuration.
+    pub fn needs_aws(&self) -> bool {
+        match self {
+            LiveSource::Files { .. } => false,
+            LiveSource::Aws(_) => true,
+        }
+    }
+
+    /// The first region it reads, if it names any.
+    pub fn first_region(&self) -> Option<&str> {
+        match self {
+            LiveSource::Aws(plan) => plan.regions.first(),
+            LiveSource::Files { regions, .. } => regions.first(),
+        }
+        .map(String::as_str)
+    }
+
+    /// Reads it; `sdk` is loaded by the caller when `needs_aws` says so.
+    pub async fn read(
+        &self,
+        sdk: Option<&SdkConfig>,
+        calls: &ApiCalls,
+    ) -> (LiveView, Vec<SourceStatus>) {
+        match (self, sdk) {
+            (LiveSource::Files { paths, regions }, _) => {
+                let (live, statuses) = live_file::read_all(paths, regions);
+                info!(
+                    groups = live.groups.len(),
+                    rules = live.rules.len(),
+                    "read captured live data"
+                );
+                (live, statuses)
+            }
+            (LiveSource::Aws(plan), Some(sdk)) => ec2::scan(sdk, plan, calls).await,
+            (LiveSource::Aws(_), None) => {
+                unreachable!("an AWS scan always loads the SDK configuration")
+            }
+        }
+    }
+}
