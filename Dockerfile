@@ -2,14 +2,17 @@
 #
 # The build stage runs the same command as scripts/bench.sh, from the same
 # Cargo.lock (--locked) and with no extra features: the binary in the image is the
-# release build of the code the tests exercise.
+# release build of the code the tests exercise. The workspace's other members,
+# the benchmarks and their state generator (tools/), are not built: cargo needs
+# only their manifests, to load the workspace and check Cargo.lock.
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
-COPY benches benches
+COPY tools/gen-state/Cargo.toml tools/gen-state/
+COPY tools/bench/Cargo.toml tools/bench/
 RUN cargo build --release --locked --bin driftd
 
 FROM debian:bookworm-slim

@@ -3,7 +3,8 @@
 # valgrind's callgrind. The count is the same for the same build whatever else the
 # machine is doing, where wall-clock medians on a shared 2-core VM move by a third
 # within minutes: use it to compare two builds (before and after a change). The
-# < 100 ms target itself is timed by `cargo bench --bench parse_and_diff -- diff`.
+# < 100 ms target itself is timed by
+# `cargo bench -p driftd-bench --bench parse_and_diff -- diff` (tools/bench).
 #
 # The benchmark builds its case the same way in every run (seeded), so a run of
 # three diffs minus a run of one is exactly two diffs.
@@ -19,7 +20,7 @@ command -v valgrind >/dev/null || {
 }
 binaries=("$@")
 if [[ ${#binaries[@]} -eq 0 ]]; then
-  binaries=("$(cargo bench --bench parse_and_diff --no-run --message-format=json |
+  binaries=("$(cargo bench -p driftd-bench --bench parse_and_diff --no-run --message-format=json |
     python3 -c 'import json, sys
 found = [m["executable"] for m in map(json.loads, sys.stdin)
          if m.get("reason") == "compiler-artifact" and m.get("executable")

@@ -9,4 +9,4 @@
 # Usage: scripts/bench-store.sh [SCANS] [GROUPS] [RULES_PER_GROUP]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench --profile dev --bench store_growth -- "${1:-1000}" "${2:-1000}" "${3:-10}"
+cargo bench --profile dev -p driftd-bench --bench store_growth -- "${1:-1000}" "${2:-1000}" "${3:-10}"

@@ -3,13 +3,13 @@
 #   parse a generated 100 MB state in < 1 s with peak RSS < 3x the file size;
 #   diff 100,000 declared against 100,000 live rules in < 100 ms.
 #
-# 1. builds driftd and gen-state (release);
+# 1. builds driftd (release, the image's command) and gen-state (tools/gen-state);
 # 2. generates a state of BENCH_SIZE_MB (default 100) MB and its zero-drift
 #    describe-security-group-rules capture in a temporary directory;
 # 3. runs the driftd binary end to end under /usr/bin/time -v, twice:
 #    a. the state against an empty capture: reading the state dominates (parse);
 #    b. the state against its capture: the whole scan (both parses, diff, report);
-# 4. runs `cargo bench --bench parse_and_diff` (in-process parse and diff timings).
+# 4. runs the parse_and_diff benchmark (tools/bench: in-process parse and diff timings).
 #
 # Usage: scripts/bench.sh [SIZE_MB]     (BENCH_KEEP=1 keeps the generated files)
 set -euo pipefail
@@ -22,7 +22,9 @@ if [[ "${BENCH_KEEP:-0}" != 1 ]]; then
 fi
 
 echo "== build (release)"
-cargo build --release --bin driftd --bin gen-state
+# driftd as the image builds it (Dockerfile), then the generator, a tool of its own.
+cargo build --release --locked --bin driftd
+cargo build --release --locked -p driftd-gen-state --bin gen-state
 # .ci/run points CARGO_TARGET_DIR outside the clone; cargo builds there then.
 release="${CARGO_TARGET_DIR:-target}/release"
 
@@ -90,10 +92,10 @@ run_driftd full "$live" "$report"
 full_wall=$wall_s full_rss_kb=$rss_kb full_rc=$rc
 findings=$(grep -o '"findings": *[0-9]*' "$report" | head -1 | grep -o '[0-9]*$' || echo "?")
 
-echo "== cargo bench --bench parse_and_diff"
+echo "== cargo bench -p driftd-bench --bench parse_and_diff"
 bench_log="$work/bench.log"
 DRIFTD_BENCH_STATE="$state" DRIFTD_BENCH_LIVE="$live" \
-  cargo bench --bench parse_and_diff | tee "$bench_log"
+  cargo bench -p driftd-bench --bench parse_and_diff | tee "$bench_log"
 
 echo
 echo "== figures (${size_mb} MB target, $(nproc) cores)"

@@ -12,7 +12,7 @@ use std::time::Instant;
 use driftd::model::LiveView;
 use driftd::store::{OpenMode, ScanRecord, Store};
 
-#[path = "../tests/support/views.rs"]
+#[path = "../../../tests/support/views.rs"]
 mod views;
 use views::{report, view};
 

@@ -1,4 +1,5 @@
-//! Parse and diff throughput (no harness: `cargo bench --bench parse_and_diff`).
+//! Parse and diff throughput (no harness: `cargo bench -p driftd-bench --bench
+//! parse_and_diff`).
 //!
 //! 1. parse: `terraform::parse_state` on a generated state of `DRIFTD_BENCH_SIZE_MB`
 //!    (default 100) MB, or on the file named by `DRIFTD_BENCH_STATE`;
@@ -6,15 +7,11 @@
 //!    rules, with about 2.5% drift (`DRIFTD_BENCH_GROUPS`, `DRIFTD_BENCH_RULES_PER_GROUP`);
 //! 3. the generated state against its generated live capture: zero drift.
 //!
-//! Arguments `parse`, `state-diff`, `diff` run only those parts (`cargo bench --bench
-//! parse_and_diff -- diff`). Runs: `DRIFTD_BENCH_PARSE_RUNS` (5),
+//! Arguments `parse`, `state-diff`, `diff` run only those parts (`cargo bench -p
+//! driftd-bench --bench parse_and_diff -- diff`). Runs: `DRIFTD_BENCH_PARSE_RUNS` (5),
 //! `DRIFTD_BENCH_DIFF_RUNS` (10). With `DRIFTD_BENCH_STATE`, `DRIFTD_BENCH_LIVE` names
 //! its capture for part 3. Targets (issue):
 //! parse 100 MB < 1 s, diff 100k × 100k < 100 ms, release build on 2 cores.
-
-#[allow(dead_code)]
-#[path = "gen_state.rs"]
-mod gen_state;
 
 use std::time::{Duration, Instant};
 
