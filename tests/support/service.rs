@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sqlx::Connection;
 
-use crate::cli::*;
-use crate::moto::Moto;
+use super::cli::*;
+use super::moto::Moto;
 
 pub struct Service {
     pub child: Child,

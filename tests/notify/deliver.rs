@@ -2,13 +2,10 @@
 //! (its three incidents), delivering to local HTTP receivers (wiremock) that stand
 //! for Slack and a generic webhook and check what arrives.
 
-#[path = "support/cli.rs"]
-mod cli;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cli::*;
+use crate::support::cli::*;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sqlx::Connection;

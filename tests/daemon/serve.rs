@@ -3,18 +3,11 @@
 //! answer, a slow scan does not overlap the next, SIGTERM exits 0 within the
 //! grace, and a bad cron expression is refused at start.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/service.rs"]
-mod service;
-
 use std::time::Duration;
 
-use cli::*;
+use crate::support::cli::*;
+use crate::support::service::{Service, metric, stored_scans};
 use serde_json::Value;
-use service::{Service, metric, stored_scans};
 
 const SECRET_TOKEN: &str = "T0/B0/xoxo-not-for-logs";
 

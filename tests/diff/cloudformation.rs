@@ -1,11 +1,8 @@
 //! The diff of CloudFormation's own drift results (`cfn-drift`), as a pure function:
 //! stack ownership and recorded drift results in, exact findings out. The AWS side
-//! (detection, polling, failures) is in `tests/cloudformation_api.rs`.
+//! (detection, polling, failures) is in `tests/sources/cloudformation_api.rs`.
 
-#[path = "support/builders.rs"]
-mod builders;
-
-use builders::*;
+use crate::support::builders::*;
 use driftd::model::{
     DeclaredGroup, DifferenceType, Direction, FindingCode, Owner, OwnerKind, PropertyDifference,
     ResourceDrift, ResourceDriftStatus, SECURITY_GROUP, SECURITY_GROUP_INGRESS, SecurityGroup,

@@ -2,15 +2,9 @@
 //! the five-group ECS chain of DESIGN.md seeded through the EC2 API with its matching
 //! Terraform state, then each incident's drift applied, and driftd run as a user would.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/region_gate.rs"]
-mod region_gate;
-
-use cli::*;
-use moto::Moto;
+use crate::support::cli::*;
+use crate::support::moto::Moto;
+use crate::support::region_gate;
 use serde_json::{Value, json};
 
 struct Scenario {

@@ -3,17 +3,12 @@
 //! config errors around secrets, text encodings, a damaged database, and a database
 //! URL that is not one. Each is a clear error (exit 1), never a panic or an abort.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/region_gate.rs"]
-mod region_gate;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use cli::*;
-use region_gate::{HANG_LIMIT, Silent};
+use crate::support::cli::*;
+use crate::support::region_gate::{HANG_LIMIT, Silent};
 use serde_json::{Value, json};
 
 /// A state whose one group is read from the legacy flat map, with an extra key of

@@ -1,18 +1,14 @@
 //! Scan history in SQLite: bad database files, migration, crash safety, two
 //! processes on one file, growth, retention. The scans read captured live data
-//! (`--live`); the lifecycle on the local AWS endpoint is in `store_lifecycle.rs`.
-
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/views.rs"]
-mod views;
+//! (`--live`); the lifecycle on the local AWS endpoint is in `lifecycle.rs`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 
+use crate::support::cli::*;
+use crate::support::views;
 use chrono::{Duration, TimeZone, Utc};
-use cli::*;
 use driftd::diff::DiffOptions;
 use driftd::model::{LiveView, Timestamp};
 use driftd::report::Report;

@@ -3,25 +3,16 @@
 //! crafted state. Each time the daemon stays up, says what happened, and goes on
 //! with the next scan.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/region_gate.rs"]
-mod region_gate;
-#[path = "support/service.rs"]
-mod service;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cli::*;
-use region_gate::Silent;
+use crate::support::cli::*;
+use crate::support::region_gate::Silent;
+use crate::support::service::{Service, metric};
 use serde_json::Value;
-use service::{Service, metric};
 
 const EVERY_SECOND: &str = "\n[[schedule]]\ncron = \"* * * * * *\"\n";
 

@@ -1,10 +1,7 @@
 //! Acknowledged drift (contracts/CONFIG.md, `[[acknowledge]]`): matched by every key
 //! it gives, per field, with a reason and an expiry; still reported, never failing.
 
-#[path = "support/builders.rs"]
-mod builders;
-
-use builders::*;
+use crate::support::builders::*;
 use chrono::{DateTime, TimeZone, Utc};
 use driftd::acknowledge::{Acknowledgement, Expiry, apply};
 use driftd::model::{Acknowledged, Finding, FindingCode, Owner, SecurityGroup, Severity};

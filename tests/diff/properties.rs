@@ -2,12 +2,9 @@
 //! - intent compared with itself as live has no findings;
 //! - the order of groups and rules in the inputs never changes the output bytes.
 
-#[path = "support/builders.rs"]
-mod builders;
-
 use std::collections::BTreeSet;
 
-use builders::*;
+use crate::support::builders::*;
 use driftd::diff::DiffOutcome;
 use driftd::model::{
     DeclaredRule, Direction, Intent, LiveView, Owner, Peer, Protocol, Rule, RuleKey,

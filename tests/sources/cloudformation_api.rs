@@ -4,12 +4,9 @@
 //! CloudFormation query-protocol responses from a local HTTP server (wiremock),
 //! reached through `AWS_ENDPOINT_URL_CLOUDFORMATION`; EC2 comes from a captured
 //! `describe-security-groups` file. Ownership against the local endpoint itself is
-//! tested in `tests/cloudformation_moto.rs`.
+//! tested in `cloudformation_moto.rs`.
 
-#[path = "support/cli.rs"]
-mod cli;
-
-use cli::*;
+use crate::support::cli::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};

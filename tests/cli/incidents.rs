@@ -1,10 +1,7 @@
 //! End-to-end: the built binary on the bundled ECS chain (DESIGN.md, incident 3's
 //! five groups) with each incident of DESIGN.md seeded into captured live data.
 
-#[path = "support/cli.rs"]
-mod cli;
-
-use cli::*;
+use crate::support::cli::*;
 use serde_json::{Value, json};
 
 const ALB_PUBLIC: &str = "sg-0a1b2c3d4e5f60001";

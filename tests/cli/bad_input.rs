@@ -1,10 +1,7 @@
 //! Bad input gets a clear error naming the file (and the JSON path or line), exit 1,
 //! no panic, and no false "deleted" finding from data that could not be read.
 
-#[path = "support/cli.rs"]
-mod cli;
-
-use cli::*;
+use crate::support::cli::*;
 use serde_json::Value;
 
 fn report_with_state(state: &std::path::Path) -> Run {

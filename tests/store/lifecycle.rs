@@ -3,15 +3,9 @@
 //! drift appears → new; persists → ongoing with the same `first_seen`; a partial
 //! scan → untouched; fixed → resolved (listed once); back → new again, recurred.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/moto.rs"]
-mod moto;
-#[path = "support/region_gate.rs"]
-mod region_gate;
-
-use cli::*;
-use moto::Moto;
+use crate::support::cli::*;
+use crate::support::moto::Moto;
+use crate::support::region_gate;
 use serde_json::Value;
 
 struct Chain {

@@ -3,17 +3,12 @@
 //! stack's resources. The endpoint does not implement drift detection (its drift
 //! calls answer 500), so these scans set `detect_drift = false`, and one test shows
 //! that leaving detection on there is a `source-error`, never "in sync". Drift
-//! results are tested against recorded responses in `tests/cloudformation_api.rs`.
+//! results are tested against recorded responses in `cloudformation_api.rs`.
 //! The endpoint drops the standalone egress and gives the standalone ingress no
 //! physical id (docs/local-aws.md); the groups' ownership is what it shows.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/moto.rs"]
-mod moto;
-
-use cli::*;
-use moto::Moto;
+use crate::support::cli::*;
+use crate::support::moto::Moto;
 use serde_json::{Value, json};
 
 /// Two groups (the ALB's without declared egress, so EC2's allow-all egress stays),

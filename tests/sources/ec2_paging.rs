@@ -4,10 +4,7 @@
 //! 1,000-item page size is asked for, `NextToken` is followed, and a page that fails
 //! makes its region a source error with nothing reported missing.
 
-#[path = "support/cli.rs"]
-mod cli;
-
-use cli::*;
+use crate::support::cli::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};

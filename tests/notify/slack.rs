@@ -1,7 +1,7 @@
 //! Slack Block Kit messages: the exact payload for incident 1 of DESIGN.md (the
 //! ALB egress port edited in the console), and Slack's limits with many findings.
 //! `docs/slack-example.json` is that payload, kept true by this test
-//! (`UPDATE_DOCS=1 cargo test --test slack_messages` rewrites it).
+//! (`UPDATE_DOCS=1 cargo test --test notify slack::` rewrites it).
 
 use chrono::{TimeZone, Utc};
 use driftd::diff::DiffOptions;
@@ -96,7 +96,7 @@ fn incident_1_the_alb_egress_port_exact_payload() {
     assert_eq!(
         std::fs::read_to_string(&docs).unwrap(),
         pretty,
-        "docs/slack-example.json is stale: UPDATE_DOCS=1 cargo test --test slack_messages"
+        "docs/slack-example.json is stale: UPDATE_DOCS=1 cargo test --test notify slack::"
     );
 }
 

@@ -1,0 +1,4 @@
+//! Reports (`src/report/`): the table and markdown renderings (`render`, `insta`
+//! snapshots).
+
+mod render;
