@@ -87,7 +87,7 @@ pub async fn load_sdk_config(region: Option<&str>, timeouts: Timeouts) -> SdkCon
 
 /// Every AWS operation driftd calls, as (IAM action, SDK method). The task-role
 /// policy `deploy/iam-policy.json` grants exactly these actions, and every SDK call
-/// in `src/` is one of these methods (`tests/deploy.rs` checks both ways).
+/// in `src/` is one of these methods (`tests/architecture/deploy.rs` checks both ways).
 pub const OPERATIONS: &[(&str, &str)] = &[
     (
         "cloudformation:DescribeStackDriftDetectionStatus",

@@ -43,7 +43,7 @@ macro_rules! finding_codes {
 }
 
 // A new code: one line here, its check in `diff/`, and (if its absence is judged
-// other than by its scope and owner) `coverage.rs`. `tests/contract.rs` holds this
+// other than by its scope and owner) `coverage.rs`. `tests/architecture/contract.rs` holds this
 // list, and each default severity, to FINDINGS.md.
 finding_codes! {
     RuleModified = "rule-modified", High;

@@ -165,7 +165,7 @@ fn the_image_runs_the_release_build_of_this_crate_as_a_non_root_user() {
     assert!(dockerfile.contains("CMD [\"serve\""));
 
     // Everything the build reads is copied in: the manifest's targets, the
-    // embedded migrations.
+    // embedded migrations, the workspace members' manifests.
     let copied: Vec<&str> = dockerfile
         .lines()
         .filter_map(|l| l.strip_prefix("COPY "))
@@ -182,6 +182,19 @@ fn the_image_runs_the_release_build_of_this_crate_as_a_non_root_user() {
         "Cargo.lock".into(),
         "migrations/0001_scan_history.sql".into(),
     ]);
+    // Cargo loads every workspace member's manifest, even to build one package.
+    let members = manifest
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .expect("the root manifest lists the workspace members");
+    needed.extend(
+        members
+            .split(',')
+            .map(|m| m.trim().trim_matches('"'))
+            .filter(|m| !m.is_empty())
+            .map(|m| format!("{m}/Cargo.toml")),
+    );
     for path in needed {
         assert!(
             copied

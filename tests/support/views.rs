@@ -1,5 +1,5 @@
 //! Synthetic live views and empty reports for the store's growth test and
-//! benchmark (`tests/store.rs`, `tools/bench/benches/store_growth.rs`).
+//! benchmark (`tests/store/database.rs`, `tools/bench/benches/store_growth.rs`).
 #![allow(dead_code)]
 
 use chrono::{Duration, TimeZone, Utc};
