@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::config::{Config, Problem};
+
 #[derive(Debug, Args)]
 pub struct CheckConfigArgs {
     /// The config file to validate (TOML; see config/driftd.example.toml).
@@ -13,11 +15,16 @@ pub struct CheckConfigArgs {
 }
 
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
-    let config = super::load_config(Some(&args.config))?;
-    if let Some(url) = &config.store_url {
-        crate::store::check_url(url)
-            .map_err(|e| anyhow::anyhow!("{}: at store.url: {e}", args.config.display()))?;
-    }
+    // `[store] url` is checked here, not by every command: `report --no-store` and
+    // DRIFTD_DATABASE_URL never use it. Its problem is told with the config's others.
+    let config = Config::load_and_check(&args.config, |config| {
+        let url = config.store_url.as_deref();
+        let error = url.and_then(|url| crate::store::check_url(url).err());
+        error
+            .map(|e| Problem::at("store.url", e.to_string()))
+            .into_iter()
+            .collect()
+    })?;
     if let Some(url) = super::configured_database_url(&config) {
         crate::store::check_url(&url).map_err(|e| anyhow::anyhow!("DRIFTD_DATABASE_URL: {e}"))?;
     }

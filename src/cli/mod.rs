@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aws::Timeouts;
-use crate::config::{Config, Notifier};
+use crate::config::Config;
 use crate::diff::DiffOptions;
 use crate::notify::deliver::Endpoints;
-use crate::notify::{Filter, Routing};
+use crate::notify::{Endpoint, Filter, Routing};
 use crate::scan::{LiveSource, ScanLimits, ScanPlan};
 use crate::sources::cloudformation::{CloudFormationPlan, StackPlan};
 use crate::sources::ec2::Ec2Plan;
@@ -179,22 +179,29 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
 
 /// Who hears about what: the config's notifiers, without their URLs.
 fn routing(config: &Config) -> Routing {
-    let filter = |n: &Notifier| Filter {
-        min_severity: n.min_severity,
-        resolutions: n.resolutions,
-    };
+    let filters = config.notifiers.iter().map(|(&channel, n)| {
+        let filter = Filter {
+            min_severity: n.min_severity,
+            resolutions: n.resolutions,
+        };
+        (channel, filter)
+    });
     Routing {
-        slack: config.slack.as_ref().map(filter),
-        webhook: config.webhook.as_ref().map(filter),
+        filters: filters.collect(),
     }
 }
 
 /// Where each notifier's messages go (secrets).
 fn endpoints(config: &Config) -> Endpoints {
+    let endpoints = config.notifiers.iter().map(|(&channel, n)| {
+        let endpoint = Endpoint {
+            url: n.url.clone(),
+            secret: n.secret.clone(),
+        };
+        (channel, endpoint)
+    });
     Endpoints {
-        slack: config.slack.as_ref().map(|n| n.url.clone()),
-        webhook: config.webhook.as_ref().map(|n| n.url.clone()),
-        webhook_secret: config.webhook_secret.clone(),
+        by_channel: endpoints.collect(),
     }
 }
 

@@ -4,20 +4,16 @@
 //! permanent failure (recorded, logged, counted; not retried). Messages left
 //! pending survive restarts: the next `serve` or `report --notify` goes on.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
-use sha2::Sha256;
 use tracing::{error, info, warn};
 
-use super::Channel;
+use super::{Channel, Endpoint};
 use crate::model::format_timestamp;
-use crate::secret::Secret;
 use crate::store::{Queued, Store, StoreError};
 
-/// The header carrying the hex HMAC-SHA256 of the body (CONFIG.md).
-pub const SIGNATURE_HEADER: &str = "X-Driftd-Signature";
 /// The outbox row id: receivers can drop a message they have already seen.
 pub const DELIVERY_HEADER: &str = "X-Driftd-Delivery";
 
@@ -29,12 +25,10 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a claimed message is ours: longer than one attempt can take.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// Where each channel goes. Secrets: never logged, never stored in the outbox.
+/// Where each configured notifier's messages go.
 #[derive(Debug, Clone, Default)]
 pub struct Endpoints {
-    pub slack: Option<Secret>,
-    pub webhook: Option<Secret>,
-    pub webhook_secret: Option<Secret>,
+    pub by_channel: BTreeMap<Channel, Endpoint>,
 }
 
 /// How one attempt went.
@@ -70,11 +64,7 @@ impl Deliverer {
     }
 
     async fn post(&self, channel: Channel, message: &Queued) -> Attempt {
-        let url = match channel {
-            Channel::Slack => self.endpoints.slack.as_ref(),
-            Channel::Webhook => self.endpoints.webhook.as_ref(),
-        };
-        let Some(url) = url else {
+        let Some(endpoint) = self.endpoints.by_channel.get(&channel) else {
             return Attempt::Retry(
                 Some(MAX_BACKOFF),
                 format!("no [notify.{}] in the config", channel.as_str()),
@@ -82,14 +72,12 @@ impl Deliverer {
         };
         let mut request = self
             .client
-            .post(url.expose())
+            .post(endpoint.url.expose())
             .header("Content-Type", "application/json")
             .header(DELIVERY_HEADER, message.id.to_string())
             .body(message.payload.clone());
-        if channel == Channel::Webhook
-            && let Some(secret) = &self.endpoints.webhook_secret
-        {
-            request = request.header(SIGNATURE_HEADER, sign(secret, &message.payload));
+        for (name, value) in channel.headers(endpoint, &message.payload) {
+            request = request.header(name, value);
         }
         let response = match request.send().await {
             Ok(response) => response,
@@ -141,18 +129,6 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
         }
     };
     Some(wait.min(MAX_RETRY_AFTER))
-}
-
-/// Hex HMAC-SHA256 of `body` with `secret`.
-pub fn sign(secret: &Secret, body: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn backoff(attempts: i64) -> Duration {
@@ -292,15 +268,5 @@ mod tests {
         let waits: Vec<u64> = (0..4).map(|a| backoff(a).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8]);
         assert_eq!(backoff(40), MAX_BACKOFF);
-    }
-
-    #[test]
-    fn signatures_are_hex_hmac_sha256() {
-        // RFC 4231 test case 2.
-        let secret = Secret::new("Jefe".into());
-        assert_eq!(
-            sign(&secret, "what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }

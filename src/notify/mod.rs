@@ -5,36 +5,151 @@
 //! Quiet when nothing is new: only new, changed and recurred findings alert (and
 //! resolutions, where a notifier asks for them), at or above the notifier's
 //! `min_severity`; acknowledged findings never do.
+//!
+//! Each notifier is one file here implementing [`Notifier`] (its `[notify.NAME]` keys,
+//! its messages, its request headers), registered by one line in `notifiers!` below.
 
 pub mod deliver;
 pub mod slack;
+pub mod webhook;
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::model::{Event, Finding, Severity};
+use crate::secret::Secret;
 use crate::store::OutboxMessage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Slack,
-    Webhook,
+/// One notifier: what its config section holds, what it sends, and how.
+pub trait Notifier {
+    /// `[notify.NAME]` as written (`#[serde(deny_unknown_fields)]`).
+    type Section: DeserializeOwned + std::fmt::Debug;
+    /// Keys of the section whose values are secrets, never shown in an error.
+    const SECRET_KEYS: &'static [&'static str];
+    /// `min_severity` when the section does not say.
+    const DEFAULT_MIN_SEVERITY: Severity;
+    /// The section as the keys every notifier has, for the config to validate.
+    fn keys(section: Self::Section) -> Keys;
+    /// The outbox bodies for one scan's notices (never empty).
+    fn messages(scan_id: &str, notices: &[Notice]) -> Vec<String>;
+    /// Headers sent beside `body` (a signature), after `Content-Type` and the delivery id.
+    fn headers(_endpoint: &Endpoint, _body: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// Declares the notifiers: the `Channel` enum (whose names are the outbox's channel
+/// column and the `[notify.NAME]` sections), `[notify]`'s shape, and the dispatch.
+macro_rules! notifiers {
+    ($($variant:ident = $name:literal => $notifier:ty,)*) => {
+        /// A notifier, by the name its outbox rows and config section carry.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Channel {
+            $($variant,)*
+        }
+
+        impl Channel {
+            pub const ALL: [Channel; [$($name),*].len()] = [$(Channel::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Channel::$variant => $name,)*
+                }
+            }
+
+            pub fn secret_keys(self) -> &'static [&'static str] {
+                match self {
+                    $(Channel::$variant => <$notifier as Notifier>::SECRET_KEYS,)*
+                }
+            }
+
+            pub fn default_min_severity(self) -> Severity {
+                match self {
+                    $(Channel::$variant => <$notifier as Notifier>::DEFAULT_MIN_SEVERITY,)*
+                }
+            }
+
+            fn messages(self, scan_id: &str, notices: &[Notice]) -> Vec<String> {
+                match self {
+                    $(Channel::$variant => <$notifier as Notifier>::messages(scan_id, notices),)*
+                }
+            }
+
+            fn headers(self, endpoint: &Endpoint, body: &str) -> Vec<(&'static str, String)> {
+                match self {
+                    $(Channel::$variant => <$notifier as Notifier>::headers(endpoint, body),)*
+                }
+            }
+        }
+
+        /// `[notify]`: one optional section per notifier; any other is refused.
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(non_snake_case)]
+        pub struct Sections {
+            $(#[serde(rename = $name)] $variant: Option<<$notifier as Notifier>::Section>,)*
+        }
+
+        impl Sections {
+            /// The sections given, in the order declared, as their keys.
+            pub fn into_keys(self) -> Vec<(Channel, Keys)> {
+                let mut out = Vec::new();
+                $(if let Some(section) = self.$variant {
+                    out.push((Channel::$variant, <$notifier as Notifier>::keys(section)));
+                })*
+                out
+            }
+        }
+    };
+}
+
+// A new notifier: a file in this folder implementing `Notifier`, one line here, its
+// keys in config/driftd.example.toml. Names are stored in the outbox: never rename.
+notifiers! {
+    Slack = "slack" => slack::Slack,
+    Webhook = "webhook" => webhook::Webhook,
 }
 
 impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Slack => "slack",
-            Channel::Webhook => "webhook",
-        }
-    }
-
     pub fn parse(raw: &str) -> Option<Channel> {
-        match raw {
-            "slack" => Some(Channel::Slack),
-            "webhook" => Some(Channel::Webhook),
-            _ => None,
-        }
+        Channel::ALL.into_iter().find(|c| c.as_str() == raw)
     }
+}
+
+/// The keys every notifier has, as written; the config validates them.
+#[derive(Debug)]
+pub struct Keys {
+    /// Where to POST (a secret).
+    pub url: Given,
+    /// The key the notifier signs with, for a notifier that signs (optional).
+    pub secret: Option<Given>,
+    pub min_severity: Option<String>,
+    pub resolutions: Option<bool>,
+}
+
+/// A secret key given inline (`key`, usually `${ENV}`) or as a file (`key_file`).
+#[derive(Debug)]
+pub struct Given {
+    pub key: &'static str,
+    pub value: Option<String>,
+    pub file: Option<String>,
+}
+
+/// Where one notifier's messages go. Secrets: never logged, never in the outbox.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub url: Secret,
+    /// The key its messages are signed with, if it signs.
+    pub secret: Option<Secret>,
+}
+
+/// One finding to tell about, and why now.
+#[derive(Debug, Clone, Copy)]
+pub struct Notice<'a> {
+    pub finding: &'a Finding,
+    pub event: Event,
 }
 
 /// What one notifier wants to hear about.
@@ -53,59 +168,75 @@ impl Filter {
 }
 
 /// The configured notifiers, without their URLs (only delivery needs those).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Routing {
-    pub slack: Option<Filter>,
-    pub webhook: Option<Filter>,
+    pub filters: BTreeMap<Channel, Filter>,
 }
 
-/// The messages a scan's events call for.
+/// The messages a scan's events call for, notifier by notifier in declared order.
 pub fn compose(
     routing: &Routing,
     scan_id: &str,
     events: &[(&Finding, Event)],
 ) -> Vec<OutboxMessage> {
     let mut out = Vec::new();
-    if let Some(filter) = routing.slack {
-        let notices: Vec<slack::Notice> = events
+    for (&channel, filter) in &routing.filters {
+        let notices: Vec<Notice> = events
             .iter()
             .filter(|(f, e)| filter.wants(f, *e))
-            .map(|(finding, event)| slack::Notice {
+            .map(|(finding, event)| Notice {
                 finding,
                 event: *event,
             })
             .collect();
-        if !notices.is_empty() {
-            out.extend(
-                slack::messages(scan_id, &notices)
-                    .into_iter()
-                    .map(|m| OutboxMessage {
-                        channel: Channel::Slack.as_str(),
-                        payload: m.to_string(),
-                    }),
-            );
+        if notices.is_empty() {
+            continue;
         }
-    }
-    if let Some(filter) = routing.webhook {
-        let notices: Vec<_> = events
-            .iter()
-            .filter(|(f, e)| filter.wants(f, *e))
-            .map(|(finding, event)| json!({"event": event.as_str(), "finding": finding}))
-            .collect();
-        if !notices.is_empty() {
-            out.push(OutboxMessage {
-                channel: Channel::Webhook.as_str(),
-                payload: json!({
-                    "schema": "driftd.notification/v1",
-                    // Stable across redeliveries, and signed: a receiver that has
-                    // seen it can drop a repeat.
-                    "id": format!("{scan_id}/webhook"),
-                    "scan_id": scan_id,
-                    "notices": notices,
-                })
-                .to_string(),
-            });
-        }
+        out.extend(
+            channel
+                .messages(scan_id, &notices)
+                .into_iter()
+                .map(|payload| OutboxMessage {
+                    channel: channel.as_str(),
+                    payload,
+                }),
+        );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_names_are_the_outbox_rows_and_sections_and_never_change() {
+        let names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, ["slack", "webhook"]);
+        for channel in Channel::ALL {
+            assert_eq!(Channel::parse(channel.as_str()), Some(channel));
+        }
+        assert_eq!(Channel::parse("teams"), None);
+    }
+
+    #[test]
+    fn only_the_webhook_signs_and_only_with_a_secret() {
+        let endpoint = |secret: Option<&str>| Endpoint {
+            url: Secret::new("https://x".into()),
+            secret: secret.map(|s| Secret::new(s.into())),
+        };
+        assert!(
+            Channel::Slack
+                .headers(&endpoint(Some("k")), "{}")
+                .is_empty()
+        );
+        assert!(Channel::Webhook.headers(&endpoint(None), "{}").is_empty());
+        assert_eq!(
+            Channel::Webhook.headers(&endpoint(Some("k")), "{}"),
+            [(
+                webhook::SIGNATURE_HEADER,
+                webhook::sign(&Secret::new("k".into()), "{}")
+            )]
+        );
+    }
 }

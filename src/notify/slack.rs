@@ -10,11 +10,14 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+pub use super::Notice;
+use super::{Given, Keys, Notifier};
 use crate::diff_text::{describe_changes, show_value};
 use crate::model::Event;
-use crate::model::Finding;
+use crate::model::{Finding, Severity};
 use crate::report::{by_group, group_heading, owner_text, subject};
 
 /// Blocks per message (Slack refuses more).
@@ -24,11 +27,42 @@ pub const MAX_TEXT: usize = 3000;
 /// Characters of a header's text.
 pub const MAX_HEADER: usize = 150;
 
-/// One finding to tell about, and why now.
-#[derive(Debug, Clone, Copy)]
-pub struct Notice<'a> {
-    pub finding: &'a Finding,
-    pub event: Event,
+pub struct Slack;
+
+/// `[notify.slack]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    webhook_url: Option<String>,
+    webhook_url_file: Option<String>,
+    min_severity: Option<String>,
+    resolutions: Option<bool>,
+}
+
+impl Notifier for Slack {
+    type Section = Section;
+    const SECRET_KEYS: &'static [&'static str] = &["webhook_url"];
+    const DEFAULT_MIN_SEVERITY: Severity = Severity::Medium;
+
+    fn keys(section: Section) -> Keys {
+        Keys {
+            url: Given {
+                key: "webhook_url",
+                value: section.webhook_url,
+                file: section.webhook_url_file,
+            },
+            secret: None,
+            min_severity: section.min_severity,
+            resolutions: section.resolutions,
+        }
+    }
+
+    fn messages(scan_id: &str, notices: &[Notice]) -> Vec<String> {
+        messages(scan_id, notices)
+            .iter()
+            .map(Value::to_string)
+            .collect()
+    }
 }
 
 /// The messages for one scan, in order (usually one).
