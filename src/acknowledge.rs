@@ -17,6 +17,10 @@ pub struct Acknowledgement {
     pub address: Option<String>,
     /// Only this changed field (`tags` also covers every `tags.<key>`).
     pub field: Option<String>,
+    /// Only findings in this account / region (a `scope-unscanned` that another
+    /// deployment covers, say).
+    pub account: Option<String>,
+    pub region: Option<String>,
     pub reason: String,
     pub expires: Option<Expiry>,
 }
@@ -76,7 +80,15 @@ impl Acknowledgement {
                     .as_ref()
                     .is_some_and(|o| o.address.as_ref() == Some(a))
         });
-        code_ok && group_ok && address_ok
+        let place_ok = self
+            .account
+            .as_ref()
+            .is_none_or(|a| finding.account_id.as_ref() == Some(a))
+            && self
+                .region
+                .as_ref()
+                .is_none_or(|r| finding.region.as_ref() == Some(r));
+        code_ok && group_ok && address_ok && place_ok
     }
 
     /// A change is covered by its field (`tags` covers `tags.Name`) or, for

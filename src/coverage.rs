@@ -78,6 +78,19 @@ impl<'a> Coverage<'a> {
         !self.live_gaps_unknown && scopes_cover(self.scopes, account, region)
     }
 
+    /// Whether something declared in `account`/`region` was not compared because no
+    /// live source read that place (a live source that failed there is a
+    /// `source-error` instead).
+    pub fn unscanned(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        !scopes_cover(self.scopes, account, region)
+            && !self.sources.iter().any(|s| {
+                !s.ok
+                    && !s.kind.is_intent()
+                    && overlaps(s.account_id.as_deref(), account)
+                    && overlaps(s.region.as_deref(), region)
+            })
+    }
+
     /// Whether a group in `account`/`region` that nobody saw is gone for certain:
     /// every source read, and that place among the scopes read (`driftd refs`).
     pub fn read_in_full(&self, account: Option<&str>, region: Option<&str>) -> bool {

@@ -10,7 +10,9 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::acknowledge::{self, Acknowledgement};
 use crate::aws::{ApiCalls, Timeouts, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
-use crate::model::{Event, Finding, FindingStatus, Intent, LiveView, Timestamp, format_timestamp};
+use crate::model::{
+    Event, Finding, FindingStatus, Intent, LiveView, Scope, Timestamp, format_timestamp,
+};
 use crate::report::{Compared, Report};
 use crate::sources::cloudformation::{self, CloudFormationPlan};
 use crate::sources::{SourceKind, SourceStatus, terraform};
@@ -147,7 +149,12 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
         intent.extend(stack_intent);
         sources.extend(stack_sources);
     }
-    let (live, live_sources) = plan.live.read(sdk.as_ref(), calls).await;
+    let defaulted = plan.live.defaulting_regions(&intent.regions());
+    if let Some(LiveSource::Aws(ec2)) = &defaulted {
+        info!(regions = ?ec2.regions, "no region given: reading the regions the intent lives in");
+    }
+    let live_source = defaulted.as_ref().unwrap_or(&plan.live);
+    let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
 }
@@ -196,6 +203,8 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         live_rules: live.rules.len(),
         managed_security_groups: outcome.managed_groups,
         declared_rules: outcome.declared_rules,
+        compared_security_groups: outcome.compared_groups,
+        scopes: live.scopes.iter().map(Scope::label).collect(),
     };
     info!(scan.id = %id, findings = findings.len(), "scan finished");
     let report = Report::new(

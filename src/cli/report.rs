@@ -8,9 +8,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::ScanArgs;
-use crate::model::Severity;
+use crate::model::{FindingCode, Severity};
 use crate::notify::deliver::{Deliverer, deliver_for};
-use crate::report::{TableStyle, render_markdown, render_table};
+use crate::report::{Report, TableStyle, render_markdown, render_table};
 use crate::scan;
 use crate::store::{OpenMode, Store, StoreError};
 use tracing::error;
@@ -72,6 +72,35 @@ pub struct ReportArgs {
     /// the outbox (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::config::parse_duration)]
     pub notify_timeout: std::time::Duration,
+}
+
+/// Groups are declared but none could be compared with live data: not an all-clear
+/// but a mistake (a wrong region, an empty capture), said with what to fix.
+fn nothing_compared(report: &Report) -> Option<String> {
+    let s = &report.summary;
+    if s.managed_security_groups == 0 || s.compared_security_groups > 0 {
+        return None;
+    }
+    let declared: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ScopeUnscanned)
+        .filter_map(|f| f.resource.id.as_deref())
+        .collect();
+    let declared = match declared.is_empty() {
+        true => String::new(),
+        false => format!(" (they live in {})", declared.join(", ")),
+    };
+    let read = match s.compared_scopes.is_empty() {
+        true => {
+            "no live data naming an account (is the capture empty, or without OwnerId?)".to_string()
+        }
+        false => s.compared_scopes.join(", "),
+    };
+    Some(format!(
+        "none of the {} declared groups was compared with live data{declared}; the scan read {read}. Pass --region (or set [scan] regions) for where they live, or a capture of those accounts",
+        s.managed_security_groups
+    ))
 }
 
 /// Days of history kept when `[store] retain_days` is not set.
@@ -143,6 +172,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         if let Err(e) = deliver_for(store, &deliverer, args.notify_timeout).await {
             error!(error = %e, "could not deliver notifications");
         }
+    }
+    if let Some(problem) = nothing_compared(&report) {
+        error!("{problem}");
+        return Ok(ExitCode::from(1));
     }
     if !stored || store_failed {
         return Ok(ExitCode::from(1));

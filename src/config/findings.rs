@@ -26,10 +26,15 @@ fn acknowledgement(
     if reason.is_none() {
         problems.add(path, "`reason` is required: say why this drift is intended");
     }
-    if raw.code.is_none() && raw.group_id.is_none() && raw.address.is_none() {
+    let names_something = raw.code.is_some()
+        || raw.group_id.is_some()
+        || raw.address.is_some()
+        || raw.account.is_some()
+        || raw.region.is_some();
+    if !names_something {
         problems.add(
             path,
-            "give at least one of `code`, `group_id` or `address`; an acknowledgement of everything would hide all drift",
+            "give at least one of `code`, `group_id`, `address`, `account` or `region`; an acknowledgement of everything would hide all drift",
         );
     }
     let code = match raw.code {
@@ -60,6 +65,8 @@ fn acknowledgement(
         group_id: raw.group_id,
         address: raw.address,
         field: raw.field,
+        account: raw.account,
+        region: raw.region,
         reason: reason?,
         expires: expires?,
     })

@@ -102,6 +102,8 @@ pub struct RawAcknowledge {
     pub group_id: Option<String>,
     pub address: Option<String>,
     pub field: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
     pub reason: Option<String>,
     pub expires: Option<String>,
 }

@@ -256,7 +256,7 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
                     || inv.declared_by_stack(live)
                     || (!group.declares_egress && is_default_egress(live));
                 if !explained {
-                    findings.push(rules::added(inv, live));
+                    findings.push(rules::added(inv, live, rules::RuleSet::Managed));
                 }
             }
         }

@@ -138,6 +138,21 @@ impl<'a> Inventory<'a> {
         })
     }
 
+    /// Managed groups compared with live data: live, or absent where their scope
+    /// was read.
+    pub fn compared_groups(&self) -> usize {
+        self.managed
+            .iter()
+            .filter(|(id, owners)| {
+                let group = &owners[0].group;
+                self.live_groups.contains_key(*id)
+                    || self
+                        .coverage
+                        .may_report_missing(group.account_id.as_deref(), group.region.as_deref())
+            })
+            .count()
+    }
+
     pub fn is_managed(&self, group_id: &str) -> bool {
         self.managed.contains_key(group_id)
     }

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::changes::group_changes;
 use super::context::{FindingSpec, Inventory};
 use super::options::DiffOptions;
 use crate::diff_text::describe_changes;
-use crate::model::{Change, Finding, FindingCode, Owner, Severity};
+use crate::model::{Change, Direction, Finding, FindingCode, Owner, Rule, SecurityGroup, Severity};
 
 pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -111,18 +111,49 @@ fn unmanaged(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
         if group.name.as_deref() == Some("default") && !options.include_default_groups {
             continue;
         }
-        let message = format!(
-            "{}{} exists but no source owns or reads it",
-            group.label(),
-            group
-                .vpc_id
-                .as_deref()
-                .map(|v| format!(" in {v}"))
-                .unwrap_or_default()
-        );
-        findings.push(inv.finding(spec(id, FindingCode::SgUnmanaged, Owner::none(), message)));
+        findings.push(unmanaged_group(inv, group));
     }
     findings
+}
+
+/// A live group nobody owns, with every live rule it has (`changes`, one per
+/// rule): critical when one of them exposes it to the world.
+fn unmanaged_group(inv: &Inventory, group: &SecurityGroup) -> Finding {
+    let id = group.id.as_str();
+    let rules: Vec<&Rule> = [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .flat_map(|direction| inv.live_rules.get(&(id, direction)).into_iter().flatten())
+        .map(|k| k.item)
+        .collect();
+    let exposed: Vec<String> = rules
+        .iter()
+        .filter(|r| r.exposes_to_world())
+        .map(|r| r.label())
+        .collect();
+    let place = group
+        .vpc_id
+        .as_deref()
+        .map(|v| format!(" in {v}"))
+        .unwrap_or_default();
+    let mut message = format!(
+        "{}{place} exists but no source owns or reads it",
+        group.label()
+    );
+    if !exposed.is_empty() {
+        message.push_str(&format!("; it allows {}", exposed.join(", ")));
+    }
+    let severity = match exposed.is_empty() {
+        true => FindingCode::SgUnmanaged.default_severity(),
+        false => Severity::Critical,
+    };
+    inv.finding(FindingSpec {
+        severity,
+        changes: rules
+            .iter()
+            .map(|r| Change::new("rule", Value::Null, Value::String(r.label())))
+            .collect(),
+        ..spec(id, FindingCode::SgUnmanaged, Owner::none(), message)
+    })
 }
 
 /// Several sources manage one group. Only a difference in what they declare (the

@@ -14,6 +14,7 @@ mod matching;
 mod options;
 mod references;
 mod rules;
+mod scopes;
 mod source_errors;
 mod stack_rules;
 
@@ -42,6 +43,9 @@ pub struct DiffOutcome {
     pub findings: Vec<Finding>,
     /// Distinct groups some source manages.
     pub managed_groups: usize,
+    /// Managed groups compared with live data: live, or absent where their scope was
+    /// read (the rest are in `scope-unscanned` or `source-error` findings).
+    pub compared_groups: usize,
     /// Distinct declared rules, an inline rule repeated by a rule resource once.
     pub declared_rules: usize,
 }
@@ -54,6 +58,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
     findings.extend(cloudformation::check(&inventory));
+    findings.extend(scopes::check(&inventory));
 
     for finding in &mut findings {
         if let Some(severity) = input.options.severity.get(&finding.code) {
@@ -65,6 +70,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     DiffOutcome {
         findings,
         managed_groups: inventory.managed.len(),
+        compared_groups: inventory.compared_groups(),
         declared_rules: inventory.declared.values().map(Vec::len).sum(),
     }
 }

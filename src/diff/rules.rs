@@ -91,15 +91,17 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
             findings.push(removed(inv, declared));
             findings.extend(references::dangling(inv, Some(declared), None));
         }
+        let rule_set = (!matching.added.is_empty())
+            .then(|| rule_set(inv, group_id))
+            .flatten();
         for live in &matching.added {
-            // Only a group that IaC owns has a rule set in which an extra is drift;
-            // a stack's rules are judged by its drift detection (`cloudformation`).
-            if inv.is_managed(group_id)
-                && inv.coverage.intent_complete()
-                && !inv.owned_by_stack(group_id)
-                && !inv.declared_by_stack(live)
-            {
-                findings.push(added(inv, live));
+            let unowned = match rule_set {
+                Some(RuleSet::DefaultGroup) => !is_aws_default_rule(live),
+                Some(_) => true,
+                None => false,
+            };
+            if unowned && !inv.declared_by_stack(live) {
+                findings.push(added(inv, live, rule_set.expect("unowned on a rule set")));
             }
             findings.extend(references::dangling(inv, None, Some(live)));
         }
@@ -162,24 +164,84 @@ fn modified(
     })
 }
 
-pub(super) fn added(inv: &Inventory, live: &Rule) -> Finding {
-    let web_port = live.protocol == Protocol::Tcp
-        && live.from_port == live.to_port
-        && matches!(live.from_port, Some(80 | 443));
-    let severity = if live.is_world_ingress() && !web_port {
-        Severity::Critical
-    } else {
-        FindingCode::RuleAdded.default_severity()
+/// Whose rule set a group's live rules are judged against: a live rule nobody
+/// declares is drift only on a group with one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RuleSet {
+    /// A group IaC manages (a stack's are judged by its drift detection instead).
+    Managed,
+    /// A VPC's `default` group nobody manages: AWS creates it with its own rules only.
+    DefaultGroup,
+    /// A group whose rules a loaded source declares but that no loaded source
+    /// manages: its owner may simply not be loaded.
+    PartlyDeclared,
+}
+
+fn rule_set(inv: &Inventory, group_id: &str) -> Option<RuleSet> {
+    // With a source of intent unread, what nobody declares may be declared there.
+    if !inv.coverage.intent_complete() || inv.owned_by_stack(group_id) {
+        return None;
+    }
+    if inv.is_managed(group_id) {
+        return Some(RuleSet::Managed);
+    }
+    if inv.group_name(group_id) == Some("default") {
+        return Some(RuleSet::DefaultGroup);
+    }
+    let declares = |direction| inv.declared.contains_key(&(group_id, direction));
+    (declares(Direction::Ingress) || declares(Direction::Egress)).then_some(RuleSet::PartlyDeclared)
+}
+
+/// The rules AWS creates with a VPC's default group: all traffic from the group
+/// itself, and all traffic out (IPv6 too where the VPC has it).
+fn is_aws_default_rule(rule: &Rule) -> bool {
+    if rule.protocol != Protocol::All {
+        return false;
+    }
+    match rule.direction {
+        Direction::Ingress => rule.peer.referenced_group() == Some(rule.group_id.as_str()),
+        Direction::Egress => rule.peer.is_world(),
+    }
+}
+
+pub(super) fn added(inv: &Inventory, live: &Rule, rule_set: RuleSet) -> Finding {
+    let severity = match rule_set {
+        _ if live.exposes_to_world() => Severity::Critical,
+        RuleSet::PartlyDeclared => Severity::Low,
+        RuleSet::Managed | RuleSet::DefaultGroup => FindingCode::RuleAdded.default_severity(),
     };
-    let group_owner = inv
-        .group_owner(&live.group_id)
-        .map(Owner::label)
-        .unwrap_or_else(|| "no owner".to_string());
-    let message = format!(
-        "{}: {} was added outside IaC; no source declares it (the group is managed by {group_owner})",
-        inv.group_label(&live.group_id),
-        live.label()
-    );
+    let group = inv.group_label(&live.group_id);
+    let rule = live.label();
+    let message = match rule_set {
+        RuleSet::Managed => {
+            let group_owner = inv
+                .group_owner(&live.group_id)
+                .map(Owner::label)
+                .unwrap_or_else(|| "no owner".to_string());
+            format!(
+                "{group}: {rule} was added outside IaC; no source declares it (the group is managed by {group_owner})"
+            )
+        }
+        RuleSet::DefaultGroup => format!(
+            "{group}: {rule} was added to the VPC's default group, which no source manages; AWS creates it with only its own rules"
+        ),
+        RuleSet::PartlyDeclared => {
+            let readers: Vec<String> = inv
+                .reads
+                .get(live.group_id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|r| r.reader.label())
+                .collect();
+            let read_by = match readers.is_empty() {
+                true => String::new(),
+                false => format!("; it is read by {}", readers.join(", ")),
+            };
+            format!(
+                "{group}: {rule} was added outside IaC; no loaded source declares it (the group's owner is not loaded{read_by})"
+            )
+        }
+    };
     inv.finding(FindingSpec {
         severity,
         ..rule_spec(

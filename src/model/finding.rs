@@ -57,6 +57,7 @@ finding_codes! {
     OwnerConflict = "owner-conflict", Medium;
     CfnDrift = "cfn-drift", High;
     SourceError = "source-error", Critical;
+    ScopeUnscanned = "scope-unscanned", Medium;
 }
 
 impl FindingCode {

@@ -62,6 +62,15 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// `123456789012/us-east-1`, `*` for what is unknown.
+    pub fn label(&self) -> String {
+        format!(
+            "{}/{}",
+            self.account_id.as_deref().unwrap_or("*"),
+            self.region.as_deref().unwrap_or("*")
+        )
+    }
+
     /// Whether something that lives in `account`/`region` (each `None` when unknown)
     /// was read by this scope. Unknown on either side matches: a group whose ARN is
     /// unknown is compared in every region read.

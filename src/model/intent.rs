@@ -51,6 +51,14 @@ pub struct Intent {
 }
 
 impl Intent {
+    /// The regions the declared groups and rules live in (from their ARNs), sorted.
+    pub fn regions(&self) -> Vec<String> {
+        let groups = self.groups.iter().map(|g| g.group.region.as_deref());
+        let rules = self.rules.iter().map(|r| r.region.as_deref());
+        let regions: std::collections::BTreeSet<&str> = groups.chain(rules).flatten().collect();
+        regions.into_iter().map(str::to_string).collect()
+    }
+
     pub fn extend(&mut self, other: Intent) {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);

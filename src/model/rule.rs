@@ -400,6 +400,15 @@ impl Rule {
     pub fn is_world_ingress(&self) -> bool {
         self.direction == Direction::Ingress && self.peer.is_world()
     }
+
+    /// Ingress from `0.0.0.0/0` or `::/0` on anything but a web port (tcp 80 or 443
+    /// alone): what makes a finding about the rule critical.
+    pub fn exposes_to_world(&self) -> bool {
+        let web_port = self.protocol == Protocol::Tcp
+            && self.from_port == self.to_port
+            && matches!(self.from_port, Some(80 | 443));
+        self.is_world_ingress() && !web_port
+    }
 }
 
 fn check_port(port: Option<i64>) -> Result<Option<i32>, ModelError> {

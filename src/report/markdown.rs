@@ -3,7 +3,10 @@
 use std::fmt::Write;
 
 use super::table::summary_line;
-use super::{Report, by_group, group_heading, owner_text, status_text, subject};
+use super::{
+    Report, all_clear, by_group, compared_line, group_heading, owner_text, partial_reason,
+    status_text, subject,
+};
 use crate::diff_text::show_value;
 use crate::model::Finding;
 
@@ -20,23 +23,27 @@ pub fn render_markdown(report: &Report) -> String {
     let _ = writeln!(out, "## driftd report\n");
     let _ = writeln!(
         out,
-        "Scan `{}` at {} · {} · {} live groups, {} live rules · {} managed groups, {} declared rules\n",
+        "Scan `{}` at {} · {} · {} live groups, {} live rules · {} managed groups, {} declared rules · {}\n",
         report.scan.id,
         report.generated_at,
-        if report.scan.complete {
-            "complete"
-        } else {
-            "**partial: some sources could not be read**"
+        match partial_reason(report) {
+            None => "complete".to_string(),
+            Some(reason) => format!("**partial: {reason}**"),
         },
         report.summary.live_security_groups,
         report.summary.live_rules,
         report.summary.managed_security_groups,
         report.summary.declared_rules,
+        compared_line(&report.summary),
     );
+    if let Some(all_clear) = all_clear(report) {
+        let _ = writeln!(out, "{all_clear}");
+        return out;
+    }
     if report.findings.is_empty() {
         let _ = writeln!(
             out,
-            "No drift: live security groups match their declarations."
+            "Nothing compared differs, but not every managed group was compared."
         );
         return out;
     }

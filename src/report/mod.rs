@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Finding, Severity, Timestamp, format_timestamp};
+use crate::model::{Finding, FindingCode, Severity, Timestamp, format_timestamp};
 use crate::sources::SourceStatus;
 
 pub use markdown::render_markdown;
@@ -46,15 +46,21 @@ pub struct Summary {
     pub live_rules: usize,
     pub managed_security_groups: usize,
     pub declared_rules: usize,
+    pub compared_security_groups: usize,
+    /// Where live data was read (`account/region`), for the summary line.
+    #[serde(skip)]
+    pub compared_scopes: Vec<String>,
 }
 
 /// What the scan compared: the counts the summary cannot derive from the findings.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compared {
     pub live_security_groups: usize,
     pub live_rules: usize,
     pub managed_security_groups: usize,
     pub declared_rules: usize,
+    pub compared_security_groups: usize,
+    pub scopes: Vec<String>,
 }
 
 impl Report {
@@ -67,7 +73,12 @@ impl Report {
         inventory: Compared,
         findings: Vec<Finding>,
     ) -> Report {
-        let complete = sources.iter().all(|s| s.ok);
+        // What was not read makes the scan partial: a failed source, or a scope
+        // holding declared groups that no live source read (unless acknowledged).
+        let complete = sources.iter().all(|s| s.ok)
+            && !findings
+                .iter()
+                .any(|f| f.code == FindingCode::ScopeUnscanned && f.acknowledged.is_none());
         let mut report = Report {
             schema: SCHEMA,
             generated_at: format_timestamp(&finished_at),
@@ -88,6 +99,8 @@ impl Report {
                 live_rules: inventory.live_rules,
                 managed_security_groups: inventory.managed_security_groups,
                 declared_rules: inventory.declared_rules,
+                compared_security_groups: inventory.compared_security_groups,
+                compared_scopes: inventory.scopes,
             },
             findings: Vec::new(),
         };
@@ -133,6 +146,38 @@ impl Report {
 
 /// Findings grouped by the security group they concern, in report order; findings
 /// about no group (source errors) come first under `None`.
+/// Why a scan is partial, in words; `None` for a complete one.
+pub(crate) fn partial_reason(report: &Report) -> Option<&'static str> {
+    match (
+        report.scan.complete,
+        report.scan.sources.iter().all(|s| s.ok),
+    ) {
+        (true, _) => None,
+        (false, false) => Some("some sources could not be read"),
+        (false, true) => Some("some declared scopes were not read"),
+    }
+}
+
+/// `compared 5 of 5 managed groups in 123456789012/us-east-1`.
+pub(crate) fn compared_line(summary: &Summary) -> String {
+    let place = match summary.compared_scopes.is_empty() {
+        true => String::new(),
+        false => format!(" in {}", summary.compared_scopes.join(", ")),
+    };
+    format!(
+        "compared {} of {} managed groups{place}",
+        summary.compared_security_groups, summary.managed_security_groups
+    )
+}
+
+/// The all-clear, only where it is earned: nothing found, and every managed group
+/// compared.
+pub(crate) fn all_clear(report: &Report) -> Option<&'static str> {
+    let s = &report.summary;
+    (report.findings.is_empty() && s.compared_security_groups == s.managed_security_groups)
+        .then_some("No drift: live security groups match their declarations.")
+}
+
 pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {
     let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for finding in findings {

@@ -4,7 +4,9 @@
 
 use std::fmt::Write;
 
-use super::{Report, by_group, group_heading, owner_text, subject};
+use super::{
+    Report, all_clear, by_group, compared_line, group_heading, owner_text, partial_reason, subject,
+};
 use crate::diff_text::show_value;
 use crate::model::{Finding, Severity};
 
@@ -36,21 +38,28 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         "driftd report · scan {} · {} · {}",
         report.scan.id,
         report.generated_at,
-        if report.scan.complete {
-            "complete"
-        } else {
-            "PARTIAL: some sources could not be read"
+        match partial_reason(report) {
+            None => "complete".to_string(),
+            Some(reason) => format!("PARTIAL: {reason}"),
         }
     );
     let _ = writeln!(
         out,
-        "{} live groups, {} live rules · {} managed groups, {} declared rules",
-        s.live_security_groups, s.live_rules, s.managed_security_groups, s.declared_rules
+        "{} live groups, {} live rules · {} managed groups, {} declared rules · {}",
+        s.live_security_groups,
+        s.live_rules,
+        s.managed_security_groups,
+        s.declared_rules,
+        compared_line(s)
     );
+    if let Some(all_clear) = all_clear(report) {
+        let _ = writeln!(out, "\n{all_clear}");
+        return out;
+    }
     if report.findings.is_empty() {
         let _ = writeln!(
             out,
-            "\nNo drift: live security groups match their declarations."
+            "\nNothing compared differs, but not every managed group was compared."
         );
         return out;
     }

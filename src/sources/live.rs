@@ -44,6 +44,21 @@ impl LiveSource {
         .map(String::as_str)
     }
 
+    /// The regions to read when none were given (`--region`, `[scan] regions`):
+    /// those the intent lives in, so that a state is compared where it is. With
+    /// none, the SDK's default region is read.
+    pub fn defaulting_regions(&self, intent_regions: &[String]) -> Option<LiveSource> {
+        match self {
+            LiveSource::Aws(plan) if plan.regions.is_empty() && !intent_regions.is_empty() => {
+                Some(LiveSource::Aws(Ec2Plan {
+                    regions: intent_regions.to_vec(),
+                    ..plan.clone()
+                }))
+            }
+            _ => None,
+        }
+    }
+
     /// Reads it; `sdk` is loaded by the caller when `needs_aws` says so.
     pub async fn read(
         &self,

@@ -166,7 +166,8 @@ pub fn read_all(files: &[PathBuf], regions: &[String]) -> (LiveView, Vec<SourceS
 }
 
 /// Combines captured documents into one live view, covering the accounts their
-/// `OwnerId` fields name in each of `regions` (any region when none is given).
+/// `OwnerId` fields name (no others) in each of `regions` (any region when none is
+/// given).
 pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     let has_rules_document = captures.iter().any(|c| c.has_rules_document);
     let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
@@ -198,8 +199,13 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     for group in groups.values_mut() {
         group.region = region.clone();
     }
-    let accounts: BTreeSet<Option<String>> =
-        groups.values().map(|g| g.account_id.clone()).collect();
+    // Only a named account is covered: a capture without `OwnerId` says what exists
+    // but not where, so nothing can be proven missing from it.
+    let accounts: BTreeSet<Option<String>> = groups
+        .values()
+        .filter(|g| g.account_id.is_some())
+        .map(|g| g.account_id.clone())
+        .collect();
     let region_scopes: Vec<Option<String>> = if regions.is_empty() {
         vec![None]
     } else {

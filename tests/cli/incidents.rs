@@ -56,6 +56,7 @@ fn matching_chain_reports_no_drift() {
     assert_eq!(report["summary"]["managed_security_groups"], 5);
     assert_eq!(report["summary"]["declared_rules"], 12);
     assert_eq!(report["summary"]["live_rules"], 12);
+    assert_eq!(report["summary"]["compared_security_groups"], 5);
     assert_eq!(report["scan"]["complete"], true);
 }
 
@@ -282,7 +283,7 @@ fn revoked_rule_and_unowned_group() {
 }
 
 #[test]
-fn groups_in_a_region_that_was_not_read_are_never_missing() {
+fn groups_in_a_region_that_was_not_read_are_never_missing_and_never_an_all_clear() {
     let empty = json!({"SecurityGroups": [{
         "GroupId": "sg-0eu0000000000001", "GroupName": "default", "Description": "default VPC security group",
         "OwnerId": "123456789012", "VpcId": "vpc-0eu", "IpPermissions": [], "IpPermissionsEgress": []
@@ -301,12 +302,54 @@ fn groups_in_a_region_that_was_not_read_are_never_missing() {
         "json",
     ]);
     let report = run.json();
-    assert_eq!(
-        drift(&report),
-        Vec::<Value>::new(),
-        "the state's groups live in us-east-1"
+    // The state's groups live in us-east-1: not compared, nothing called missing,
+    // and said, with the fix.
+    let found = drift(&report);
+    let codes: Vec<&Value> = found.iter().map(|f| &f["code"]).collect();
+    assert_eq!(codes, ["scope-unscanned"], "{found:#?}");
+    assert_eq!(found[0]["resource"]["type"], "scope");
+    assert_eq!(found[0]["resource"]["id"], "123456789012/us-east-1");
+    assert_eq!(found[0]["severity"], "medium");
+    assert!(
+        found[0]["message"].as_str().unwrap().starts_with(
+            "5 declared groups and 12 declared rules in 123456789012/us-east-1 were not compared"
+        ),
+        "{}",
+        found[0]["message"]
     );
-    assert_eq!(run.code, 0);
+    assert_eq!(report["summary"]["compared_security_groups"], 0);
+    assert_eq!(report["summary"]["managed_security_groups"], 5);
+    assert_eq!(report["scan"]["complete"], false);
+    assert_eq!(run.code, 1, "nothing compared is an error: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("none of the 5 declared groups was compared")
+            && run.stderr.contains("123456789012/us-east-1")
+            && run.stderr.contains("123456789012/eu-west-1")
+            && run.stderr.contains("--region"),
+        "{}",
+        run.stderr
+    );
+    let table = driftd(&[
+        "report",
+        "--state",
+        CHAIN_STATE,
+        "--live",
+        path.to_str().unwrap(),
+        "--region",
+        "eu-west-1",
+    ]);
+    assert!(!table.stdout.contains("No drift"), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .contains("PARTIAL: some declared scopes were not read")
+            && table
+                .stdout
+                .contains("compared 0 of 5 managed groups in 123456789012/eu-west-1"),
+        "{}",
+        table.stdout
+    );
     // The same capture said to stand for us-east-1: now every group is missing.
     let run = chain_report(&[&path]);
     let missing = drift(&run.json())

@@ -30,6 +30,8 @@ fn ack(reason: &str) -> Acknowledgement {
         group_id: None,
         address: None,
         field: None,
+        account: None,
+        region: None,
         reason: reason.to_string(),
         expires: None,
     }

@@ -624,6 +624,8 @@ fn cfn_drift_is_acknowledged_per_field_by_canonical_name_or_property_path() {
         group_id: None,
         address: Some(address.to_string()),
         field: Some(field.to_string()),
+        account: None,
+        region: None,
         reason: "blue/green cut-over, OPS-7".to_string(),
         expires: None,
     };
@@ -659,6 +661,8 @@ fn the_table_and_markdown_show_the_property_path_beside_the_field() {
             live_rules: 1,
             managed_security_groups: 2,
             declared_rules: 0,
+            compared_security_groups: 2,
+            scopes: vec![format!("{ACCOUNT}/{REGION}")],
         },
         vec![alb_to_port_only()],
     );

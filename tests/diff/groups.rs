@@ -59,7 +59,21 @@ fn group_in_a_scope_that_was_not_read_is_not_missing() {
         loose.region = Some(region.to_string());
         let world = World::new().group(group).declare(rule).declare(loose);
         let findings = world.findings();
-        assert!(findings.is_empty(), "{name}: {:#?}", summary(&findings));
+        // Nothing missing or removed: the place was not compared, and says so.
+        assert_codes(&findings, &[FindingCode::ScopeUnscanned]);
+        let place = format!("{account}/{region}");
+        assert_eq!(
+            findings[0].resource.id.as_deref(),
+            Some(place.as_str()),
+            "{name}"
+        );
+        assert!(
+            findings[0]
+                .message
+                .starts_with(&format!("1 declared group and 2 declared rules in {place}")),
+            "{name}: {}",
+            findings[0].message
+        );
     }
 }
 
@@ -134,6 +148,90 @@ fn default_group_is_unmanaged_only_when_configured() {
     let findings = world.findings();
     assert_codes(&findings, &[FindingCode::SgUnmanaged]);
     assert_eq!(findings[0].resource.id.as_deref(), Some(LOOSE));
+}
+
+#[test]
+fn an_unmanaged_group_open_to_the_world_is_critical_and_lists_its_rules() {
+    let world = chain()
+        .live_group(live_group(LOOSE, "hand-made"))
+        .live_rule(tcp_in(LOOSE, 22, 22, v6("::/0")))
+        .live_rule(tcp_in(LOOSE, 443, 443, v4("0.0.0.0/0")));
+    let findings = world.findings();
+    assert_codes(&findings, &[FindingCode::SgUnmanaged]);
+    let f = &findings[0];
+    assert_eq!(f.severity, Severity::Critical);
+    let rules: Vec<(&str, &Value, &Value)> = f
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), &c.expected, &c.actual))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("rule", &Value::Null, &json!("ingress tcp 22 from ::/0")),
+            (
+                "rule",
+                &Value::Null,
+                &json!("ingress tcp 443 from 0.0.0.0/0")
+            ),
+        ]
+    );
+    assert!(
+        f.message.ends_with("; it allows ingress tcp 22 from ::/0"),
+        "{}",
+        f.message
+    );
+    // Open to the world only on a web port: medium, as an empty group.
+    let web = chain()
+        .live_group(live_group(LOOSE, "hand-made"))
+        .live_rule(tcp_in(LOOSE, 443, 443, v4("0.0.0.0/0")));
+    assert_eq!(
+        only(&web.findings(), FindingCode::SgUnmanaged).severity,
+        Severity::Medium
+    );
+}
+
+// ── default groups ─────────────────────────────────────────────────────────────
+
+#[test]
+fn a_default_group_with_only_the_rules_aws_creates_is_not_drift() {
+    let world = chain()
+        .live_group(live_group(LOOSE, "default"))
+        .live_rule(all_in(LOOSE, sg(LOOSE)))
+        .live_rule(all_out(LOOSE, v4("0.0.0.0/0")))
+        .live_rule(all_out(LOOSE, v6("::/0")));
+    assert!(world.findings().is_empty(), "{:#?}", world.findings());
+}
+
+#[test]
+fn a_rule_added_to_a_default_group_is_rule_added_whatever_the_option() {
+    let mut world = chain()
+        .live_group(live_group(LOOSE, "default"))
+        .live_rule(all_in(LOOSE, sg(LOOSE)))
+        .live_rule(all_out(LOOSE, v4("0.0.0.0/0")))
+        .live_rule(tcp_in(LOOSE, 22, 22, v4("1.2.3.4/32")));
+    let findings = world.findings();
+    assert_codes(&findings, &[FindingCode::RuleAdded]);
+    let added = &findings[0];
+    assert_eq!(added.severity, Severity::High);
+    assert_eq!(added.owner.kind, OwnerKind::None);
+    assert_eq!(
+        added.actual.as_ref().map(|r| r.label()).as_deref(),
+        Some("ingress tcp 22 from 1.2.3.4/32")
+    );
+    assert!(added.message.contains("default group"), "{}", added.message);
+    world.options.include_default_groups = true;
+    let mut codes: Vec<FindingCode> = world.findings().iter().map(|f| f.code).collect();
+    codes.sort();
+    assert_eq!(codes, [FindingCode::RuleAdded, FindingCode::SgUnmanaged]);
+    // Opened to the world: critical.
+    let open = chain()
+        .live_group(live_group(LOOSE, "default"))
+        .live_rule(tcp_in(LOOSE, 22, 22, v4("0.0.0.0/0")));
+    assert_eq!(
+        only(&open.findings(), FindingCode::RuleAdded).severity,
+        Severity::Critical
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod output;
 mod properties;
 mod references;
 mod rules;
+mod scopes;
 mod source_errors;
 
 // What the check-family modules share (`use super::*`).

@@ -204,17 +204,35 @@ fn severity_override_replaces_the_default() {
 // ── rule-added only where IaC owns the group ───────────────────────────────────
 
 #[test]
-fn extra_live_rule_on_a_group_with_only_rule_resources_is_not_rule_added() {
-    // LOOSE is created elsewhere; this state only adds a rule resource to it.
-    let world = World::new()
-        .live_group(live_group(LOOSE, "shared-by-rules"))
-        .both(
-            tcp_in(LOOSE, 443, 443, v4("10.0.0.0/8")),
-            other_rule_owner(),
-        )
-        .live_rule(tcp_in(LOOSE, 22, 22, v4("0.0.0.0/0")));
-    let findings = world.findings();
-    assert!(findings.is_empty(), "{findings:#?}");
+fn extra_live_rule_on_a_partly_declared_group_is_rule_added_low_or_critical_when_world_open() {
+    // LOOSE is created elsewhere (its owner is not loaded); this state only adds a
+    // rule resource to it. A rule nobody declares there is somebody's change.
+    let partly = |extra: Rule| {
+        World::new()
+            .live_group(live_group(LOOSE, "shared-by-rules"))
+            .both(
+                tcp_in(LOOSE, 443, 443, v4("10.0.0.0/8")),
+                other_rule_owner(),
+            )
+            .live_rule(extra)
+            .findings()
+    };
+    let findings = partly(tcp_in(LOOSE, 22, 22, v4("10.1.0.0/16")));
+    let added = only(&findings, FindingCode::RuleAdded);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(added.severity, Severity::Low);
+    assert_eq!(added.owner.kind, OwnerKind::None);
+    assert_eq!(added.actual.as_ref().unwrap().from_port, Some(22));
+    assert!(
+        added.message.contains("the group's owner is not loaded"),
+        "{}",
+        added.message
+    );
+    let world_open = partly(tcp_in(LOOSE, 22, 22, v4("0.0.0.0/0")));
+    assert_eq!(
+        only(&world_open, FindingCode::RuleAdded).severity,
+        Severity::Critical
+    );
 }
 
 #[test]

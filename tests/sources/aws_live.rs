@@ -563,3 +563,54 @@ fn refs_lists_everything_that_references_a_group() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("Nothing read references it."));
 }
+
+/// With no `--region` and no `[scan] regions`, the regions read are those the state
+/// lives in (its ARNs), not the SDK's default; a wrong `--region` is said, exit 1,
+/// and nothing is called missing.
+#[test]
+fn regions_default_to_the_intent_and_a_wrong_region_is_never_an_all_clear() {
+    let s = Scenario::new(&[]);
+    let state = s.state();
+    // The SDK's default region is elsewhere (a wrong AWS_REGION).
+    let mut env = s.moto.env();
+    env.retain(|(k, _)| k != "AWS_REGION");
+    env.push(("AWS_REGION".into(), "eu-west-1".into()));
+    let run = driftd_with_env(&["report", "--state", &state, "--format", "json"], &env);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(report["summary"]["compared_security_groups"], 5);
+    assert_eq!(
+        report["scan"]["sources"][1]["location"],
+        "123456789012/us-east-1"
+    );
+
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            &state,
+            "--region",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    let found = drift(&report);
+    let codes: Vec<&Value> = found.iter().map(|f| &f["code"]).collect();
+    assert_eq!(codes, ["scope-unscanned"], "{found:#?}");
+    assert_eq!(found[0]["resource"]["id"], "123456789012/us-east-1");
+    assert_eq!(report["summary"]["compared_security_groups"], 0);
+    assert!(
+        run.stderr
+            .contains("none of the 5 declared groups was compared")
+            && run.stderr.contains("--region"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,101 @@
+//! `scope-unscanned`: declared groups and rules in an account/region that no live
+//! source of this scan read. Not drift, and never silent: they were not compared.
+
+use std::collections::BTreeMap;
+
+use super::context::Inventory;
+use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef, Scope};
+
+/// What one unread account/region holds.
+#[derive(Debug, Default)]
+struct Unread {
+    groups: usize,
+    rules: usize,
+}
+
+pub fn check(inv: &Inventory) -> Vec<Finding> {
+    let mut unread: BTreeMap<Scope, Unread> = BTreeMap::new();
+    for (group_id, owners) in &inv.managed {
+        let group = &owners[0].group;
+        let place = (group.account_id.as_deref(), group.region.as_deref());
+        if let Some(scope) = unscanned(inv, group_id, place) {
+            unread.entry(scope).or_default().groups += 1;
+        }
+    }
+    for declared in inv.declared.values().flatten().map(|d| d.item) {
+        let place = inv.rule_scope(declared);
+        if let Some(scope) = unscanned(inv, &declared.rule.group_id, place) {
+            unread.entry(scope).or_default().rules += 1;
+        }
+    }
+    unread
+        .into_iter()
+        .map(|(scope, counts)| finding(&scope, &counts))
+        .collect()
+}
+
+/// The place of something declared on `group_id` that was not compared: its group
+/// is not live, and no live source read its account and region.
+fn unscanned(
+    inv: &Inventory,
+    group_id: &str,
+    (account, region): (Option<&str>, Option<&str>),
+) -> Option<Scope> {
+    (!inv.live_groups.contains_key(group_id) && inv.coverage.unscanned(account, region)).then(
+        || Scope {
+            account_id: account.map(str::to_string),
+            region: region.map(str::to_string),
+        },
+    )
+}
+
+fn finding(scope: &Scope, counts: &Unread) -> Finding {
+    let place = scope.label();
+    let fix = match &scope.region {
+        Some(region) => format!("add --region {region} (or it to [scan] regions)"),
+        None => "add its region".to_string(),
+    };
+    let message = format!(
+        "{} declared group{} and {} declared rule{} in {place} were not compared: no live source read that account and region; {fix}",
+        counts.groups,
+        plural(counts.groups),
+        counts.rules,
+        plural(counts.rules),
+    );
+    Finding {
+        id: Finding::stable_id(
+            FindingCode::ScopeUnscanned,
+            scope.account_id.as_deref(),
+            scope.region.as_deref(),
+            &place,
+            "scope",
+        ),
+        code: FindingCode::ScopeUnscanned,
+        severity: FindingCode::ScopeUnscanned.default_severity(),
+        status: FindingStatus::New,
+        account_id: scope.account_id.clone(),
+        region: scope.region.clone(),
+        resource: ResourceRef {
+            kind: "scope".to_string(),
+            id: Some(place),
+            group_id: None,
+            group_name: None,
+            vpc_id: None,
+        },
+        owner: Owner::none(),
+        direction: None,
+        expected: None,
+        actual: None,
+        changes: Vec::new(),
+        message,
+        first_seen: None,
+        last_seen: None,
+        acknowledged: None,
+        recurred: false,
+        group_owner: None,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
