@@ -78,6 +78,11 @@ impl<'a> Coverage<'a> {
         !self.live_gaps_unknown && scopes_cover(self.scopes, account, region)
     }
 
+    /// Whether a live source read `account`/`region` completely.
+    pub fn live_read(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        scopes_cover(self.scopes, account, region)
+    }
+
     /// Whether something declared in `account`/`region` was not compared because no
     /// live source read that place (a live source that failed there is a
     /// `source-error` instead).

@@ -104,7 +104,8 @@ pub struct ScanArgs {
     #[arg(long = "state", value_name = "PATH_OR_S3_URL")]
     pub states: Vec<std::ffi::OsString>,
     /// Region to scan; repeatable. Overrides the config's regions (default: the
-    /// SDK's default region).
+    /// regions the loaded states and stacks live in, from their ARNs; the SDK's
+    /// default region when they name none).
     #[arg(long = "region", value_name = "R")]
     pub regions: Vec<String>,
     /// Read captured `aws ec2 describe-security-groups` / `describe-security-group-rules`

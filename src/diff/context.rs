@@ -138,17 +138,19 @@ impl<'a> Inventory<'a> {
         })
     }
 
-    /// Managed groups compared with live data: live, or absent where their scope
-    /// was read.
+    /// Managed groups compared with live data of their account and region: live
+    /// there, or absent where it was read in full. (A group seen in a capture that
+    /// names no account was not compared with anything that proves its place.)
     pub fn compared_groups(&self) -> usize {
         self.managed
             .iter()
             .filter(|(id, owners)| {
                 let group = &owners[0].group;
-                self.live_groups.contains_key(*id)
-                    || self
-                        .coverage
-                        .may_report_missing(group.account_id.as_deref(), group.region.as_deref())
+                let (account, region) = (group.account_id.as_deref(), group.region.as_deref());
+                match self.live_groups.contains_key(*id) {
+                    true => self.coverage.live_read(account, region),
+                    false => self.coverage.may_report_missing(account, region),
+                }
             })
             .count()
     }

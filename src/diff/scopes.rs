@@ -15,16 +15,16 @@ struct Unread {
 
 pub fn check(inv: &Inventory) -> Vec<Finding> {
     let mut unread: BTreeMap<Scope, Unread> = BTreeMap::new();
-    for (group_id, owners) in &inv.managed {
+    for owners in inv.managed.values() {
         let group = &owners[0].group;
         let place = (group.account_id.as_deref(), group.region.as_deref());
-        if let Some(scope) = unscanned(inv, group_id, place) {
+        if let Some(scope) = unscanned(inv, place) {
             unread.entry(scope).or_default().groups += 1;
         }
     }
     for declared in inv.declared.values().flatten().map(|d| d.item) {
         let place = inv.rule_scope(declared);
-        if let Some(scope) = unscanned(inv, &declared.rule.group_id, place) {
+        if let Some(scope) = unscanned(inv, place) {
             unread.entry(scope).or_default().rules += 1;
         }
     }
@@ -34,19 +34,14 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
         .collect()
 }
 
-/// The place of something declared on `group_id` that was not compared: its group
-/// is not live, and no live source read its account and region.
-fn unscanned(
-    inv: &Inventory,
-    group_id: &str,
-    (account, region): (Option<&str>, Option<&str>),
-) -> Option<Scope> {
-    (!inv.live_groups.contains_key(group_id) && inv.coverage.unscanned(account, region)).then(
-        || Scope {
-            account_id: account.map(str::to_string),
-            region: region.map(str::to_string),
-        },
-    )
+/// The place of something declared that was not compared: no live source read its
+/// account and region. (A group seen in a capture naming no account was seen, but
+/// nothing proves where: it counts here too.)
+fn unscanned(inv: &Inventory, (account, region): (Option<&str>, Option<&str>)) -> Option<Scope> {
+    inv.coverage.unscanned(account, region).then(|| Scope {
+        account_id: account.map(str::to_string),
+        region: region.map(str::to_string),
+    })
 }
 
 fn finding(scope: &Scope, counts: &Unread) -> Finding {

@@ -8,5 +8,6 @@ mod support;
 
 mod bad_input;
 mod config;
+mod coverage;
 mod hardening;
 mod incidents;
