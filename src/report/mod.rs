@@ -20,9 +20,26 @@ pub const SCHEMA: &str = "driftd.report/v1";
 pub struct Report {
     pub schema: &'static str,
     pub generated_at: String,
+    pub generator: Generator,
     pub scan: ScanInfo,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+}
+
+/// The program that wrote the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Generator {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Generator {
+    fn default() -> Generator {
+        Generator {
+            name: "driftd",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,6 +99,7 @@ impl Report {
         let mut report = Report {
             schema: SCHEMA,
             generated_at: format_timestamp(&finished_at),
+            generator: Generator::default(),
             scan: ScanInfo {
                 id: scan_id,
                 started_at: format_timestamp(&started_at),

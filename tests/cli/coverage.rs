@@ -211,20 +211,50 @@ fn a_rule_added_on_a_partly_declared_group_is_rule_added_low_or_critical() {
     }
 }
 
+/// The rules AWS creates with a VPC's default group.
+fn aws_default_rules(rules: &mut Value) {
+    rules_of(rules).extend([
+        json!({
+            "SecurityGroupRuleId": "sgr-0f0000000000000d8", "GroupId": DEFAULT,
+            "GroupOwnerId": ACCOUNT, "IsEgress": false, "IpProtocol": "-1",
+            "FromPort": -1, "ToPort": -1,
+            "ReferencedGroupInfo": {"GroupId": DEFAULT, "UserId": ACCOUNT}, "Tags": []
+        }),
+        json!({
+            "SecurityGroupRuleId": "sgr-0f0000000000000d9", "GroupId": DEFAULT,
+            "GroupOwnerId": ACCOUNT, "IsEgress": true, "IpProtocol": "-1",
+            "FromPort": -1, "ToPort": -1, "CidrIpv4": "0.0.0.0/0", "Tags": []
+        }),
+    ]);
+}
+
 #[test]
 fn a_rule_added_to_a_default_group_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let state = Path::new(CHAIN_STATE);
+    // AWS's own rules only: nothing, and the all-clear is earned.
+    let run = report(
+        dir.path(),
+        state,
+        |_, rules| aws_default_rules(rules),
+        &["--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let clean = run.json();
+    assert_eq!(drift(&clean), Vec::<Value>::new());
+    assert_eq!(clean["summary"]["live_rules"], 14);
+    assert_eq!(clean["summary"]["compared_security_groups"], 5);
     let run = report(
         dir.path(),
         state,
         |_, rules| {
+            aws_default_rules(rules);
             rules_of(rules).push(live_rule(
                 "sgr-0f0000000000000d1",
                 DEFAULT,
                 22,
                 "1.2.3.4/32",
-            ))
+            ));
         },
         &["--format", "json"],
     );

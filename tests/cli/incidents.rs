@@ -58,6 +58,10 @@ fn matching_chain_reports_no_drift() {
     assert_eq!(report["summary"]["live_rules"], 12);
     assert_eq!(report["summary"]["compared_security_groups"], 5);
     assert_eq!(report["scan"]["complete"], true);
+    assert_eq!(
+        report["generator"],
+        json!({"name": "driftd", "version": env!("CARGO_PKG_VERSION")})
+    );
 }
 
 #[test]
