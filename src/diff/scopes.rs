@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::context::Inventory;
-use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef, Scope};
+use crate::model::{Finding, FindingCode, Scope, Subject};
 
 /// An account and region, each unknown where the source does not say.
 type Place<'a> = (Option<&'a str>, Option<&'a str>);
@@ -74,38 +74,17 @@ fn finding(scope: &Scope, counts: &Unread) -> Finding {
         counts.rules,
         plural(counts.rules),
     );
-    Finding {
-        id: Finding::stable_id(
-            FindingCode::ScopeUnscanned,
-            scope.account_id.as_deref(),
-            scope.region.as_deref(),
-            &place,
-            "scope",
-        ),
-        code: FindingCode::ScopeUnscanned,
-        severity: FindingCode::ScopeUnscanned.default_severity(),
-        status: FindingStatus::New,
-        account_id: scope.account_id.clone(),
-        region: scope.region.clone(),
-        resource: ResourceRef {
+    Finding::about(
+        Subject {
+            code: FindingCode::ScopeUnscanned,
+            account_id: scope.account_id.clone(),
+            region: scope.region.clone(),
             kind: "scope".to_string(),
-            id: Some(place),
-            group_id: None,
-            group_name: None,
-            vpc_id: None,
+            id: place,
+            key: "scope".to_string(),
         },
-        owner: Owner::none(),
-        direction: None,
-        expected: None,
-        actual: None,
-        changes: Vec::new(),
         message,
-        first_seen: None,
-        last_seen: None,
-        acknowledged: None,
-        recurred: false,
-        group_owner: None,
-    }
+    )
 }
 
 fn plural(n: usize) -> &'static str {

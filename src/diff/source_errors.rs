@@ -1,6 +1,6 @@
 //! `source-error`: a source that could not be read makes the scan partial.
 
-use crate::model::{Finding, FindingCode, FindingStatus, Owner, ResourceRef};
+use crate::model::{Finding, FindingCode, Subject};
 use crate::sources::{SourceKind, SourceStatus};
 
 pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
@@ -25,38 +25,17 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
             } else {
                 "nothing it would have covered is reported missing"
             };
-            Finding {
-                id: Finding::stable_id(
-                    FindingCode::SourceError,
-                    source.account_id.as_deref(),
-                    source.region.as_deref(),
-                    &source.location,
-                    kind,
-                ),
-                code: FindingCode::SourceError,
-                severity: FindingCode::SourceError.default_severity(),
-                status: FindingStatus::New,
-                account_id: source.account_id.clone(),
-                region: source.region.clone(),
-                resource: ResourceRef {
+            Finding::about(
+                Subject {
+                    code: FindingCode::SourceError,
+                    account_id: source.account_id.clone(),
+                    region: source.region.clone(),
                     kind: kind.to_string(),
-                    id: Some(source.location.clone()),
-                    group_id: None,
-                    group_name: None,
-                    vpc_id: None,
+                    id: source.location.clone(),
+                    key: kind.to_string(),
                 },
-                owner: Owner::none(),
-                direction: None,
-                expected: None,
-                actual: None,
-                changes: Vec::new(),
-                message: format!("could not read {}: {error}; {consequence}", source.location),
-                first_seen: None,
-                last_seen: None,
-                acknowledged: None,
-                recurred: false,
-                group_owner: None,
-            }
+                format!("could not read {}: {error}; {consequence}", source.location),
+            )
         })
         .collect()
 }

@@ -192,7 +192,56 @@ pub struct Finding {
     pub group_owner: Option<Owner>,
 }
 
+/// What a finding about something other than a group's rule concerns: a source,
+/// a scope, a stack resource.
+pub struct Subject {
+    pub code: FindingCode,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    /// `resource.type`, and `resource.id` (also what identifies it, with `key`).
+    pub kind: String,
+    pub id: String,
+    pub key: String,
+}
+
 impl Finding {
+    /// A new finding about `subject`, at its code's default severity, with no owner,
+    /// rules or changes (set them with struct update syntax).
+    pub fn about(subject: Subject, message: String) -> Finding {
+        Finding {
+            id: Finding::stable_id(
+                subject.code,
+                subject.account_id.as_deref(),
+                subject.region.as_deref(),
+                &subject.id,
+                &subject.key,
+            ),
+            code: subject.code,
+            severity: subject.code.default_severity(),
+            status: FindingStatus::New,
+            account_id: subject.account_id,
+            region: subject.region,
+            resource: ResourceRef {
+                kind: subject.kind,
+                id: Some(subject.id),
+                group_id: None,
+                group_name: None,
+                vpc_id: None,
+            },
+            owner: Owner::none(),
+            direction: None,
+            expected: None,
+            actual: None,
+            changes: Vec::new(),
+            message,
+            first_seen: None,
+            last_seen: None,
+            acknowledged: None,
+            recurred: false,
+            group_owner: None,
+        }
+    }
+
     /// A stable id from what identifies the drift, never from its values: the same
     /// drift seen in many scans is one finding.
     pub fn stable_id(

@@ -13,7 +13,7 @@ mod time;
 
 pub use event::Event;
 pub use finding::{
-    Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity,
+    Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity, Subject,
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
