@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::aws::ApiCalls;
 use crate::coverage::Coverage;
 use crate::model::{Owner, Rule};
-use crate::scan::{LiveSource, ScanPlan, collect, sdk_for};
+use crate::scan::{LiveSource, ScanPlan, collect, live_source_for, sdk_for};
 use crate::sources::SourceStatus;
 use crate::sources::ec2::{NetworkInterface, network_interfaces_using};
 
@@ -105,10 +105,11 @@ pub async fn find(plan: &ScanPlan, group_id: &str) -> References {
     data_sources.sort();
 
     let mut network_interfaces = Vec::new();
-    if let LiveSource::Aws(ec2_plan) = &plan.live
-        && let Some(sdk) = sdk_for(plan).await
+    let sdk = sdk_for(plan).await;
+    if let LiveSource::Aws(ec2_plan) = live_source_for(plan, &intent, sdk.as_ref())
+        && let Some(sdk) = sdk
     {
-        let (found, statuses) = network_interfaces_using(&sdk, ec2_plan, group_id, &calls).await;
+        let (found, statuses) = network_interfaces_using(&sdk, &ec2_plan, group_id, &calls).await;
         network_interfaces = found;
         sources.extend(statuses);
     }

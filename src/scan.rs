@@ -145,18 +145,43 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
     let sdk = sdk_for(plan).await;
     let (mut intent, mut sources) = load_intent(&plan.states, sdk.as_ref(), calls).await;
     if let (Some(stacks), Some(sdk)) = (plan.stacks(), &sdk) {
-        let (stack_intent, stack_sources) = cloudformation::scan(sdk, stacks, calls).await;
+        // Stacks without regions are read where the states live, as EC2 is.
+        let stacks = stacks.defaulting_regions(&default_regions(&intent, Some(sdk)));
+        let (stack_intent, stack_sources) = cloudformation::scan(sdk, &stacks, calls).await;
         intent.extend(stack_intent);
         sources.extend(stack_sources);
     }
-    let defaulted = plan.live.defaulting_regions(&intent.regions());
-    if let Some(LiveSource::Aws(ec2)) = &defaulted {
-        info!(regions = ?ec2.regions, "no region given: reading the regions the intent lives in");
-    }
-    let live_source = defaulted.as_ref().unwrap_or(&plan.live);
+    let live_source = live_source_for(plan, &intent, sdk.as_ref());
     let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
+}
+
+/// The regions to read where none were given (`--region`, `[scan] regions`): those
+/// the intent lives in, and the SDK's default region while some group names none.
+fn default_regions(intent: &Intent, sdk: Option<&SdkConfig>) -> Vec<String> {
+    let mut regions = intent.regions();
+    if intent.has_unplaced_groups()
+        && let Some(region) = sdk.and_then(SdkConfig::region)
+        && !regions.iter().any(|r| r == region.as_ref())
+    {
+        regions.push(region.to_string());
+    }
+    regions
+}
+
+/// The live source as the plan gives it, or with the intent's regions where it
+/// names none (what `collect` reads, and `refs` searches for interfaces).
+pub fn live_source_for(plan: &ScanPlan, intent: &Intent, sdk: Option<&SdkConfig>) -> LiveSource {
+    match plan.live.defaulting_regions(&default_regions(intent, sdk)) {
+        Some(defaulted) => {
+            if let LiveSource::Aws(ec2) = &defaulted {
+                info!(regions = ?ec2.regions, "no region given: reading the regions the intent lives in");
+            }
+            defaulted
+        }
+        None => plan.live.clone(),
+    }
 }
 
 /// A finished scan: its report, and the normalised views it was computed from
@@ -263,4 +288,48 @@ pub fn scan_id(started_at: &Timestamp) -> String {
         started_at.format("%Y%m%dT%H%M%S%3fZ"),
         std::process::id() & 0xffff
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::Region;
+
+    use super::*;
+    use crate::model::{DeclaredGroup, Owner, SecurityGroup};
+
+    fn group(id: &str, region: Option<&str>) -> DeclaredGroup {
+        DeclaredGroup {
+            group: SecurityGroup {
+                region: region.map(str::to_string),
+                ..SecurityGroup::new(id)
+            },
+            owner: Owner::terraform("s.tfstate", format!("aws_security_group.{id}")),
+        }
+    }
+
+    #[test]
+    fn regions_default_to_the_intent_and_the_sdk_region_while_a_group_names_none() {
+        let sdk = SdkConfig::builder()
+            .region(Region::new("eu-west-1"))
+            .build();
+        let mut intent = Intent {
+            groups: vec![
+                group("sg-1", Some("us-east-1")),
+                group("sg-2", Some("us-east-1")),
+            ],
+            ..Intent::default()
+        };
+        assert_eq!(default_regions(&intent, Some(&sdk)), ["us-east-1"]);
+        // A state without ARNs: where its groups live is unknown, so the SDK's
+        // region is read too.
+        intent.groups.push(group("sg-3", None));
+        assert_eq!(
+            default_regions(&intent, Some(&sdk)),
+            ["us-east-1", "eu-west-1"]
+        );
+        assert_eq!(
+            default_regions(&Intent::default(), Some(&sdk)),
+            Vec::<String>::new()
+        );
+    }
 }

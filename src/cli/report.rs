@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::ScanArgs;
-use crate::model::{FindingCode, Severity};
+use crate::model::{FindingCode, FindingStatus, Severity};
 use crate::notify::deliver::{Deliverer, deliver_for};
 use crate::report::{Report, TableStyle, render_markdown, render_table};
 use crate::scan;
@@ -84,7 +84,7 @@ fn nothing_compared(report: &Report) -> Option<String> {
     let declared: Vec<&str> = report
         .findings
         .iter()
-        .filter(|f| f.code == FindingCode::ScopeUnscanned)
+        .filter(|f| f.code == FindingCode::ScopeUnscanned && f.status != FindingStatus::Resolved)
         .filter_map(|f| f.resource.id.as_deref())
         .collect();
     let declared = match declared.is_empty() {

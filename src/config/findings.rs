@@ -26,15 +26,11 @@ fn acknowledgement(
     if reason.is_none() {
         problems.add(path, "`reason` is required: say why this drift is intended");
     }
-    let names_something = raw.code.is_some()
-        || raw.group_id.is_some()
-        || raw.address.is_some()
-        || raw.account.is_some()
-        || raw.region.is_some();
-    if !names_something {
+    // A place alone would hide every drift there: `account`/`region` narrow.
+    if raw.code.is_none() && raw.group_id.is_none() && raw.address.is_none() {
         problems.add(
             path,
-            "give at least one of `code`, `group_id`, `address`, `account` or `region`; an acknowledgement of everything would hide all drift",
+            "give at least one of `code`, `group_id` or `address` (`account` and `region` only narrow them); an acknowledgement of everything would hide all drift",
         );
     }
     let code = match raw.code {

@@ -67,7 +67,7 @@ fn slots<'i, 'a>(inv: &'i Inventory<'a>) -> Vec<Slot<'i, 'a>> {
 
 fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for &((group_id, _), declared, live) in slots {
+    for &((group_id, direction), declared, live) in slots {
         if !inv.live_groups.contains_key(group_id) {
             // A managed group that is gone is one sg-missing, not a rule-removed per rule.
             if !inv.is_managed(group_id) {
@@ -92,7 +92,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
             findings.extend(references::dangling(inv, Some(declared), None));
         }
         let rule_set = (!matching.added.is_empty())
-            .then(|| rule_set(inv, group_id))
+            .then(|| rule_set(inv, group_id, direction))
             .flatten();
         for live in &matching.added {
             let unowned = match rule_set {
@@ -177,7 +177,7 @@ pub(super) enum RuleSet {
     PartlyDeclared,
 }
 
-fn rule_set(inv: &Inventory, group_id: &str) -> Option<RuleSet> {
+fn rule_set(inv: &Inventory, group_id: &str, direction: Direction) -> Option<RuleSet> {
     // With a source of intent unread, what nobody declares may be declared there.
     if !inv.coverage.intent_complete() || inv.owned_by_stack(group_id) {
         return None;
@@ -185,11 +185,19 @@ fn rule_set(inv: &Inventory, group_id: &str) -> Option<RuleSet> {
     if inv.is_managed(group_id) {
         return Some(RuleSet::Managed);
     }
+    // A stack whose drift results were not read may declare a standalone rule on
+    // any group it does not own.
+    if !inv.coverage.stack_rules_known() {
+        return None;
+    }
     if inv.group_name(group_id) == Some("default") {
         return Some(RuleSet::DefaultGroup);
     }
-    let declares = |direction| inv.declared.contains_key(&(group_id, direction));
-    (declares(Direction::Ingress) || declares(Direction::Egress)).then_some(RuleSet::PartlyDeclared)
+    // Partly declared: judged only in a direction some source declares rules in
+    // (a console-made group keeps AWS's default egress, which nobody declares).
+    inv.declared
+        .contains_key(&(group_id, direction))
+        .then_some(RuleSet::PartlyDeclared)
 }
 
 /// The rules AWS creates with a VPC's default group: all traffic from the group

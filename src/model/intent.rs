@@ -51,12 +51,21 @@ pub struct Intent {
 }
 
 impl Intent {
-    /// The regions the declared groups and rules live in (from their ARNs), sorted.
+    /// The regions the declared and read groups and the declared rules live in
+    /// (from their ARNs), sorted.
     pub fn regions(&self) -> Vec<String> {
         let groups = self.groups.iter().map(|g| g.group.region.as_deref());
+        let reads = self.reads.iter().map(|r| r.region.as_deref());
         let rules = self.rules.iter().map(|r| r.region.as_deref());
-        let regions: std::collections::BTreeSet<&str> = groups.chain(rules).flatten().collect();
+        let regions: std::collections::BTreeSet<&str> =
+            groups.chain(reads).chain(rules).flatten().collect();
         regions.into_iter().map(str::to_string).collect()
+    }
+
+    /// Whether some declared or read group names no region (a state without ARNs).
+    pub fn has_unplaced_groups(&self) -> bool {
+        self.groups.iter().any(|g| g.group.region.is_none())
+            || self.reads.iter().any(|r| r.region.is_none())
     }
 
     pub fn extend(&mut self, other: Intent) {

@@ -51,6 +51,20 @@ pub struct CloudFormationPlan {
     pub accounts: Vec<Account>,
 }
 
+impl CloudFormationPlan {
+    /// This plan with `regions` for the entries that name none (else the SDK's
+    /// default region is read).
+    pub fn defaulting_regions(&self, regions: &[String]) -> CloudFormationPlan {
+        let mut plan = self.clone();
+        for entry in &mut plan.stacks {
+            if entry.regions.is_empty() {
+                entry.regions = regions.to_vec();
+            }
+        }
+        plan
+    }
+}
+
 /// A stack to read, as `DescribeStacks` gave it.
 #[derive(Debug, Clone)]
 pub struct StackInfo {
