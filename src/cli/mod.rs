@@ -172,6 +172,8 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
         options: DiffOptions {
             include_default_groups: config.include_default_groups,
             severity: config.severity.clone(),
+            // `serve` sets it per schedule.
+            regions_read_elsewhere: Vec::new(),
         },
         acknowledgements: config.acknowledgements.clone(),
         limits: limits(config),

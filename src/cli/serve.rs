@@ -54,6 +54,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.config.display()
         );
     };
+    let schedule_regions = |schedule: &crate::config::Schedule| {
+        schedule
+            .regions
+            .clone()
+            .unwrap_or_else(|| config.regions.clone())
+    };
+    // Regions some schedule reads: another schedule leaves them to it.
+    let deployment_regions: std::collections::BTreeSet<String> =
+        config.schedules.iter().flat_map(schedule_regions).collect();
     let schedules = config
         .schedules
         .iter()
@@ -62,18 +71,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .states
                 .clone()
                 .unwrap_or_else(|| config.terraform_states.clone());
+            let regions = schedule_regions(schedule);
             let live = LiveSource::Aws(Ec2Plan {
-                regions: schedule
-                    .regions
-                    .clone()
-                    .unwrap_or_else(|| config.regions.clone()),
+                regions: regions.clone(),
                 accounts: config.accounts.clone(),
             });
             let timing = Timing {
                 cron: schedule.cron.clone(),
                 jitter: schedule.jitter,
             };
-            (timing, super::plan_from_config(&config, states, live))
+            let mut plan = super::plan_from_config(&config, states, live);
+            plan.options.regions_read_elsewhere = deployment_regions
+                .iter()
+                .filter(|r| !regions.contains(r))
+                .cloned()
+                .collect();
+            (timing, plan)
         })
         .collect();
     let listen = match config.listen {

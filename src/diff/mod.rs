@@ -58,7 +58,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
     findings.extend(cloudformation::check(&inventory));
-    findings.extend(scopes::check(&inventory));
+    findings.extend(scopes::check(&inventory, input.options));
 
     for finding in &mut findings {
         if let Some(severity) = input.options.severity.get(&finding.code) {

@@ -10,4 +10,7 @@ pub struct DiffOptions {
     pub include_default_groups: bool,
     /// Per-code severity replacing the defaults of FINDINGS.md.
     pub severity: BTreeMap<FindingCode, Severity>,
+    /// Regions another schedule of the same `serve` reads: not `scope-unscanned`
+    /// here (else each schedule would raise what the other resolves).
+    pub regions_read_elsewhere: Vec<String>,
 }

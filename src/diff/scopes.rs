@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::context::Inventory;
+use super::options::DiffOptions;
 use crate::model::{Finding, FindingCode, Scope, Subject};
 
 /// An account and region, each unknown where the source does not say.
@@ -16,7 +17,7 @@ struct Unread {
     rules: usize,
 }
 
-pub fn check(inv: &Inventory) -> Vec<Finding> {
+pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
     let mut unread: BTreeMap<Scope, Unread> = BTreeMap::new();
     for owners in inv.managed.values() {
         let group = &owners[0].group;
@@ -47,6 +48,12 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
     }
     unread
         .into_iter()
+        .filter(|(scope, _)| {
+            scope
+                .region
+                .as_ref()
+                .is_none_or(|r| !options.regions_read_elsewhere.contains(r))
+        })
         .map(|(scope, counts)| finding(&scope, &counts))
         .collect()
 }

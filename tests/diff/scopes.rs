@@ -102,3 +102,18 @@ fn a_region_left_to_another_deployment_is_acknowledged_by_region() {
         Some("eu-west-1 is scanned by the EU deployment")
     );
 }
+
+#[test]
+fn a_region_another_schedule_reads_is_not_unscanned_here() {
+    // `serve` with one schedule per region: each leaves the other's to it, instead
+    // of raising what the other resolves.
+    let mut world = two_regions();
+    world.options.regions_read_elsewhere = vec!["eu-west-1".to_string()];
+    let outcome = world.diff();
+    assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
+    // Still not compared here, and counted so.
+    assert_eq!(outcome.compared_groups, outcome.managed_groups - 1);
+    world.options.regions_read_elsewhere = vec!["us-west-2".to_string()];
+    let codes: Vec<FindingCode> = world.findings().iter().map(|f| f.code).collect();
+    assert_eq!(codes, [FindingCode::ScopeUnscanned]);
+}
