@@ -420,6 +420,11 @@ async fn the_alb_egress_edit_is_one_field_once_the_detection_completes() {
     let alb = found[0];
     assert_eq!(alb["severity"], "high");
     assert_eq!(alb["direction"], "egress");
+    // No [[account]]: the stack's ARN names the account its groups live in.
+    let stack_source = &out.report["scan"]["sources"][0];
+    assert_eq!(stack_source["kind"], "cloudformation");
+    assert_eq!(stack_source["account_id"], "123456789012");
+    assert_eq!(found[1]["account_id"], "123456789012");
     assert_eq!(
         alb["owner"],
         json!({"kind": "cloudformation", "location": STACK, "address": "AlbSecurityGroup"})

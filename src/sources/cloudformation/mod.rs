@@ -94,7 +94,13 @@ impl StackInfo {
                         | aws_sdk_cloudformation::types::StackDriftStatus::InSync
                 )
             }),
-            account_id,
+            // The stack's ARN names its account (`arn:aws:cloudformation:REGION:ACCOUNT:stack/…`)
+            // where no `[[account]]` entry did: its groups' scope is then known.
+            account_id: account_id.or_else(|| {
+                let arn = stack.stack_id()?;
+                let account = arn.split(':').nth(4)?;
+                (!account.is_empty()).then(|| account.to_string())
+            }),
             region: region.to_string(),
         }
     }
