@@ -121,13 +121,23 @@ pub async fn scan(
                 status.account_id = inventory.account_id.clone();
                 status.region = Some(region.clone());
                 statuses.push(status);
+                // A region read without learning its account (no `[[account]]`,
+                // no group naming its `OwnerId`) proves nothing about any account:
+                // it covers none, rather than every one.
+                let scopes = match inventory.account_id {
+                    Some(account) => vec![Scope {
+                        account_id: Some(account),
+                        region: Some(region),
+                    }],
+                    None => {
+                        warn!(aws.region = %region, "no security group names the account read: nothing in this region is reported missing");
+                        Vec::new()
+                    }
+                };
                 live.extend(LiveView {
                     groups: inventory.groups,
                     rules: inventory.rules,
-                    scopes: vec![Scope {
-                        account_id: inventory.account_id,
-                        region: Some(region),
-                    }],
+                    scopes,
                 });
             }
             Err(error) => {

@@ -309,3 +309,39 @@ async fn throttling_is_retried() {
         json!({"ec2:DescribeSecurityGroupRules": 1, "ec2:DescribeSecurityGroups": 2})
     );
 }
+
+/// A region that answers with no groups at all (the account has no VPC there, or
+/// the credentials are another account's) names no account: it proves nothing
+/// missing in the state's account, and the scan says nothing was compared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_with_no_groups_proves_nothing_missing() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "DescribeSecurityGroups",
+        None,
+        xml(groups_page(&[], None)),
+    )
+    .await;
+    mount(
+        &server,
+        "DescribeSecurityGroupRules",
+        None,
+        xml(rules_page(&[], None)),
+    )
+    .await;
+    let run = report_against(&server, &ids(0..3)).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    let found = drift(&report);
+    assert_eq!(codes(&found), ["scope-unscanned"], "{found:#?}");
+    assert_eq!(found[0]["resource"]["id"], "123456789012/us-east-1");
+    assert_eq!(report["summary"]["compared_security_groups"], 0);
+    assert!(
+        run.stderr
+            .contains("none of the 3 declared groups was compared"),
+        "{}",
+        run.stderr
+    );
+}
