@@ -229,6 +229,7 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         managed_security_groups: outcome.managed_groups,
         declared_rules: outcome.declared_rules,
         compared_security_groups: outcome.compared_groups,
+        compared_rules: outcome.compared_rules,
         scopes: live.scopes.iter().map(Scope::label).collect(),
     };
     info!(scan.id = %id, findings = findings.len(), "scan finished");

@@ -48,6 +48,8 @@ pub struct DiffOutcome {
     pub compared_groups: usize,
     /// Distinct declared rules, an inline rule repeated by a rule resource once.
     pub declared_rules: usize,
+    /// Declared rules compared with live data (the rest live where nothing read).
+    pub compared_rules: usize,
 }
 
 pub fn diff(input: &DiffInput) -> DiffOutcome {
@@ -58,7 +60,8 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
     findings.extend(cloudformation::check(&inventory));
-    findings.extend(scopes::check(&inventory, input.options));
+    let unscanned = scopes::check(&inventory, input.options);
+    findings.extend(unscanned.findings);
 
     for finding in &mut findings {
         if let Some(severity) = input.options.severity.get(&finding.code) {
@@ -67,11 +70,13 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     }
     let mut findings = sorted(findings);
     findings.dedup_by(|a, b| a.id == b.id);
+    let declared_rules = inventory.declared.values().map(Vec::len).sum();
     DiffOutcome {
         findings,
         managed_groups: inventory.managed.len(),
         compared_groups: inventory.compared_groups(),
-        declared_rules: inventory.declared.values().map(Vec::len).sum(),
+        declared_rules,
+        compared_rules: declared_rules - unscanned.rules,
     }
 }
 

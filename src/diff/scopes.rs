@@ -17,7 +17,13 @@ struct Unread {
     rules: usize,
 }
 
-pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
+/// The findings, and how many declared rules were not compared.
+pub struct Unscanned {
+    pub findings: Vec<Finding>,
+    pub rules: usize,
+}
+
+pub fn check(inv: &Inventory, options: &DiffOptions) -> Unscanned {
     let mut unread: BTreeMap<Scope, Unread> = BTreeMap::new();
     for owners in inv.managed.values() {
         let group = &owners[0].group;
@@ -46,7 +52,8 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
             }
         }
     }
-    unread
+    let rules = unread.values().map(|u| u.rules).sum();
+    let findings = unread
         .into_iter()
         .filter(|(scope, _)| {
             scope
@@ -55,7 +62,8 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
                 .is_none_or(|r| !options.regions_read_elsewhere.contains(r))
         })
         .map(|(scope, counts)| finding(&scope, &counts))
-        .collect()
+        .collect();
+    Unscanned { findings, rules }
 }
 
 /// The place of something declared that was not compared: no live source read its

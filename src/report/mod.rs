@@ -64,6 +64,9 @@ pub struct Summary {
     pub managed_security_groups: usize,
     pub declared_rules: usize,
     pub compared_security_groups: usize,
+    /// Declared rules compared, for the summary line.
+    #[serde(skip)]
+    pub compared_rules: usize,
     /// Where live data was read (`account/region`), for the summary line.
     #[serde(skip)]
     pub compared_scopes: Vec<String>,
@@ -77,6 +80,7 @@ pub struct Compared {
     pub managed_security_groups: usize,
     pub declared_rules: usize,
     pub compared_security_groups: usize,
+    pub compared_rules: usize,
     pub scopes: Vec<String>,
 }
 
@@ -118,6 +122,7 @@ impl Report {
                 managed_security_groups: inventory.managed_security_groups,
                 declared_rules: inventory.declared_rules,
                 compared_security_groups: inventory.compared_security_groups,
+                compared_rules: inventory.compared_rules,
                 compared_scopes: inventory.scopes,
             },
             findings: Vec::new(),
@@ -176,15 +181,15 @@ pub(crate) fn partial_reason(report: &Report) -> Option<&'static str> {
     }
 }
 
-/// `compared 5 of 5 managed groups in 123456789012/us-east-1`.
+/// `compared 5 of 5 managed groups (12 rules) in 123456789012/us-east-1`.
 pub(crate) fn compared_line(summary: &Summary) -> String {
     let place = match summary.compared_scopes.is_empty() {
         true => String::new(),
         false => format!(" in {}", summary.compared_scopes.join(", ")),
     };
     format!(
-        "compared {} of {} managed groups{place}",
-        summary.compared_security_groups, summary.managed_security_groups
+        "compared {} of {} managed groups ({} rules){place}",
+        summary.compared_security_groups, summary.managed_security_groups, summary.compared_rules
     )
 }
 

@@ -350,7 +350,7 @@ fn groups_in_a_region_that_was_not_read_are_never_missing_and_never_an_all_clear
             .contains("PARTIAL: some declared scopes were not read")
             && table
                 .stdout
-                .contains("compared 0 of 5 managed groups in 123456789012/eu-west-1"),
+                .contains("compared 0 of 5 managed groups (0 rules) in 123456789012/eu-west-1"),
         "{}",
         table.stdout
     );

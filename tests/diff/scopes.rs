@@ -63,6 +63,7 @@ fn declared_groups_in_an_unread_region_are_scope_unscanned_not_missing() {
     let managed = world.intent.groups.len();
     assert_eq!(outcome.managed_groups, managed);
     assert_eq!(outcome.compared_groups, managed - 1);
+    assert_eq!(outcome.compared_rules, outcome.declared_rules - 1);
 }
 
 #[test]
