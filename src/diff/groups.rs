@@ -117,7 +117,8 @@ fn unmanaged(inv: &Inventory, options: &DiffOptions) -> Vec<Finding> {
 }
 
 /// A live group nobody owns, with every live rule it has (`changes`, one per
-/// rule): critical when one of them exposes it to the world.
+/// rule): critical when one of them exposes it to the world, which is then its
+/// `actual` (the schema's `actual` is one rule).
 fn unmanaged_group(inv: &Inventory, group: &SecurityGroup) -> Finding {
     let id = group.id.as_str();
     let rules: Vec<&Rule> = [Direction::Ingress, Direction::Egress]
@@ -148,6 +149,10 @@ fn unmanaged_group(inv: &Inventory, group: &SecurityGroup) -> Finding {
     };
     inv.finding(FindingSpec {
         severity,
+        actual: rules
+            .iter()
+            .find(|r| r.exposes_to_world())
+            .map(|r| (*r).clone()),
         changes: rules
             .iter()
             .map(|r| Change::new("rule", Value::Null, Value::String(r.label())))

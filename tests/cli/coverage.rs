@@ -292,6 +292,9 @@ fn an_unmanaged_group_open_to_the_world_on_ssh_is_critical_and_lists_the_rule() 
     assert_eq!(run.code, 2, "{}", run.stderr);
     let unmanaged = only(&run.json(), "sg-unmanaged");
     assert_eq!(unmanaged["severity"], "critical");
+    // The rule that exposes it, whole; every rule by its label.
+    assert_eq!(unmanaged["actual"]["peer"]["value"], "::/0");
+    assert_eq!(unmanaged["actual"]["from_port"], 22);
     assert_eq!(
         unmanaged["changes"],
         json!([{"field": "rule", "expected": null, "actual": "ingress tcp 22 from ::/0"}])
