@@ -87,13 +87,14 @@ impl<'a> Coverage<'a> {
     /// live source read that place (a live source that failed there is a
     /// `source-error` instead).
     pub fn unscanned(&self, account: Option<&str>, region: Option<&str>) -> bool {
-        !scopes_cover(self.scopes, account, region)
-            && !self.sources.iter().any(|s| {
-                !s.ok
-                    && !s.kind.is_intent()
-                    && overlaps(s.account_id.as_deref(), account)
-                    && overlaps(s.region.as_deref(), region)
-            })
+        !scopes_cover(self.scopes, account, region) && !self.live_failed_at(account, region)
+    }
+
+    /// Whether a live source that failed may have held `account`/`region`.
+    fn live_failed_at(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        self.sources
+            .iter()
+            .any(|s| !s.ok && !s.kind.is_intent() && source_at(s, account, region))
     }
 
     /// Whether a group in `account`/`region` that nobody saw is gone for certain:
@@ -119,13 +120,8 @@ impl<'a> Coverage<'a> {
         }
         let (account, region) = (finding.account_id.as_deref(), finding.region.as_deref());
         // Its account and region were read, and no live source of them failed.
-        let place_read = scopes_cover(self.scopes, account, region)
-            && !self.sources.iter().any(|s| {
-                !s.ok
-                    && !s.kind.is_intent()
-                    && overlaps(s.account_id.as_deref(), account)
-                    && overlaps(s.region.as_deref(), region)
-            });
+        let place_read =
+            scopes_cover(self.scopes, account, region) && !self.live_failed_at(account, region);
         let owner_read = match finding.owner.kind {
             // Unowned findings are not computed at all while a source of intent is
             // unread; nor is an owner conflict, whose other owner may be that source.
@@ -141,11 +137,7 @@ impl<'a> Coverage<'a> {
     /// `cfn-drift`), or, for a stack that no longer exists, a `*` listing of the
     /// stacks of that account and region.
     fn owner_read(&self, finding: &Finding, account: Option<&str>, region: Option<&str>) -> bool {
-        let in_place = |s: &&SourceStatus| {
-            s.kind.is_intent()
-                && overlaps(s.account_id.as_deref(), account)
-                && overlaps(s.region.as_deref(), region)
-        };
+        let in_place = |s: &&SourceStatus| s.kind.is_intent() && source_at(s, account, region);
         let location = finding.owner.location.as_deref();
         let own: Vec<&SourceStatus> = self
             .sources
@@ -186,12 +178,16 @@ fn unjudged_stack_groups(intent: &Intent, sources: &[SourceStatus]) -> BTreeSet<
                 s.kind == SourceKind::Cloudformation
                     && s.drift_read
                     && g.owner.location.as_deref() == Some(s.location.as_str())
-                    && overlaps(s.region.as_deref(), g.group.region.as_deref())
-                    && overlaps(s.account_id.as_deref(), g.group.account_id.as_deref())
+                    && source_at(s, g.group.account_id.as_deref(), g.group.region.as_deref())
             })
         })
         .map(|g| g.group.id.clone())
         .collect()
+}
+
+/// Whether `source` may have read `account`/`region`.
+fn source_at(source: &SourceStatus, account: Option<&str>, region: Option<&str>) -> bool {
+    overlaps(source.account_id.as_deref(), account) && overlaps(source.region.as_deref(), region)
 }
 
 /// Unknown on either side may be the same account or region.

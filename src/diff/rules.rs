@@ -95,13 +95,12 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
             .then(|| rule_set(inv, group_id, direction))
             .flatten();
         for live in &matching.added {
-            let unowned = match rule_set {
-                Some(RuleSet::DefaultGroup) => !is_aws_default_rule(live),
-                Some(_) => true,
-                None => false,
-            };
-            if unowned && !inv.declared_by_stack(live) {
-                findings.push(added(inv, live, rule_set.expect("unowned on a rule set")));
+            let judged_by =
+                rule_set.filter(|set| *set != RuleSet::DefaultGroup || !is_aws_default_rule(live));
+            if let Some(set) = judged_by
+                && !inv.declared_by_stack(live)
+            {
+                findings.push(added(inv, live, set));
             }
             findings.extend(references::dangling(inv, None, Some(live)));
         }

@@ -27,9 +27,11 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Unscanned {
     let mut unread: BTreeMap<Scope, Unread> = BTreeMap::new();
     for owners in inv.managed.values() {
         let group = &owners[0].group;
+        // A group seen in a capture naming no account was seen, but nothing proves
+        // where: it counts as not compared too.
         let place = (group.account_id.as_deref(), group.region.as_deref());
-        if let Some(scope) = unscanned(inv, place) {
-            unread.entry(scope).or_default().groups += 1;
+        if inv.coverage.unscanned(place.0, place.1) {
+            unread.entry(scope_of(place)).or_default().groups += 1;
         }
     }
     // Rules come group by group, most of a group's in one place: asking coverage
@@ -47,8 +49,8 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Unscanned {
                 _ => inv.coverage.unscanned(place.0, place.1),
             };
             last = Some((place, unread_here));
-            if unread_here && let Some(scope) = unscanned(inv, place) {
-                unread.entry(scope).or_default().rules += 1;
+            if unread_here {
+                unread.entry(scope_of(place)).or_default().rules += 1;
             }
         }
     }
@@ -66,14 +68,11 @@ pub fn check(inv: &Inventory, options: &DiffOptions) -> Unscanned {
     Unscanned { findings, rules }
 }
 
-/// The place of something declared that was not compared: no live source read its
-/// account and region. (A group seen in a capture naming no account was seen, but
-/// nothing proves where: it counts here too.)
-fn unscanned(inv: &Inventory, (account, region): Place) -> Option<Scope> {
-    inv.coverage.unscanned(account, region).then(|| Scope {
+fn scope_of((account, region): Place) -> Scope {
+    Scope {
         account_id: account.map(str::to_string),
         region: region.map(str::to_string),
-    })
+    }
 }
 
 fn finding(scope: &Scope, counts: &Unread) -> Finding {

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::table::summary_line;
 use super::{
-    Report, all_clear, by_group, compared_line, group_heading, owner_text, partial_reason,
+    Report, by_group, compared_line, group_heading, no_findings_line, owner_text, partial_reason,
     status_text, subject,
 };
 use crate::diff_text::show_value;
@@ -36,15 +36,8 @@ pub fn render_markdown(report: &Report) -> String {
         report.summary.declared_rules,
         compared_line(&report.summary),
     );
-    if let Some(all_clear) = all_clear(report) {
-        let _ = writeln!(out, "{all_clear}");
-        return out;
-    }
-    if report.findings.is_empty() {
-        let _ = writeln!(
-            out,
-            "Nothing compared differs, but not every managed group was compared."
-        );
+    if let Some(line) = no_findings_line(report) {
+        let _ = writeln!(out, "{line}");
         return out;
     }
     let _ = writeln!(out, "**{}**", summary_line(report));

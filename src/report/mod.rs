@@ -193,12 +193,21 @@ pub(crate) fn compared_line(summary: &Summary) -> String {
     )
 }
 
-/// The all-clear, only where it is earned: nothing found, and every managed group
-/// compared.
-pub(crate) fn all_clear(report: &Report) -> Option<&'static str> {
+/// What a report without findings says: the all-clear only where it is earned
+/// (every managed group compared), else that not everything was. `None` while
+/// there are findings to list.
+pub(crate) fn no_findings_line(report: &Report) -> Option<&'static str> {
     let s = &report.summary;
-    (report.findings.is_empty() && s.compared_security_groups == s.managed_security_groups)
-        .then_some("No drift: live security groups match their declarations.")
+    match (
+        report.findings.is_empty(),
+        s.compared_security_groups == s.managed_security_groups,
+    ) {
+        (false, _) => None,
+        (true, true) => Some("No drift: live security groups match their declarations."),
+        (true, false) => {
+            Some("Nothing compared differs, but not every managed group was compared.")
+        }
+    }
 }
 
 pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::{
-    Report, all_clear, by_group, compared_line, group_heading, owner_text, partial_reason, subject,
+    Report, by_group, compared_line, group_heading, no_findings_line, owner_text, partial_reason,
+    subject,
 };
 use crate::diff_text::show_value;
 use crate::model::{Finding, Severity};
@@ -52,15 +53,8 @@ pub fn render_table(report: &Report, style: TableStyle) -> String {
         s.declared_rules,
         compared_line(s)
     );
-    if let Some(all_clear) = all_clear(report) {
-        let _ = writeln!(out, "\n{all_clear}");
-        return out;
-    }
-    if report.findings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNothing compared differs, but not every managed group was compared."
-        );
+    if let Some(line) = no_findings_line(report) {
+        let _ = writeln!(out, "\n{line}");
         return out;
     }
     let severity_w = report

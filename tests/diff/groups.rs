@@ -193,23 +193,23 @@ fn an_unmanaged_group_open_to_the_world_is_critical_and_lists_its_rules() {
 
 // ── default groups ─────────────────────────────────────────────────────────────
 
-#[test]
-fn a_default_group_with_only_the_rules_aws_creates_is_not_drift() {
-    let world = chain()
+/// The chain beside a VPC's default group with the rules AWS creates with it.
+fn default_group() -> World {
+    chain()
         .live_group(live_group(LOOSE, "default"))
         .live_rule(all_in(LOOSE, sg(LOOSE)))
         .live_rule(all_out(LOOSE, v4("0.0.0.0/0")))
-        .live_rule(all_out(LOOSE, v6("::/0")));
+}
+
+#[test]
+fn a_default_group_with_only_the_rules_aws_creates_is_not_drift() {
+    let world = default_group().live_rule(all_out(LOOSE, v6("::/0")));
     assert!(world.findings().is_empty(), "{:#?}", world.findings());
 }
 
 #[test]
 fn a_rule_added_to_a_default_group_is_rule_added_whatever_the_option() {
-    let mut world = chain()
-        .live_group(live_group(LOOSE, "default"))
-        .live_rule(all_in(LOOSE, sg(LOOSE)))
-        .live_rule(all_out(LOOSE, v4("0.0.0.0/0")))
-        .live_rule(tcp_in(LOOSE, 22, 22, v4("1.2.3.4/32")));
+    let mut world = default_group().live_rule(tcp_in(LOOSE, 22, 22, v4("1.2.3.4/32")));
     let findings = world.findings();
     assert_codes(&findings, &[FindingCode::RuleAdded]);
     let added = &findings[0];
