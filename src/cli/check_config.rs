@@ -14,6 +14,8 @@ pub struct CheckConfigArgs {
     pub config: PathBuf,
 }
 
+const NEXT_RUNS_SHOWN: usize = 3;
+
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     // `[store] url` is checked here, not by every command: `report --no-store` and
     // DRIFTD_DATABASE_URL never use it. Its problem is told with the config's others.
@@ -42,13 +44,18 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
         config.acknowledgements.len(),
         config.schedules.len(),
     );
-    for schedule in &config.schedules {
-        let next = schedule.cron.upcoming(chrono::Utc).next();
+    // The next runs, so that a schedule reads as its author meant it (UTC).
+    for (i, schedule) in config.schedules.iter().enumerate() {
+        let runs: Vec<String> = schedule
+            .cron
+            .runs_after(chrono::Utc::now(), NEXT_RUNS_SHOWN)
+            .iter()
+            .map(|t| t.format("%a %Y-%m-%d %H:%M:%S UTC").to_string())
+            .collect();
         println!(
-            "  schedule {:?}: next run {}",
+            "  schedule[{i}] {:?}: next runs {}",
             schedule.cron.to_string(),
-            next.map(|t| crate::model::format_timestamp(&t))
-                .unwrap_or_else(|| "never".into())
+            runs.join(", ")
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -44,7 +44,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = super::load_config(Some(&args.config))?;
     if config.schedules.is_empty() {
         bail!(
-            "{}: `serve` needs at least one [[schedule]] (e.g. cron = \"0 */10 * * * *\")",
+            "{}: `serve` needs at least one [[schedule]] (e.g. cron = \"*/10 * * * *\")",
             args.config.display()
         );
     }

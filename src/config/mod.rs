@@ -4,6 +4,7 @@
 //! its key path rather than stopping at the first. `${NAME}` in any string is replaced
 //! by the environment variable NAME; no error shows a secret or a substituted value.
 
+mod cron;
 mod error;
 mod findings;
 mod hidden;
@@ -21,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub use self::cron::CronSchedule;
 pub use self::error::{ConfigError, Problem};
 use self::error::{Problems, toml_error};
 use self::hidden::Hidden;
@@ -76,7 +78,7 @@ pub struct Config {
 /// One `[[schedule]]`: when `serve` scans, and optionally what.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    pub cron: cron::Schedule,
+    pub cron: CronSchedule,
     /// Replace `[scan] regions` for this schedule's scans.
     pub regions: Option<Vec<String>>,
     /// Replace the `[[terraform]]` states for this schedule's scans (resolved like them).
@@ -87,7 +89,7 @@ pub struct Schedule {
 
 impl PartialEq for Schedule {
     fn eq(&self, other: &Schedule) -> bool {
-        self.cron.to_string() == other.cron.to_string()
+        self.cron == other.cron
             && self.regions == other.regions
             && self.states == other.states
             && self.jitter == other.jitter
@@ -102,13 +104,6 @@ impl Schedule {
     /// Whether two schedules scan the same states and regions at the same times
     /// (however the expression is spaced or the lists ordered; jitter aside).
     fn same_runs(&self, other: &Schedule) -> bool {
-        let words = |s: &Schedule| {
-            s.cron
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         let set = |list: &Option<Vec<String>>| {
             list.clone().map(|mut list| {
                 list.sort();
@@ -116,7 +111,7 @@ impl Schedule {
                 list
             })
         };
-        words(self) == words(other)
+        self.cron.same_times(&other.cron)
             && set(&self.regions) == set(&other.regions)
             && set(&self.states) == set(&other.states)
     }

@@ -1,11 +1,10 @@
 //! `[store]`, `[server]`, `[[schedule]]`: where history is kept and how `serve` runs.
 
 use std::path::Path;
-use std::str::FromStr;
 
 use super::raw::{RawSchedule, RawServer, RawStore};
 use super::values::{check_region, duration, positive_duration, resolve_state};
-use super::{Config, MAX_DURATION_DAYS, Problems, Schedule};
+use super::{Config, CronSchedule, MAX_DURATION_DAYS, Problems, Schedule};
 
 pub fn store(raw: Option<RawStore>, config: &mut Config, problems: &mut Problems) {
     let Some(store) = raw else { return };
@@ -99,33 +98,9 @@ pub fn schedules(
     }
 }
 
-/// A cron expression with seconds, which runs again.
-fn cron_expression(raw: &str, path: &str, problems: &mut Problems) -> Option<cron::Schedule> {
-    let expression = raw.trim();
-    if expression.split_whitespace().count() < 6 {
-        problems.add(
-            path,
-            format!(
-                "{expression:?} needs 6 or 7 fields, seconds first: sec min hour day-of-month month day-of-week [year] (e.g. \"0 */10 * * * *\")"
-            ),
-        );
-        return None;
-    }
-    let cron = match cron::Schedule::from_str(expression) {
-        Ok(cron) => cron,
-        Err(e) => {
-            problems.add(
-                path,
-                format!(
-                    "{expression:?} is not a valid cron expression ({e}); expected sec min hour day-of-month month day-of-week [year], e.g. \"0 */10 * * * *\""
-                ),
-            );
-            return None;
-        }
-    };
-    if cron.upcoming(chrono::Utc).next().is_none() {
-        problems.add(path, format!("{expression:?} has no future run"));
-        return None;
-    }
-    Some(cron)
+/// A cron expression that runs again.
+fn cron_expression(raw: &str, path: &str, problems: &mut Problems) -> Option<CronSchedule> {
+    CronSchedule::parse(raw)
+        .map_err(|message| problems.add(path, message))
+        .ok()
 }

@@ -43,7 +43,7 @@ fn problems_in_several_sections_are_all_told_with_their_key_paths() {
         [[schedule]]
         cron = "0 */10 * * * *"
         [[schedule]]
-        cron = "*/10 * * * *"
+        cron = "*/10 * * *"
 
         [notify.slack]
         webhook_url = "${SLACK_WEBHOOK_URL}"
@@ -69,7 +69,7 @@ fn problems_in_several_sections_are_all_told_with_their_key_paths() {
         "x.toml: 6 problems:",
         "  at account[0].role_arn: \"driftd-read\" is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
         "  at server.listen: \"9090\" is not an address like 0.0.0.0:9090",
-        "  at schedule[1].cron: \"*/10 * * * *\" needs 6 or 7 fields, seconds first: sec min hour day-of-month month day-of-week [year] (e.g. \"0 */10 * * * *\")",
+        "  at schedule[1].cron: \"*/10 * * *\" has 4 field(s); expected crontab(5): min hour day-of-month month day-of-week, optionally with seconds first, or @hourly/@daily/@weekly/@monthly (e.g. \"*/10 * * * *\")",
         "  at notify.slack.min_severity: unknown severity \"warning\" (expected critical, high, medium, low or info)",
         "  at acknowledge[0]: `reason` is required: say why this drift is intended",
         "  at acknowledge[0].code: unknown finding code \"rule_added\"",

@@ -22,6 +22,7 @@ use tokio::sync::{Mutex, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{Instrument, error, info, info_span, warn};
 
+use crate::config::CronSchedule;
 use crate::model::format_timestamp;
 use crate::notify::Routing;
 use crate::notify::deliver::{Deliverer, deliver_due};
@@ -43,7 +44,7 @@ pub struct Settings {
 /// `jitter` before each run.
 #[derive(Debug, Clone)]
 pub struct Timing {
-    pub cron: cron::Schedule,
+    pub cron: CronSchedule,
     pub jitter: Duration,
 }
 
@@ -197,7 +198,7 @@ async fn run_schedule(
     loop {
         // From now, not from the last planned time: runs missed during a slow scan
         // are skipped, not stacked up.
-        let Some(next) = schedule.cron.after(&Utc::now()).next() else {
+        let Some(next) = schedule.cron.next_after(&Utc::now()) else {
             info!("the schedule has no further runs");
             return;
         };

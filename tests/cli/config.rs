@@ -87,7 +87,7 @@ fn the_example_file_parses_with_every_value() {
         .iter()
         .map(|s| s.cron.to_string())
         .collect();
-    assert_eq!(crons, ["0 */10 * * * *"]);
+    assert_eq!(crons, ["*/10 * * * *"]);
     assert_eq!(
         config.ready_max_age,
         Some(std::time::Duration::from_secs(1800))
@@ -425,7 +425,7 @@ fn bad_values_are_refused_with_their_path() {
             &["server.listen"],
         ),
         (
-            "[[schedule]]\ncron = \"*/10 * * * *\"\n",
+            "[[schedule]]\ncron = \"*/10 * * *\"\n",
             &["schedule[0].cron"],
         ),
         (

@@ -354,7 +354,7 @@ fn durations_schedules_and_retention_are_bounded_in_check_config() {
         ),
         (
             "[[schedule]]\ncron = \"0 */10 * * * *\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n\n\
-             [[schedule]]\ncron = \"0  */10 * * *  *\"\nregions = [\"eu-west-1\", \"us-east-1\"]\njitter = \"30s\"\n",
+             [[schedule]]\ncron = \"*/10  * * * *\"\nregions = [\"eu-west-1\", \"us-east-1\"]\njitter = \"30s\"\n",
             "at schedule[1]: the same scans at the same times as schedule[0]",
         ),
         (

@@ -560,6 +560,38 @@ fn check_config_accepts_the_example_and_refuses_a_broken_one() {
 }
 
 #[test]
+fn check_config_names_the_next_runs_of_each_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("weekdays.toml");
+    std::fs::write(
+        &config,
+        "[[schedule]]\ncron = \"0 9 * * 1-5\"\n\n[[schedule]]\ncron = \"@hourly\"\n",
+    )
+    .unwrap();
+    let run = driftd(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let runs_of = |prefix: &str| -> Vec<String> {
+        let line = run
+            .stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in {}", run.stdout));
+        line.split(", ").map(str::to_string).collect()
+    };
+    // Monday to Friday at 09:00 UTC, never the weekend (crontab: 1 = Monday).
+    let weekdays = runs_of("schedule[0] \"0 9 * * 1-5\": next runs ");
+    assert_eq!(weekdays.len(), 3, "{weekdays:?}");
+    for run in &weekdays {
+        assert!(
+            ["Mon", "Tue", "Wed", "Thu", "Fri"].contains(&&run[..3]) && run.ends_with(" 09:00:00 UTC"),
+            "{run}"
+        );
+    }
+    let hourly = runs_of("schedule[1] \"@hourly\": next runs ");
+    assert!(hourly.iter().all(|run| run.ends_with(":00:00 UTC")), "{hourly:?}");
+}
+
+#[test]
 fn our_schema_copy_matches_the_contract() {
     let contract = std::path::Path::new("../shared/contracts/report.schema.json");
     if !contract.exists() {
