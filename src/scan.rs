@@ -272,6 +272,10 @@ pub async fn run_and_store(
     let stored = match store.record(record).await {
         Ok(recorded) => {
             scan.report.set_findings(recorded.findings);
+            // For a restarted `serve`'s /report; the scan itself is stored already.
+            if let Err(e) = store.keep_latest_report(&scan.report).await {
+                warn!(error = %e, "could not keep the latest report");
+            }
             Ok(())
         }
         Err(e) => Err(e),

@@ -12,6 +12,8 @@ pub struct CheckConfigArgs {
     /// The config file to validate (TOML; see config/driftd.example.toml).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub database: super::DatabaseArg,
 }
 
 const NEXT_RUNS_SHOWN: usize = 3;
@@ -27,8 +29,8 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .collect()
     })?;
-    if let Some(url) = super::configured_database_url(&config) {
-        crate::store::check_url(&url).map_err(|e| anyhow::anyhow!("DRIFTD_DATABASE_URL: {e}"))?;
+    if let Some(url) = args.database.url.as_deref().filter(|url| !url.is_empty()) {
+        crate::store::check_url(url).map_err(|e| anyhow::anyhow!("DRIFTD_DATABASE_URL: {e}"))?;
     }
     println!(
         "{}: ok ({} Terraform state(s), {} CloudFormation stack entr{}, {} region(s), {} acknowledgement(s), {} schedule(s))",

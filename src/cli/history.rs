@@ -4,10 +4,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, ValueEnum};
 
+use crate::config::Config;
 use crate::diff_text::describe_change;
 use crate::model::Timestamp;
 use crate::store::{HistoryEntry, HistoryQuery, OpenMode, Store};
@@ -20,14 +21,13 @@ pub enum Format {
     Json,
 }
 
+pub const LONG_ABOUT: &str = "What changed in live security groups between consecutive \
+    stored scans, field by field, managed or not: \"what changed in this group, and when\".\n\n\
+    Each change is dated by the scan that first saw it; the scan before it still saw the \
+    old value. The database is --database-url (DRIFTD_DATABASE_URL), `[store] url` in the \
+    config, or sqlite://driftd.db; nothing else of the config is read.";
+
 #[derive(Debug, Args)]
-#[command(
-    long_about = "What changed in live security groups between consecutive stored scans, \
-                  field by field, managed or not: \"what changed in this group, and when\".\n\n\
-                  Each change is dated by the scan that first saw it; the scan before it still \
-                  saw the old value. The database is DRIFTD_DATABASE_URL, `[store] url` in the \
-                  config, or sqlite://driftd.db."
-)]
 pub struct HistoryArgs {
     /// Config file (for `[store] url`).
     #[arg(long, value_name = "FILE")]
@@ -41,11 +41,17 @@ pub struct HistoryArgs {
     pub since: Option<Timestamp>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    #[command(flatten)]
+    pub database: super::DatabaseArg,
 }
 
 pub async fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    let config = super::load_config(args.config.as_ref())?;
-    let store = Store::open(&super::database_url(&config), OpenMode::Existing).await?;
+    let config_url = match &args.config {
+        Some(path) => Config::load_one(path, "store", "url")?,
+        None => None,
+    };
+    let url = args.database.or_default(config_url.as_deref());
+    let store = Store::open(&url, OpenMode::Existing).await?;
     let query = HistoryQuery {
         group: args.group.clone(),
         since: args.since,
@@ -63,23 +69,18 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An RFC 3339 time, or a duration back from now in the grammar every duration
+/// of driftd uses (`30s`, `12h`, `7d`, `2w`).
 fn parse_since(raw: &str) -> anyhow::Result<Timestamp> {
     if let Ok(time) = DateTime::parse_from_rfc3339(raw) {
         return Ok(time.with_timezone(&Utc));
     }
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let Ok(n) = number.parse::<i64>() else {
-        bail!("expected a duration like 30m, 12h, 7d, 2w or an RFC 3339 time, got {raw:?}");
-    };
-    let back = match unit {
-        "m" => Duration::try_minutes(n),
-        "h" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
-        "w" => Duration::try_weeks(n),
-        _ => bail!("unknown unit {unit:?} in {raw:?} (expected m, h, d or w)"),
-    };
-    back.and_then(|back| Utc::now().checked_sub_signed(back))
+    let back = crate::config::parse_duration(raw)
+        .map_err(|e| anyhow::anyhow!("{e}, or an RFC 3339 time"))?;
+    // parse_duration bounds it to 3650 days: it always fits.
+    let back = Duration::from_std(back).context("a duration that fits")?;
+    Utc::now()
+        .checked_sub_signed(back)
         .with_context(|| format!("{raw:?} reaches back further than a date can"))
 }
 

@@ -2,6 +2,8 @@
 //! layer that builds its inputs and calls the library.
 
 mod check_config;
+mod completions;
+mod healthcheck;
 mod history;
 mod refs;
 mod report;
@@ -42,18 +44,32 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Each subcommand's long help is given here, beside its one-line doc comment: a
+// doc comment on a variant replaces the long help its struct declares.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan once and print the report.
+    #[command(long_about = report::LONG_ABOUT, after_long_help = report::EXIT_CODES)]
     Report(report::ReportArgs),
     /// Show everything that references a security group, before deleting it.
+    #[command(after_help = refs::EXIT_CODES)]
     Refs(refs::RefsArgs),
     /// Run as a service: scan on the config's schedules, store, serve HTTP.
+    #[command(long_about = serve::LONG_ABOUT)]
     Serve(serve::ServeArgs),
     /// What changed in live security groups between stored scans, field by field.
+    #[command(long_about = history::LONG_ABOUT)]
     History(history::HistoryArgs),
-    /// Validate a config file without scanning.
+    /// Validate a config file without scanning; print each schedule's next runs.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Exit 0 when the local `serve` answers /healthz (a container health check).
+    #[command(long_about = healthcheck::LONG_ABOUT)]
+    Healthcheck(healthcheck::HealthcheckArgs),
+    /// Print a shell completion script: bash, zsh or fish.
+    #[command(long_about = completions::LONG_ABOUT)]
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), e.g. `driftd man > /usr/local/share/man/man1/driftd.1`.
+    Man,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -68,21 +84,39 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::History(args) => history::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::CheckConfig(args) => check_config::run(args),
+            Command::Healthcheck(args) => healthcheck::run(args).await,
+            Command::Completions(args) => completions::run(args),
+            Command::Man => completions::man_page(),
         }
     })
 }
 
-/// `DRIFTD_DATABASE_URL`, else `[store] url`, if either is set.
-fn configured_database_url(config: &Config) -> Option<String> {
-    std::env::var("DRIFTD_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-        .or_else(|| config.store_url.clone())
+/// Where history is stored, for every subcommand that opens the database.
+#[derive(Debug, Args)]
+pub struct DatabaseArg {
+    /// The database: sqlite://PATH or postgres://USER@HOST/DB. Overrides `[store] url`.
+    // The value is hidden from --help: a PostgreSQL URL may carry a password.
+    #[arg(
+        long = "database-url",
+        env = "DRIFTD_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
 }
 
-/// The configured database, else `sqlite://driftd.db`.
-fn database_url(config: &Config) -> String {
-    configured_database_url(config).unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
+impl DatabaseArg {
+    /// `--database-url` / `DRIFTD_DATABASE_URL`, else `url` from the config, if either is set.
+    fn configured(&self, config_url: Option<&str>) -> Option<String> {
+        let given = self.url.clone().filter(|url| !url.is_empty());
+        given.or_else(|| config_url.map(str::to_string))
+    }
+
+    /// The configured database, else `sqlite://driftd.db`.
+    fn or_default(&self, config_url: Option<&str>) -> String {
+        self.configured(config_url)
+            .unwrap_or_else(|| crate::store::DEFAULT_URL.to_string())
+    }
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {

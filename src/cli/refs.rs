@@ -14,10 +14,10 @@ pub enum RefsFormat {
     Json,
 }
 
+pub const EXIT_CODES: &str =
+    "Exit codes: 0 nothing references the group, 2 something does, 1 error or partial read.";
+
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 nothing references the group, 2 something does, 1 error or partial read."
-)]
 pub struct RefsArgs {
     /// The security group to look up (sg-…).
     #[arg(value_name = "SG_ID")]

@@ -46,6 +46,18 @@ impl From<FailOn> for Severity {
     }
 }
 
+pub const LONG_ABOUT: &str = "Scan once: read the Terraform states (--state, [[terraform]]) \
+    and CloudFormation stacks ([[cloudformation]]), read live AWS (or --live captures), \
+    compare them field by field, store the scan (unless --no-store) and print the report: \
+    a table on a terminal, or --format json (report.schema.json) / markdown.\n\n\
+    Works without a config: `driftd report --state terraform.tfstate --region us-east-1`.";
+
+pub const EXIT_CODES: &str = "Exit codes (as terraform plan -detailed-exitcode):\n  \
+    0  no unacknowledged finding at or above --fail-on\n  \
+    2  such findings exist\n  \
+    1  error, or a partial scan (what could be compared is still printed), or nothing \
+    declared could be compared with live data";
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -72,6 +84,8 @@ pub struct ReportArgs {
     /// the outbox (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::config::parse_duration)]
     pub notify_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub database: super::DatabaseArg,
 }
 
 /// Groups are declared but none could be compared with live data: not an all-clear
@@ -114,7 +128,12 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let mut store_failed = false;
     let store = match args.no_store {
         true => None,
-        false => match Store::open(&super::database_url(&config), OpenMode::Create).await {
+        false => match Store::open(
+            &args.database.or_default(config.store_url.as_deref()),
+            OpenMode::Create,
+        )
+        .await
+        {
             Ok(store) => Some(store),
             Err(e @ StoreError::Damaged { .. }) => {
                 error!("{e}; this scan is not stored");

@@ -21,23 +21,26 @@ const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 /// the busiest schedule would be ideal; an hour is simple and safe for the
 /// documented 10-minute schedule.
 const DEFAULT_READY_MAX_AGE: Duration = Duration::from_secs(3600);
-const DEFAULT_LISTEN: &str = "0.0.0.0:9090";
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:9090";
 
-#[derive(Debug, Args)]
-#[command(
-    long_about = "Run as a service: scan on every [[schedule]] of the config (cron \
-    syntax with seconds: sec min hour day-of-month month day-of-week [year]), store each \
-    scan, and answer on [server] listen (default 0.0.0.0:9090): GET /healthz, /readyz, \
-    /metrics (Prometheus), /report (the latest report as JSON).\n\n\
+pub const LONG_ABOUT: &str = "Run as a service: scan at start ([server] scan_on_start, \
+    default true) and on every [[schedule]] of the config (crontab(5), in UTC: \
+    `*/10 * * * *`, 6 fields with seconds first, @hourly; `check-config` prints the next \
+    runs), store each scan, and answer on [server] listen (default 0.0.0.0:9090): \
+    GET /healthz, /readyz, /metrics (Prometheus), /report (the latest report as JSON; \
+    the latest stored one until this process has scanned).\n\n\
     Scans never overlap and missed runs are not stacked up. On SIGTERM or SIGINT no new \
     scan starts; a running one gets [server] shutdown_grace (default 25s) to finish and \
     store, else it is abandoned without storing anything; the exit code is 0.\n\n\
-    The database is DRIFTD_DATABASE_URL or [store] url (required)."
-)]
+    The database is --database-url (DRIFTD_DATABASE_URL) or [store] url (required).";
+
+#[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The config file (TOML; see config/driftd.example.toml).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+    #[command(flatten)]
+    pub database: super::DatabaseArg,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -48,9 +51,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.config.display()
         );
     }
-    let Some(url) = super::configured_database_url(&config) else {
+    let Some(url) = args.database.configured(config.store_url.as_deref()) else {
         bail!(
-            "{}: `serve` needs a database: set [store] url or DRIFTD_DATABASE_URL",
+            "{}: `serve` needs a database: set [store] url, or --database-url / DRIFTD_DATABASE_URL",
             args.config.display()
         );
     };
@@ -98,6 +101,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ready_max_age: config.ready_max_age.unwrap_or(DEFAULT_READY_MAX_AGE),
         shutdown_grace: config.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
         retain_days: config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS),
+        scan_on_start: config.scan_on_start.unwrap_or(true),
         schedules,
         http: http_limits(&config),
     };

@@ -62,6 +62,8 @@ pub struct Config {
     pub header_timeout: Option<Duration>,
     /// The most HTTP connections `serve` holds open.
     pub max_connections: Option<usize>,
+    /// `[server] scan_on_start` (default true).
+    pub scan_on_start: Option<bool>,
     pub schedules: Vec<Schedule>,
     /// Every `[notify.NAME]`, by notifier.
     pub notifiers: BTreeMap<Channel, Notifier>,
@@ -158,6 +160,40 @@ impl Config {
         })?;
         let env = |name: &str| std::env::var(name).ok();
         Config::parse_and_check(&text, &file, path.parent(), env, check)
+    }
+
+    /// One string key (`("store", "url")`), for commands that need nothing else
+    /// (`history` reads the database, `healthcheck` calls `[server] listen`): the
+    /// rest of the file, and the variables its other keys name (a webhook secret,
+    /// say), are not needed for them and not asked for.
+    pub fn load_one(path: &Path, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+        let file = path.display().to_string();
+        let fail = |problem| ConfigError {
+            file: file.clone(),
+            problems: vec![problem],
+        };
+        let text = read_text(path, MAX_CONFIG_BYTES)
+            .map_err(|e| fail(Problem::file(format!("cannot read the config: {e}"))))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut table: toml::Table = text.parse().map_err(|e| fail(toml_error(text, &e)))?;
+        let Some(mut value) = table
+            .get_mut(section)
+            .and_then(|section| section.as_table_mut())
+            .and_then(|section| section.remove(key))
+        else {
+            return Ok(None);
+        };
+        let at = format!("{section}.{key}");
+        let env = |name: &str| std::env::var(name).ok();
+        let (mut hidden, mut problems) = (Hidden::default(), Problems::default());
+        substitute::substitute(&mut value, &at, &env, &mut hidden, &mut problems);
+        if let Some(problem) = problems.into_vec().into_iter().next() {
+            return Err(fail(hidden.scrub_problem(problem)));
+        }
+        match value {
+            toml::Value::String(value) => Ok(Some(value)),
+            _ => Err(fail(Problem::at(at, "expected a string"))),
+        }
     }
 
     /// Parses and validates `text`; `env` resolves `${NAME}`; relative state paths

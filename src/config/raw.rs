@@ -84,6 +84,7 @@ pub struct RawServer {
     pub shutdown_grace: Option<String>,
     pub header_timeout: Option<String>,
     pub max_connections: Option<usize>,
+    pub scan_on_start: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -54,6 +54,7 @@ pub fn server(raw: Option<RawServer>, config: &mut Config, problems: &mut Proble
         problems.add("server.max_connections", "must be at least 1");
     }
     config.max_connections = server.max_connections;
+    config.scan_on_start = server.scan_on_start;
 }
 
 pub fn schedules(

@@ -263,3 +263,28 @@ fn notifier_sections_come_from_the_notifiers() {
         "x.toml: at notify.teams: unknown field `teams`, expected `slack` or `webhook`"
     );
 }
+
+#[test]
+fn one_duration_grammar_for_every_flag_and_key() {
+    let secs = |raw: &str| parse_duration(raw).map(|d| d.as_secs());
+    assert_eq!(secs("30s"), Ok(30));
+    assert_eq!(secs("10m"), Ok(600));
+    assert_eq!(secs("2h"), Ok(7200));
+    assert_eq!(secs("1d"), Ok(86_400));
+    assert_eq!(secs("1w"), Ok(604_800));
+    assert_eq!(secs("1h 30m"), Ok(5400));
+    assert_eq!(secs(" 90 "), Ok(90));
+    assert_eq!(
+        secs("soon"),
+        Err("\"soon\" is not a duration like 30s, 10m, 2h, 1d or 1w".into())
+    );
+    assert_eq!(
+        secs("3651d"),
+        Err("\"3651d\" is longer than 3650d, the longest duration driftd accepts".into())
+    );
+    assert!(
+        secs("99999999999999999999999d")
+            .unwrap_err()
+            .contains("longer than 3650d")
+    );
+}

@@ -9,23 +9,24 @@ use crate::input::{MAX_CONFIG_BYTES, read_text};
 use crate::model::Severity;
 use crate::secret::Secret;
 
-/// `30s`, `10m`, `2h`, `1d` (or a bare number of seconds), at most
-/// [`MAX_DURATION_DAYS`].
+/// One grammar for every duration, flag or key: humantime's (`30s`, `10m`, `2h`,
+/// `1d`, `1w`, `1h 30m`), or a bare number of seconds; at most [`MAX_DURATION_DAYS`].
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let not_a_duration = || format!("{raw:?} is not a duration like 30s, 10m, 2h or 1d");
-    let n: u64 = number.parse().map_err(|_| not_a_duration())?;
-    let unit_secs = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(not_a_duration()),
+    let parsed = match raw.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => match humantime::parse_duration(raw) {
+            Ok(duration) => Some(duration),
+            Err(humantime::DurationError::NumberOverflow) => None,
+            Err(_) => {
+                return Err(format!(
+                    "{raw:?} is not a duration like 30s, 10m, 2h, 1d or 1w"
+                ));
+            }
+        },
     };
-    match n.checked_mul(unit_secs) {
-        Some(secs) if secs <= MAX_DURATION_DAYS * 86_400 => Ok(Duration::from_secs(secs)),
+    match parsed {
+        Some(duration) if duration.as_secs() <= MAX_DURATION_DAYS * 86_400 => Ok(duration),
         _ => Err(format!(
             "{raw:?} is longer than {MAX_DURATION_DAYS}d, the longest duration driftd accepts"
         )),

@@ -1,18 +1,24 @@
-//! `/metrics` in the Prometheus text format (CLI.md names the series).
+//! `/metrics` (CLI.md names the series): the classic Prometheus text format
+//! (0.0.4), which `promtool check metrics` and every scraper read, or OpenMetrics
+//! when the scraper asks for it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{prometheus_text, text};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
 use crate::model::{FindingStatus, Severity};
 use crate::report::Report;
+
+/// The label set of a series that has none (no braces in the text).
+type NoLabels = [(&'static str, &'static str); 0];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
@@ -23,6 +29,8 @@ struct OutcomeLabels {
 struct FindingLabels {
     severity: String,
     status: String,
+    /// "true" or "false": alerts exclude acknowledged (intended) drift with it.
+    acknowledged: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -67,7 +75,9 @@ pub struct Metrics {
     findings: Family<FindingLabels, Gauge>,
     api_calls: Family<OperationLabels, Counter>,
     api_errors: Family<OperationLabels, Counter>,
-    last_scan: Gauge<f64, AtomicU64>,
+    /// No series until a complete scan exists: a 0 would read as "1970" to an
+    /// alert on the scan's age, and absent() alerts on a missing one.
+    last_complete_scan: Family<NoLabels, Gauge<f64, AtomicU64>>,
     notifications_pending: Gauge,
     deliveries: Family<DeliveryLabels, Counter>,
 }
@@ -80,11 +90,16 @@ impl Default for Metrics {
         let findings = Family::<FindingLabels, Gauge>::default();
         let api_calls = Family::<OperationLabels, Counter>::default();
         let api_errors = Family::<OperationLabels, Counter>::default();
-        let last_scan = Gauge::<f64, AtomicU64>::default();
+        let last_complete_scan = Family::<NoLabels, Gauge<f64, AtomicU64>>::default();
         let notifications_pending = Gauge::default();
         let deliveries = Family::<DeliveryLabels, Counter>::default();
 
         let mut registry = Registry::with_prefix("driftd");
+        registry.register(
+            "build",
+            "The running driftd's version",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
         registry.register("scans", "Scans by outcome", scans.clone());
         registry.register(
             "scan_duration_seconds",
@@ -93,7 +108,7 @@ impl Default for Metrics {
         );
         registry.register(
             "findings",
-            "Findings of the latest scan by severity and status",
+            "Findings of the latest scan by severity, status and whether they are acknowledged",
             findings.clone(),
         );
         registry.register(
@@ -108,8 +123,8 @@ impl Default for Metrics {
         );
         registry.register(
             "last_scan_timestamp_seconds",
-            "When the latest scan finished (Unix time)",
-            last_scan.clone(),
+            "When the latest complete scan finished (Unix time)",
+            last_complete_scan.clone(),
         );
         registry.register(
             "notifications_pending",
@@ -129,7 +144,7 @@ impl Default for Metrics {
             findings,
             api_calls,
             api_errors,
-            last_scan,
+            last_complete_scan,
             notifications_pending,
         }
     }
@@ -164,30 +179,43 @@ impl Metrics {
                 })
                 .inc_by(*errors);
         }
-        // Every severity × status is set, zeros included: a scrape never sees a
-        // series vanish (which would resolve alerts by absence).
+        // Every severity × status × acknowledged is set, zeros included: a scrape
+        // never sees a series vanish (which would resolve alerts by absence).
+        let statuses = [
+            FindingStatus::New,
+            FindingStatus::Ongoing,
+            FindingStatus::Resolved,
+        ];
         for severity in Severity::ALL {
-            for status in [
-                FindingStatus::New,
-                FindingStatus::Ongoing,
-                FindingStatus::Resolved,
-            ] {
-                let count = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity == severity && f.status == status)
-                    .count();
-                let status = serde_json::to_value(status).unwrap_or_default();
-                self.findings
-                    .get_or_create(&FindingLabels {
+            for status in statuses {
+                for acknowledged in [false, true] {
+                    let count = report
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == severity && f.status == status)
+                        .filter(|f| f.acknowledged.is_some() == acknowledged)
+                        .count();
+                    let labels = FindingLabels {
                         severity: severity.as_str().to_string(),
-                        status: status.as_str().unwrap_or_default().to_string(),
-                    })
-                    .set(count as i64);
+                        status: status.as_str().to_string(),
+                        acknowledged: if acknowledged { "true" } else { "false" },
+                    };
+                    self.findings.get_or_create(&labels).set(count as i64);
+                }
             }
         }
-        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&report.scan.finished_at) {
-            self.last_scan.set(at.timestamp_millis() as f64 / 1000.0);
+        if report.scan.complete {
+            self.set_last_complete_scan(&report.scan.finished_at);
+        }
+    }
+
+    /// When the latest complete scan finished (RFC 3339): from this process's
+    /// scans, or from the database at start.
+    pub fn set_last_complete_scan(&self, finished_at: &str) {
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(finished_at) {
+            self.last_complete_scan
+                .get_or_create(&[])
+                .set(at.timestamp_millis() as f64 / 1000.0);
         }
     }
 
@@ -216,9 +244,31 @@ impl Metrics {
         self.notifications_pending.set(pending);
     }
 
-    pub fn render(&self) -> String {
-        let mut text = String::new();
-        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
-        text
+    /// The body and its content type: OpenMetrics when `accept` asks for it, else
+    /// the classic text format.
+    pub fn render(&self, accept: &str) -> (String, &'static str) {
+        let mut body = String::new();
+        let written = if wants_openmetrics(accept) {
+            text::encode(&mut body, &self.registry).map(|()| OPENMETRICS)
+        } else {
+            prometheus_text::encode(&mut body, &self.registry)
+                .map(|()| prometheus_text::CONTENT_TYPE)
+        };
+        let content_type = written.expect("writing to a String cannot fail");
+        (body, content_type)
     }
+}
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Whether an Accept header asks for OpenMetrics (Prometheus sends
+/// `application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,…`):
+/// any mention of it not refused with `q=0`.
+fn wants_openmetrics(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+        media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+    })
 }

@@ -36,6 +36,8 @@ pub struct Settings {
     pub ready_max_age: Duration,
     pub shutdown_grace: Duration,
     pub retain_days: u32,
+    /// Scan every schedule once at start, before waiting for its first run.
+    pub scan_on_start: bool,
     pub schedules: Vec<(Timing, ScanPlan)>,
     pub http: HttpLimits,
 }
@@ -53,7 +55,7 @@ pub struct Shared {
     pub store: Store,
     pub routing: Routing,
     pub metrics: Metrics,
-    /// The latest report as JSON.
+    /// The latest report as JSON: this process's, or the database's until then.
     pub latest: RwLock<Option<String>>,
     pub ready_max_age: Duration,
 }
@@ -64,11 +66,21 @@ pub async fn serve(
     routing: Routing,
     deliverer: Deliverer,
 ) -> anyhow::Result<()> {
+    let metrics = Metrics::default();
+    // What the database knows already: /report and the scan-age metric are not
+    // blind until this process's first scan.
+    let latest = store.latest_report().await.unwrap_or_else(|e| {
+        warn!(error = %e, "could not read the latest stored report");
+        None
+    });
+    if let Ok(Some(finished_at)) = store.last_complete_scan().await {
+        metrics.set_last_complete_scan(&finished_at);
+    }
     let shared = Arc::new(Shared {
         store,
         routing,
-        metrics: Metrics::default(),
-        latest: RwLock::new(None),
+        metrics,
+        latest: RwLock::new(latest),
         ready_max_age: settings.ready_max_age,
     });
     // Installed first: a SIGTERM that arrives while starting up is not lost.
@@ -100,7 +112,7 @@ pub async fn serve(
                 schedule,
                 plan,
                 shared.clone(),
-                one_at_a_time.clone(),
+                (one_at_a_time.clone(), settings.scan_on_start),
                 settings.retain_days,
                 stopped.clone(),
             )
@@ -191,26 +203,33 @@ async fn run_schedule(
     schedule: Timing,
     plan: ScanPlan,
     shared: Arc<Shared>,
-    one_at_a_time: Arc<Mutex<()>>,
+    (one_at_a_time, scan_now): (Arc<Mutex<()>>, bool),
     retain_days: u32,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let mut scan_now = scan_now;
     loop {
-        // From now, not from the last planned time: runs missed during a slow scan
-        // are skipped, not stacked up.
-        let Some(next) = schedule.cron.next_after(&Utc::now()) else {
-            info!("the schedule has no further runs");
-            return;
-        };
-        // The config bounds jitter; should a sum still not fit, run without it.
-        let jitter = chrono::Duration::from_std(random_up_to(schedule.jitter)).unwrap_or_default();
-        let at = next.checked_add_signed(jitter).unwrap_or(next);
-        info!(next_run = %format_timestamp(&at), "next scan scheduled");
-        let wait = (at - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stopped.wait_for(|stop| *stop) => return,
+        if scan_now {
+            info!("scanning at start");
+        } else {
+            // From now, not from the last planned time: runs missed during a slow
+            // scan are skipped, not stacked up.
+            let Some(next) = schedule.cron.next_after(&Utc::now()) else {
+                info!("the schedule has no further runs");
+                return;
+            };
+            // The config bounds jitter; should a sum still not fit, run without it.
+            let jitter =
+                chrono::Duration::from_std(random_up_to(schedule.jitter)).unwrap_or_default();
+            let at = next.checked_add_signed(jitter).unwrap_or(next);
+            info!(next_run = %format_timestamp(&at), "next scan scheduled");
+            let wait = (at - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stopped.wait_for(|stop| *stop) => return,
+            }
         }
+        scan_now = false;
         let _turn = tokio::select! {
             turn = one_at_a_time.lock() => turn,
             _ = stopped.wait_for(|stop| *stop) => return,

@@ -121,6 +121,16 @@ pub enum FindingStatus {
     Resolved,
 }
 
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::New => "new",
+            FindingStatus::Ongoing => "ongoing",
+            FindingStatus::Resolved => "resolved",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceRef {
     #[serde(rename = "type")]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tracing::{error, info, warn};
 
-use super::{Channel, Endpoint};
+use super::{Channel, Endpoint, Outgoing};
 use crate::model::format_timestamp;
 use crate::store::{Queued, Store, StoreError};
 
@@ -76,13 +76,18 @@ impl Deliverer {
             .header("Content-Type", "application/json")
             .header(DELIVERY_HEADER, message.id.to_string())
             .body(message.payload.clone());
-        for (name, value) in channel.headers(endpoint, &message.payload) {
+        let outgoing = Outgoing {
+            id: message.id,
+            sent_at: chrono::Utc::now().timestamp(),
+            body: &message.payload,
+        };
+        for (name, value) in channel.headers(endpoint, &outgoing) {
             request = request.header(name, value);
         }
         let response = match request.send().await {
             Ok(response) => response,
             // `without_url`: the URL is a secret.
-            Err(e) => return Attempt::Retry(None, e.without_url().to_string()),
+            Err(e) => return Attempt::Retry(None, with_causes(&e.without_url())),
         };
         let status = response.status();
         if status.is_success() {
@@ -114,6 +119,23 @@ impl Deliverer {
             Attempt::Retry(retry_after, error)
         }
     }
+}
+
+/// The error and every cause beneath it: reqwest's own message ("error sending
+/// request") says nothing of a refused connection, a DNS failure or a certificate
+/// that is not trusted; its sources do.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `Retry-After` as seconds or as an HTTP date, within [0, 1 h].

@@ -22,6 +22,16 @@ use crate::model::{Event, Finding, Severity};
 use crate::secret::Secret;
 use crate::store::OutboxMessage;
 
+/// One attempt at sending an outbox message.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The outbox row: the same for every attempt at this message.
+    pub id: i64,
+    /// When this attempt is made (Unix seconds).
+    pub sent_at: i64,
+    pub body: &'a str,
+}
+
 /// One notifier: what its config section holds, what it sends, and how.
 pub trait Notifier {
     /// `[notify.NAME]` as written (`#[serde(deny_unknown_fields)]`).
@@ -34,8 +44,9 @@ pub trait Notifier {
     fn keys(section: Self::Section) -> Keys;
     /// The outbox bodies for one scan's notices (never empty).
     fn messages(scan_id: &str, notices: &[Notice]) -> Vec<String>;
-    /// Headers sent beside `body` (a signature), after `Content-Type` and the delivery id.
-    fn headers(_endpoint: &Endpoint, _body: &str) -> Vec<(&'static str, String)> {
+    /// Headers sent beside the body (a signature), after `Content-Type` and the
+    /// delivery id. Made at each attempt: a signature may carry the time it was sent.
+    fn headers(_endpoint: &Endpoint, _message: &Outgoing<'_>) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 }
@@ -77,9 +88,9 @@ macro_rules! notifiers {
                 }
             }
 
-            fn headers(self, endpoint: &Endpoint, body: &str) -> Vec<(&'static str, String)> {
+            fn headers(self, endpoint: &Endpoint, message: &Outgoing<'_>) -> Vec<(&'static str, String)> {
                 match self {
-                    $(Channel::$variant => <$notifier as Notifier>::headers(endpoint, body),)*
+                    $(Channel::$variant => <$notifier as Notifier>::headers(endpoint, message),)*
                 }
             }
         }
@@ -225,18 +236,34 @@ mod tests {
             url: Secret::new("https://x".into()),
             secret: secret.map(|s| Secret::new(s.into())),
         };
+        let message = Outgoing {
+            id: 7,
+            sent_at: 1_764_806_400,
+            body: "{}",
+        };
         assert!(
             Channel::Slack
-                .headers(&endpoint(Some("k")), "{}")
+                .headers(&endpoint(Some("k")), &message)
                 .is_empty()
         );
-        assert!(Channel::Webhook.headers(&endpoint(None), "{}").is_empty());
+        assert!(
+            Channel::Webhook
+                .headers(&endpoint(None), &message)
+                .is_empty()
+        );
+        let names: Vec<&str> = Channel::Webhook
+            .headers(&endpoint(Some("k")), &message)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         assert_eq!(
-            Channel::Webhook.headers(&endpoint(Some("k")), "{}"),
-            [(
-                webhook::SIGNATURE_HEADER,
-                webhook::sign(&Secret::new("k".into()), "{}")
-            )]
+            names,
+            [
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature",
+                webhook::SIGNATURE_HEADER
+            ]
         );
     }
 }

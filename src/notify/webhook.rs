@@ -1,13 +1,16 @@
-//! The generic webhook: one JSON document per scan (`driftd.notification/v1`) with
-//! every notice, signed with HMAC-SHA256 of the body when `[notify.webhook]` gives a
-//! secret.
+//! The generic webhook: one JSON document per scan (`driftd.notification/v1`,
+//! schema/notification.schema.json) with every notice, signed as Standard Webhooks
+//! (`webhook-id`, `webhook-timestamp`, `webhook-signature`) when `[notify.webhook]`
+//! gives a secret, and with the older `X-Driftd-Signature` beside it.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{Endpoint, Given, Keys, Notice, Notifier};
+use super::{Endpoint, Given, Keys, Notice, Notifier, Outgoing};
 use crate::model::Severity;
 use crate::secret::Secret;
 
@@ -68,15 +71,42 @@ impl Notifier for Webhook {
         ]
     }
 
-    fn headers(endpoint: &Endpoint, body: &str) -> Vec<(&'static str, String)> {
-        match &endpoint.secret {
-            Some(secret) => vec![(SIGNATURE_HEADER, sign(secret, body))],
-            None => Vec::new(),
-        }
+    fn headers(endpoint: &Endpoint, message: &Outgoing<'_>) -> Vec<(&'static str, String)> {
+        let Some(secret) = &endpoint.secret else {
+            return Vec::new();
+        };
+        let id = format!("driftd-{}", message.id);
+        let signature = standard_signature(secret, &id, message.sent_at, message.body);
+        vec![
+            ("webhook-id", id),
+            ("webhook-timestamp", message.sent_at.to_string()),
+            ("webhook-signature", signature),
+            (SIGNATURE_HEADER, sign(secret, message.body)),
+        ]
     }
 }
 
-/// Hex HMAC-SHA256 of `body` with `secret`.
+/// The Standard Webhooks key: a `whsec_` secret is base64 after its prefix (as
+/// the specification's tools generate them); any other secret is its own bytes.
+fn standard_key(secret: &Secret) -> Vec<u8> {
+    let secret = secret.expose();
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|encoded| BASE64.decode(encoded).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+/// `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`: the receiver
+/// checks the timestamp is recent, so a captured delivery cannot be replayed.
+pub fn standard_signature(secret: &Secret, id: &str, timestamp: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&standard_key(secret)).expect("any key length");
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
+}
+
+/// Hex HMAC-SHA256 of `body` with `secret` (`X-Driftd-Signature`, kept for the
+/// receivers written before Standard Webhooks).
 pub fn sign(secret: &Secret, body: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("any key length");
@@ -99,6 +129,17 @@ mod tests {
         assert_eq!(
             sign(&secret, "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn standard_signatures_match_the_specifications_example() {
+        // The example of the Standard Webhooks specification (and its libraries' tests).
+        let secret = Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            standard_signature(&secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }
 }

@@ -323,6 +323,30 @@ impl Store {
         )
     }
 
+    /// Keeps `report` as the latest, unless a scan that finished later is kept
+    /// already (two processes may store in either order).
+    pub async fn keep_latest_report(&self, report: &Report) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO latest_report (id, finished_at, body) VALUES (1, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET finished_at = excluded.finished_at, body = excluded.body \
+             WHERE excluded.finished_at >= latest_report.finished_at",
+        )
+        .bind(&report.scan.finished_at)
+        .bind(report.to_json())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| StoreError::from(e).naming(&self.path))?;
+        Ok(())
+    }
+
+    /// The latest report kept (report.schema.json), if any.
+    pub async fn latest_report(&self) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT body FROM latest_report WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| StoreError::from(e).naming(&self.path))
+    }
+
     /// Claims the oldest message due at `now` (RFC 3339) until `lease_until`: one
     /// atomic update, so that two processes (`serve` and `report --notify`) never
     /// post the same message at once. A claimer that dies leaves the message to be

@@ -398,7 +398,7 @@ fn bad_values_are_refused_with_their_path() {
             &["cloudformation[0].drift_timeout", "longer than 0s"],
         ),
         (
-            "[[cloudformation]]\nstacks = [\"a\"]\nreuse_drift_younger_than = \"1w\"\n",
+            "[[cloudformation]]\nstacks = [\"a\"]\nreuse_drift_younger_than = \"a week\"\n",
             &["cloudformation[0].reuse_drift_younger_than"],
         ),
         (
@@ -441,7 +441,7 @@ fn bad_values_are_refused_with_their_path() {
             &["schedule[0].regions[0]", "moon-1"],
         ),
         (
-            "[server]\nshutdown_grace = \"25 seconds\"\n",
+            "[server]\nshutdown_grace = \"twenty-five seconds\"\n",
             &["server.shutdown_grace"],
         ),
         (

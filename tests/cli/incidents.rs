@@ -583,12 +583,16 @@ fn check_config_names_the_next_runs_of_each_schedule() {
     assert_eq!(weekdays.len(), 3, "{weekdays:?}");
     for run in &weekdays {
         assert!(
-            ["Mon", "Tue", "Wed", "Thu", "Fri"].contains(&&run[..3]) && run.ends_with(" 09:00:00 UTC"),
+            ["Mon", "Tue", "Wed", "Thu", "Fri"].contains(&&run[..3])
+                && run.ends_with(" 09:00:00 UTC"),
             "{run}"
         );
     }
     let hourly = runs_of("schedule[1] \"@hourly\": next runs ");
-    assert!(hourly.iter().all(|run| run.ends_with(":00:00 UTC")), "{hourly:?}");
+    assert!(
+        hourly.iter().all(|run| run.ends_with(":00:00 UTC")),
+        "{hourly:?}"
+    );
 }
 
 #[test]

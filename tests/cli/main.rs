@@ -10,4 +10,5 @@ mod bad_input;
 mod config;
 mod coverage;
 mod hardening;
+mod help;
 mod incidents;

@@ -47,11 +47,27 @@ async fn scans_on_schedule_stores_them_and_answers_on_http() {
     assert_eq!(
         metric(
             &metrics,
-            "driftd_findings{severity=\"info\",status=\"ongoing\"}"
+            "driftd_findings{severity=\"info\",status=\"ongoing\",acknowledged=\"false\"}"
         ),
         1.0
     );
+    assert_eq!(
+        metric(
+            &metrics,
+            "driftd_findings{severity=\"info\",status=\"ongoing\",acknowledged=\"true\"}"
+        ),
+        0.0
+    );
     assert!(metric(&metrics, "driftd_last_scan_timestamp_seconds") > 1.7e9);
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        metric(
+            &metrics,
+            &format!("driftd_build_info{{version=\"{version}\"}}")
+        ),
+        1.0
+    );
+    promtool_accepts(&metrics);
     // The first scan's new risk note (info, as this notifier asks) went to Slack,
     // once: later scans have nothing new.
     service.wait_for_log("notification delivered", 1, Duration::from_secs(10));
@@ -98,9 +114,10 @@ async fn scans_on_schedule_stores_them_and_answers_on_http() {
 
 #[tokio::test]
 async fn a_slow_scan_never_overlaps_and_sigterm_abandons_it_after_the_grace() {
-    // Every scan holds its store transaction 4 s; the schedule fires every second.
+    // Every scan holds its store transaction 4 s; the schedule fires every second
+    // (and only then: every scan starts on a tick).
     let mut service = Service::start(
-        "shutdown_grace = \"1s\"\n\n[[schedule]]\ncron = \"* * * * * *\"\n",
+        "shutdown_grace = \"1s\"\nscan_on_start = false\n\n[[schedule]]\ncron = \"* * * * * *\"\n",
         &[("DRIFTD_FAULT_STALL_BEFORE_COMMIT", "4")],
     );
     service.wait_for_log("scan stored", 2, Duration::from_secs(60));
@@ -194,17 +211,137 @@ fn an_invalid_cron_expression_is_refused_at_start() {
     assert!(!db.exists(), "nothing is started");
 }
 
+/// `promtool check metrics` (Prometheus's own linter) accepts the exposition.
+fn promtool_accepts(metrics: &str) {
+    use std::io::Write;
+    let mut check = crate::support::tools::promtool()
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn scans_at_start_and_a_restart_answers_with_the_stored_report() {
+    // A yearly schedule: the only scan is the one at start.
+    let mut service = Service::start("\n[[schedule]]\ncron = \"@yearly\"\n", &[]);
+    service.wait_for_log("scan done", 1, Duration::from_secs(60));
+    assert_eq!(service.messages("scanning at start").len(), 1);
+    assert_eq!(service.get("/readyz").0, 200);
+    let (status, first) = service.get("/report");
+    assert_eq!(status, 200, "{first}");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    let (code, _) = service.terminate();
+    assert_eq!(code, Some(0));
+
+    // Restarted without a scan at start: the stored report and scan age are served.
+    let config = std::fs::read_to_string(service.config()).unwrap();
+    let config = config.replace("[server]\n", "[server]\nscan_on_start = false\n");
+    std::fs::write(service.config(), config).unwrap();
+    service.restart();
+    let (status, again) = service.get("/report");
+    assert_eq!(status, 200, "{again}");
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(again["scan"]["id"], first["scan"]["id"]);
+    assert_valid_report(&again);
+    assert_eq!(service.get("/readyz").0, 200);
+    let (_, metrics) = service.get("/metrics");
+    assert!(metric(&metrics, "driftd_last_scan_timestamp_seconds") > 1.7e9);
+    assert!(service.messages("scan done").is_empty());
+    assert!(service.messages("scanning at start").is_empty());
+}
+
+#[test]
+fn healthcheck_asks_the_local_serve() {
+    let mut service = Service::start(
+        "scan_on_start = false\n\n[[schedule]]\ncron = \"@yearly\"\n",
+        &[],
+    );
+    // Only [server] listen is read: a secret the notifiers need is not asked for.
+    let config = service.dir.path().join("healthcheck.toml");
+    let write_config = |listen: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"{listen}\"\n\n[notify.webhook]\nurl = \"https://hooks.example.com/x\"\nsecret = \"${{DRIFTD_TEST_UNSET_SECRET}}\"\n"
+            ),
+        )
+        .unwrap()
+    };
+    write_config(&service.address);
+    let healthy = driftd(&["healthcheck", "--config", config.to_str().unwrap()]);
+    assert_eq!(healthy.code, 0, "{}", healthy.stderr);
+
+    service.terminate();
+    let down = driftd(&["healthcheck", "--config", config.to_str().unwrap()]);
+    assert_eq!(down.code, 1);
+    let url = format!("http://{}/healthz", service.address);
+    assert!(
+        down.stderr.contains(&format!("{url} did not answer")),
+        "{}",
+        down.stderr
+    );
+
+    write_config("0.0.0.0:http");
+    let wrong = driftd(&["healthcheck", "--config", config.to_str().unwrap()]);
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("is not an address like 0.0.0.0:9090"),
+        "{}",
+        wrong.stderr
+    );
+}
+
 #[test]
 fn not_ready_before_a_complete_scan_and_sigint_stops_it() {
     // A yearly schedule: no scan happens during the test.
-    let mut service = Service::start("\n[[schedule]]\ncron = \"0 0 0 1 1 *\"\n", &[]);
+    let mut service = Service::start(
+        "scan_on_start = false\n\n[[schedule]]\ncron = \"0 0 0 1 1 *\"\n",
+        &[],
+    );
     assert_eq!(service.get("/healthz").0, 200);
     assert_eq!(
         service.get("/readyz"),
         (503, "no complete scan yet\n".into())
     );
     assert_eq!(service.get("/report").0, 503);
-    assert_eq!(service.get("/metrics").0, 200);
+    // No scan yet: the scan's age is absent, not 0 (which would read as 1970).
+    let (status, head, metrics) = service.get_with("/metrics", "");
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    assert!(
+        !metrics.contains("driftd_last_scan_timestamp_seconds "),
+        "{metrics}"
+    );
+    assert!(metrics.contains("driftd_build_info{version="), "{metrics}");
+    promtool_accepts(&metrics);
+    // OpenMetrics when the scraper asks for it, as Prometheus does.
+    let accept = "Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1\r\n";
+    let (status, head, open) = service.get_with("/metrics", accept);
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: application/openmetrics-text; version=1.0.0"),
+        "{head}"
+    );
+    assert!(open.ends_with("# EOF\n"), "{open}");
 
     let status = std::process::Command::new("kill")
         .args(["-INT", &service.child.id().to_string()])

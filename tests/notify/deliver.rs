@@ -255,6 +255,93 @@ async fn a_refused_message_is_recorded_and_not_retried() {
     assert_eq!(outbox(&setup.db()).await, vec![("failed".into(), 1)]);
 }
 
+/// What the Standard Webhooks reference library (PyPI `standardwebhooks`) says of
+/// a delivery: `Ok` with the payload it verified, or its error.
+fn reference_verify(secret: &str, request: &Request) -> Result<Value, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, &request.body).unwrap();
+    let headers: serde_json::Map<String, Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().into()))
+        .collect();
+    let script = "import json, os, sys\n\
+        from standardwebhooks.webhooks import Webhook\n\
+        secret = os.environ['HOOK_SECRET']\n\
+        key = secret if secret.startswith('whsec_') else secret.encode()\n\
+        payload = Webhook(key).verify(open(sys.argv[1], 'rb').read(), json.loads(sys.argv[2]))\n\
+        print(json.dumps(payload))\n";
+    let out = crate::support::tools::python()
+        .args([
+            "-c",
+            script,
+            body.to_str().unwrap(),
+            &Value::Object(headers).to_string(),
+        ])
+        .env("HOOK_SECRET", secret)
+        .output()
+        .unwrap();
+    match out.status.success() {
+        true => Ok(serde_json::from_slice(&out.stdout).unwrap()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_is_signed_as_standard_webhooks_and_the_reference_verifies_it() {
+    // A secret as the specification's tools make them, and a plain one.
+    for secret in ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "s3cr3t"] {
+        let server = ok_receiver().await;
+        let setup =
+            Setup::new("[notify.webhook]\nurl = \"${HOOK_URL}\"\nsecret = \"${HOOK_SECRET}\"\n");
+        let env = vec![
+            ("HOOK_URL", format!("{}/hook", server.uri())),
+            ("HOOK_SECRET", secret.to_string()),
+        ];
+        assert_eq!(setup.report(true, &env, &[]).code, 2);
+        let requests = received(&server).await;
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        let verified =
+            reference_verify(secret, request).unwrap_or_else(|e| panic!("{secret}: {e}"));
+        assert_eq!(verified, body(request));
+        let outbox_row = request
+            .headers
+            .get("x-driftd-delivery")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            request.headers.get("webhook-id").unwrap().to_str().unwrap(),
+            format!("driftd-{outbox_row}")
+        );
+
+        // The verifier can say no: a changed body, a replay an hour later.
+        let mut tampered = request.clone();
+        tampered.body = String::from_utf8(request.body.clone())
+            .unwrap()
+            .replace("8080", "8081")
+            .into_bytes();
+        assert!(
+            reference_verify(secret, &tampered)
+                .unwrap_err()
+                .contains("No matching signature")
+        );
+        let mut replayed = request.clone();
+        let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+        replayed.headers.insert(
+            "webhook-timestamp",
+            an_hour_ago.to_string().parse().unwrap(),
+        );
+        assert!(
+            reference_verify(secret, &replayed)
+                .unwrap_err()
+                .contains("too old")
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_gets_the_findings_as_json_signed_with_hmac() {
     let server = ok_receiver().await;
@@ -270,6 +357,19 @@ async fn the_webhook_gets_the_findings_as_json_signed_with_hmac() {
     let requests = received(&server).await;
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
+    // The payload's published schema, which carries the report's finding shape.
+    let schema = read_json("schema/notification.schema.json");
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&body(request))
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        schema["definitions"],
+        read_json("schema/report.schema.json")["definitions"],
+        "notification.schema.json's copy of the report's definitions drifted"
+    );
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cr3t").unwrap();
     mac.update(&request.body);
     let expected: String = mac

@@ -240,4 +240,21 @@ fn drift_is_new_then_ongoing_untouched_by_a_partial_scan_resolved_and_recurs() {
     );
     let recent: Value = serde_json::from_str(&recent.stdout).unwrap();
     assert_eq!(recent.as_array().unwrap().len(), 1, "{recent:#}");
+    // Every duration reads the same: seconds and weeks too; a wrong one is named.
+    for since in ["30s", "2w"] {
+        let run = driftd_with_env(&["history", "--since", since], &[database_env(&chain.db())]);
+        assert_eq!(run.code, 0, "--since {since}: {}", run.stderr);
+    }
+    let wrong = driftd_with_env(
+        &["history", "--since", "soon"],
+        &[database_env(&chain.db())],
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains(
+            "\"soon\" is not a duration like 30s, 10m, 2h, 1d or 1w, or an RFC 3339 time"
+        ),
+        "{}",
+        wrong.stderr
+    );
 }

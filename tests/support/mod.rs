@@ -8,4 +8,5 @@ pub mod cli;
 pub mod moto;
 pub mod region_gate;
 pub mod service;
+pub mod tools;
 pub mod views;

@@ -22,6 +22,7 @@ pub struct Service {
     pub address: String,
     pub moto: Moto,
     pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
     _scratch: tempfile::TempDir,
 }
 
@@ -49,36 +50,48 @@ impl Service {
         all_env.push(database_env(&dir.path().join("driftd.db")));
         all_env.push(("DRIFTD_LOG_FORMAT".into(), "json".into()));
         all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let (mut command, scratch) =
-            driftd_command(&["serve", "--config", config.to_str().unwrap()], &all_env);
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = logs.clone();
-        let stderr = child.stderr.take().unwrap();
-        let reader = std::thread::spawn(move || {
+        let (child, scratch) = spawn(&config, &all_env);
+        let mut service = Service {
+            child,
+            logs: Arc::new(Mutex::new(Vec::new())),
+            reader: None,
+            address: String::new(),
+            moto,
+            dir,
+            env: all_env,
+            _scratch: scratch,
+        };
+        service.collect_logs_and_wait_until_listening();
+        service
+    }
+
+    /// Starts `serve` again on the same config, database and AWS endpoint (after
+    /// [`Service::terminate`]); its logs replace the previous process's.
+    pub fn restart(&mut self) {
+        let (child, scratch) = spawn(&self.config(), &self.env);
+        self.child = child;
+        self._scratch = scratch;
+        self.logs = Arc::new(Mutex::new(Vec::new()));
+        self.collect_logs_and_wait_until_listening();
+    }
+
+    pub fn config(&self) -> std::path::PathBuf {
+        self.dir.path().join("driftd.toml")
+    }
+
+    fn collect_logs_and_wait_until_listening(&mut self) {
+        let sink = self.logs.clone();
+        let stderr = self.child.stderr.take().unwrap();
+        self.reader = Some(std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let line = line.unwrap();
                 let value = serde_json::from_str(&line)
                     .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
                 sink.lock().unwrap().push(value);
             }
-        });
-        let mut service = Service {
-            child,
-            logs,
-            reader: Some(reader),
-            address: String::new(),
-            moto,
-            dir,
-            _scratch: scratch,
-        };
-        let listening = service.wait_for_log("listening", 1, Duration::from_secs(60));
-        service.address = listening["fields"]["address"].as_str().unwrap().to_string();
-        service
+        }));
+        let listening = self.wait_for_log("listening", 1, Duration::from_secs(60));
+        self.address = listening["fields"]["address"].as_str().unwrap().to_string();
     }
 
     pub fn messages(&self, message: &str) -> Vec<Value> {
@@ -109,6 +122,12 @@ impl Service {
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = self.get_with(path, "");
+        (status, body)
+    }
+
+    /// GET with extra header lines (`"Accept: …\r\n"`): status, head, body.
+    pub fn get_with(&self, path: &str, headers: &str) -> (u16, String, String) {
         let mut stream = TcpStream::connect(&self.address).unwrap();
         // A server that stops answering fails the test instead of hanging it.
         stream
@@ -116,7 +135,7 @@ impl Service {
             .unwrap();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: driftd\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: driftd\r\n{headers}Connection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
@@ -124,11 +143,8 @@ impl Service {
             .read_to_string(&mut response)
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        (status, head.to_string(), body.to_string())
     }
 
     /// SIGTERM; returns the exit code and how long the process took to exit.
@@ -151,6 +167,17 @@ impl Service {
     pub fn db(&self) -> std::path::PathBuf {
         self.dir.path().join("driftd.db")
     }
+}
+
+fn spawn(config: &std::path::Path, env: &[(String, String)]) -> (Child, tempfile::TempDir) {
+    let (mut command, scratch) =
+        driftd_command(&["serve", "--config", config.to_str().unwrap()], env);
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, scratch)
 }
 
 impl Drop for Service {
