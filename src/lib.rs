@@ -13,6 +13,7 @@ pub mod errors;
 pub mod input;
 pub mod model;
 pub mod notify;
+pub mod progress;
 pub mod refs;
 pub mod report;
 pub mod scan;

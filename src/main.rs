@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use driftd::cli::{Cli, run};
+use driftd::cli::progress::{AboveStatusLines, StatusLines};
+use driftd::cli::{Cli, Command, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -15,12 +16,15 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    // A service logs its scans and schedule; a one-shot command only what is wrong.
-    let default_level = match cli.command {
-        driftd::cli::Command::Serve(_) => "info",
-        _ => "warn",
+    // A service logs its scans and schedule; a scan on demand what is wrong and
+    // its progress (a line per state, stack and region read); the rest only what
+    // is wrong.
+    let (default_level, scans) = match cli.command {
+        Command::Serve(_) => ("info", false),
+        Command::Report(_) | Command::Refs(_) => ("warn,driftd::progress=info", true),
+        _ => ("warn", false),
     };
-    init_logging(default_level);
+    init_logging(default_level, scans);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -31,22 +35,41 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, never stdout (stdout carries the report). `RUST_LOG` filters;
-/// `DRIFTD_LOG_FORMAT=json` gives one JSON object per line.
-fn init_logging(default_level: &str) {
-    use tracing_subscriber::EnvFilter;
+/// `DRIFTD_LOG_FORMAT=json` gives one JSON object per line. A scan on a terminal
+/// shows its progress as status lines instead of progress log lines.
+fn init_logging(default_level: &str, scans: bool) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, filter};
+
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::env::var("DRIFTD_LOG_FORMAT").as_deref() == Ok("json") {
-        builder.json().init();
-    } else {
-        builder
-            .with_ansi(
-                std::io::IsTerminal::is_terminal(&std::io::stderr())
-                    && std::env::var_os("NO_COLOR").is_none(),
-            )
+        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let json = std::env::var("DRIFTD_LOG_FORMAT").as_deref() == Ok("json");
+    let terminal = std::io::stderr().is_terminal();
+    let registry = tracing_subscriber::registry();
+    if json {
+        let logs = tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr);
+        registry.with(logs.with_filter(filter())).init();
+    } else if scans && terminal {
+        let status = StatusLines::new();
+        // Progress goes to the status lines; everything else is logged above them.
+        let not_progress = filter::filter_fn(|meta| meta.target() != driftd::progress::TARGET);
+        let logs = tracing_subscriber::fmt::layer()
+            .with_ansi(std::env::var_os("NO_COLOR").is_none())
+            .with_writer(AboveStatusLines(status.clone()));
+        let progress =
+            filter::Targets::new().with_target(driftd::progress::TARGET, tracing::Level::DEBUG);
+        registry
+            .with(logs.with_filter(filter()).with_filter(not_progress))
+            .with(status.with_filter(progress))
             .init();
+    } else {
+        let logs = tracing_subscriber::fmt::layer()
+            .with_ansi(terminal && std::env::var_os("NO_COLOR").is_none())
+            .with_writer(std::io::stderr);
+        registry.with(logs.with_filter(filter())).init();
     }
 }

@@ -13,6 +13,7 @@ use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{
     Event, Finding, FindingStatus, Intent, LiveView, Scope, Timestamp, format_timestamp,
 };
+use crate::progress::Step;
 use crate::report::{Compared, Report};
 use crate::sources::cloudformation::{self, CloudFormationPlan};
 use crate::sources::{SourceKind, SourceStatus, terraform};
@@ -113,6 +114,7 @@ pub async fn load_intent(
     let mut statuses = Vec::new();
     for location in states {
         let span = info_span!("source", source.kind = "terraform", source.location = %location);
+        let step = Step::start(format!("reading Terraform state {location}"));
         let result = async {
             match (location.starts_with("s3://"), sdk) {
                 (true, Some(sdk)) => terraform::s3::load(sdk, location, calls).await,
@@ -123,12 +125,16 @@ pub async fn load_intent(
         .await;
         match result {
             Ok(state) => {
-                info!(state = %location, groups = state.groups.len(), rules = state.rules.len(), "read Terraform state");
+                step.done(format_args!(
+                    "{} groups, {} rules",
+                    state.groups.len(),
+                    state.rules.len()
+                ));
                 intent.extend(state);
                 statuses.push(SourceStatus::ok(SourceKind::Terraform, location));
             }
             Err(error) => {
-                warn!(state = %location, %error, "could not read Terraform state");
+                step.failed(&error);
                 statuses.push(SourceStatus::failed(
                     SourceKind::Terraform,
                     location,
@@ -205,6 +211,7 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
     let (intent, live, sources) = collect(plan, &calls)
         .instrument(info_span!("scan", scan.id = %id))
         .await;
+    let step = Step::start("comparing");
     let stack_drifts = cloudformation::canonical::stack_drifts(&intent.drifts, &live);
     let outcome = diff(&DiffInput {
         intent: &intent,
@@ -213,6 +220,12 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         sources: &sources,
         options: &plan.options,
     });
+    step.done(format_args!(
+        "{} of {} managed groups, {} findings",
+        outcome.compared_groups,
+        outcome.managed_groups,
+        outcome.findings.len()
+    ));
     let finished_at = now();
     let mut findings = outcome.findings;
     acknowledge::apply(&mut findings, &plan.acknowledgements, finished_at);
@@ -269,6 +282,7 @@ pub async fn run_and_store(
         live: &scan.live,
         compose: &compose,
     };
+    let step = Step::start("storing the scan");
     let stored = match store.record(record).await {
         Ok(recorded) => {
             scan.report.set_findings(recorded.findings);
@@ -282,6 +296,10 @@ pub async fn run_and_store(
     };
     if let Err(e) = store.prune(retain_days, chrono::Utc::now()).await {
         warn!(error = %e, "could not prune old history");
+    }
+    match &stored {
+        Ok(()) => step.done(store.path().display()),
+        Err(e) => step.failed(e),
     }
     (scan, stored)
 }

@@ -5,6 +5,7 @@ mod check_config;
 mod completions;
 mod healthcheck;
 mod history;
+pub mod progress;
 mod refs;
 mod report;
 mod serve;

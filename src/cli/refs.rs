@@ -39,6 +39,7 @@ pub async fn run(args: RefsArgs) -> anyhow::Result<ExitCode> {
         stack.drift.detect = false;
     }
     let refs = find(&plan, &args.group_id).await;
+    crate::progress::finished();
     let text = match args.format {
         RefsFormat::Table => render_table(&refs),
         RefsFormat::Json => serde_json::to_string_pretty(&refs)? + "\n",

@@ -164,6 +164,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    crate::progress::finished();
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = if to_terminal && std::env::var_os("NO_COLOR").is_none() {
         TableStyle::Colour

@@ -170,7 +170,7 @@ fn every_unset_variable_is_named_at_once() {
 fn several_problems_of_one_entry_are_all_told() {
     let error = problems(
         "[[cloudformation]]\nstacks = [\"\"]\nregions = [\"moon-1\"]\n\
-         reuse_drift_younger_than = \"1w\"\ndrift_timeout = \"0s\"\n\
+         reuse_drift_younger_than = \"a week\"\ndrift_timeout = \"0s\"\n\
          [[account]]\nid = \"12345\"\nrole_arn = \"bob\"\n",
     );
     assert_eq!(

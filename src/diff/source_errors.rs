@@ -14,10 +14,10 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 SourceKind::Ec2 => "ec2_region",
                 SourceKind::LiveFile => "live_file",
             };
-            let error = source
-                .error
-                .clone()
-                .unwrap_or_else(|| "unknown error".into());
+            let error = source.error.as_deref().unwrap_or("unknown error");
+            // Readers name the file in their errors already: said once.
+            let location = format!("{}: ", source.location);
+            let error = error.strip_prefix(&location).unwrap_or(error);
             let consequence = if source.ownership_read {
                 "what it owns is known, but not whether it drifted: none of its drift is reported resolved meanwhile"
             } else if source.kind.is_intent() {
@@ -38,4 +38,23 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_is_named_once() {
+        let status =
+            |error: &str| SourceStatus::failed(SourceKind::Terraform, "prod.tfstate", error.into());
+        let message = |error: &str| check(&[status(error)])[0].message.clone();
+        assert_eq!(
+            message("prod.tfstate: invalid JSON at line 2, column 0"),
+            "could not read prod.tfstate: invalid JSON at line 2, column 0; no rule-added or sg-unmanaged findings are reported while it is unread"
+        );
+        assert!(
+            message("access denied").starts_with("could not read prod.tfstate: access denied;")
+        );
+    }
 }

@@ -259,6 +259,15 @@ pub async fn deliver_for(
             );
             return Ok(pending as usize);
         }
+        // Said, so that a report that seems to hang says what it waits for.
+        let pending = store.pending_notifications().await?;
+        crate::progress::waiting(format_args!(
+            "waiting {:.0}s to retry {pending} undelivered notification(s); giving up in {:.0}s",
+            wait.as_secs_f64().ceil(),
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64()
+        ));
         tokio::time::sleep(wait).await;
     }
 }

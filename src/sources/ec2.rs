@@ -9,10 +9,11 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_ec2::types as ec2;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, info_span, warn};
 
 use crate::aws::{ApiCalls, error_text};
 use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::progress::Step;
 use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
 use crate::sources::describe::{
@@ -97,7 +98,19 @@ pub async fn scan(
             tasks.spawn(
                 async move {
                     let _permit = limit.acquire_owned().await.expect("semaphore open");
+                    let step = Step::start(format!(
+                        "reading EC2 {}",
+                        location(account_id.as_deref(), &region)
+                    ));
                     let result = read_region(&client, account_id.clone()).await;
+                    match &result {
+                        Ok(inventory) => step.done(format_args!(
+                            "{} groups, {} rules",
+                            inventory.groups.len(),
+                            inventory.rules.len()
+                        )),
+                        Err(error) => step.failed(error),
+                    }
                     (account_id, region, result)
                 }
                 .instrument(span),
@@ -113,7 +126,6 @@ pub async fn scan(
                 for group in &mut inventory.groups {
                     group.region = Some(region.clone());
                 }
-                info!(aws.region = %region, groups = inventory.groups.len(), rules = inventory.rules.len(), "read region");
                 let mut status = SourceStatus::ok(
                     SourceKind::Ec2,
                     &location(inventory.account_id.as_deref(), &region),
@@ -141,7 +153,6 @@ pub async fn scan(
                 });
             }
             Err(error) => {
-                warn!(aws.region = %region, %error, "could not read region");
                 statuses.push(failure(account_id.as_deref(), &region, error));
             }
         }

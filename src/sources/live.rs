@@ -6,12 +6,12 @@
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
-use tracing::info;
 
 use super::ec2::{self, Ec2Plan};
 use super::{SourceStatus, live_file};
 use crate::aws::ApiCalls;
 use crate::model::LiveView;
+use crate::progress::Step;
 
 /// Where reality comes from.
 #[derive(Debug, Clone)]
@@ -67,12 +67,14 @@ impl LiveSource {
     ) -> (LiveView, Vec<SourceStatus>) {
         match (self, sdk) {
             (LiveSource::Files { paths, regions }, _) => {
+                let step = Step::start("reading captured live data");
                 let (live, statuses) = live_file::read_all(paths, regions);
-                info!(
-                    groups = live.groups.len(),
-                    rules = live.rules.len(),
-                    "read captured live data"
-                );
+                step.done(format_args!(
+                    "{} files, {} groups, {} rules",
+                    paths.len(),
+                    live.groups.len(),
+                    live.rules.len()
+                ));
                 (live, statuses)
             }
             (LiveSource::Aws(plan), Some(sdk)) => ec2::scan(sdk, plan, calls).await,

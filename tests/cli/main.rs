@@ -12,3 +12,4 @@ mod coverage;
 mod hardening;
 mod help;
 mod incidents;
+mod progress;

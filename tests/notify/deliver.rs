@@ -195,6 +195,13 @@ async fn retry_after_is_honoured() {
         "waited as Slack asked"
     );
     assert_eq!(outbox(&setup.db()).await, vec![("delivered".into(), 2)]);
+    // And said so while it waited, rather than sitting silent.
+    assert!(
+        run.stderr
+            .contains("waiting 3s to retry 1 undelivered notification(s); giving up in"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,3 +6,4 @@ mod support;
 
 mod deliver;
 mod slack;
+mod tls;

@@ -25,6 +25,7 @@ use crate::aws::{ApiCalls, error_text};
 use crate::model::{
     DeclaredGroup, Intent, Owner, OwnerKind, SECURITY_GROUP, SecurityGroup, StackResource,
 };
+use crate::progress::Step;
 use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
 use crate::sources::{SourceKind, SourceStatus};
@@ -296,10 +297,11 @@ async fn read_stack(
     stack: StackInfo,
     drift: &DriftOptions,
 ) -> (Intent, SourceStatus) {
+    let step = Step::start(format!("reading CloudFormation stack {}", stack.name));
     let resources = match list_resources(client, &stack).await {
         Ok(resources) => resources,
         Err(error) => {
-            warn!(stack = %stack.name, %error, "could not list stack resources");
+            step.failed(format_args!("could not list its resources: {error}"));
             return (
                 Intent::default(),
                 stack.source_status(Some(error), Read::Nothing),
@@ -322,18 +324,27 @@ async fn read_stack(
         stack_resources: resources,
         ..Intent::default()
     };
-    info!(stack = %stack.name, resources = intent.stack_resources.len(), groups = intent.groups.len(), "read stack resources");
+    let found = format!(
+        "{} resources, {} groups",
+        intent.stack_resources.len(),
+        intent.groups.len()
+    );
     if !drift.detect {
+        step.done(found);
         return (intent, stack.source_status(None, Read::Ownership));
     }
     match detect::drift_results(client, &stack, drift).await {
         Ok(drifts) => {
-            info!(stack = %stack.name, drifted = drifts.iter().filter(|d| d.status != crate::model::ResourceDriftStatus::InSync).count(), "read drift results");
+            let drifted = drifts
+                .iter()
+                .filter(|d| d.status != crate::model::ResourceDriftStatus::InSync)
+                .count();
+            step.done(format_args!("{found}, {drifted} drifted"));
             intent.drifts = drifts;
             (intent, stack.source_status(None, Read::OwnershipAndDrift))
         }
         Err(error) => {
-            warn!(stack = %stack.name, %error, "no drift results");
+            step.failed(format_args!("{found}, but no drift results: {error}"));
             (intent, stack.source_status(Some(error), Read::Ownership))
         }
     }
