@@ -172,7 +172,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         TableStyle::Plain
     };
     let text = match args.format {
-        Format::Table => render_table(&report, style),
+        Format::Table => render_table(&report, style, crate::report::DEFAULT_TABLE_WIDTH),
         Format::Json => report.to_json(),
         Format::Markdown => render_markdown(&report),
     };

@@ -2,10 +2,9 @@
 
 use std::fmt::Write;
 
-use super::table::summary_line;
 use super::{
-    Report, by_group, compared_line, group_heading, no_findings_line, owner_text, partial_reason,
-    status_text, subject,
+    Report, by_group, compared_line, findings_count, group_heading, no_findings_line, owner_text,
+    partial_reason, status_text, subject,
 };
 use crate::diff_text::show_value;
 use crate::model::Finding;
@@ -40,7 +39,7 @@ pub fn render_markdown(report: &Report) -> String {
         let _ = writeln!(out, "{line}");
         return out;
     }
-    let _ = writeln!(out, "**{}**", summary_line(report));
+    let _ = writeln!(out, "**{}**", findings_count(&report.summary));
     for (_, findings) in by_group(&report.findings) {
         let _ = writeln!(out, "\n### {}\n", cell(&group_heading(findings[0])));
         let _ = writeln!(out, "| Severity | Code | Rule | Change | Owner | Status |");

@@ -2,17 +2,19 @@
 //! `json` for tools, `table` for terminals, `markdown` for tickets and PRs.
 
 mod markdown;
+mod marks;
 mod table;
+mod wrap;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Finding, FindingCode, Severity, Timestamp, format_timestamp};
+use crate::model::{Finding, FindingCode, Owner, OwnerKind, Severity, Timestamp, format_timestamp};
 use crate::sources::SourceStatus;
 
 pub use markdown::render_markdown;
-pub use table::{TableStyle, render_table};
+pub use table::{DEFAULT_TABLE_WIDTH, TableStyle, render_table};
 
 pub const SCHEMA: &str = "driftd.report/v1";
 
@@ -167,8 +169,6 @@ impl Report {
     }
 }
 
-/// Findings grouped by the security group they concern, in report order; findings
-/// about no group (source errors) come first under `None`.
 /// Why a scan is partial, in words; `None` for a complete one.
 pub(crate) fn partial_reason(report: &Report) -> Option<&'static str> {
     match (
@@ -193,6 +193,33 @@ pub(crate) fn compared_line(summary: &Summary) -> String {
     )
 }
 
+/// `5 findings (2 critical, 2 high, 1 info; 1 acknowledged)`, most severe first.
+pub(crate) fn findings_count(summary: &Summary) -> String {
+    let noun = match summary.findings {
+        1 => "finding",
+        _ => "findings",
+    };
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = summary.by_severity.get(s.as_str())?;
+            Some(format!("{n} {s}"))
+        })
+        .collect();
+    let acknowledged = match summary.acknowledged {
+        0 => String::new(),
+        n => format!("; {n} acknowledged"),
+    };
+    match by_severity.is_empty() {
+        true => format!("{} {noun}", summary.findings),
+        false => format!(
+            "{} {noun} ({}{acknowledged})",
+            summary.findings,
+            by_severity.join(", ")
+        ),
+    }
+}
+
 /// What a report without findings says: the all-clear only where it is earned
 /// (every managed group compared), else that not everything was. `None` while
 /// there are findings to list.
@@ -210,6 +237,8 @@ pub(crate) fn no_findings_line(report: &Report) -> Option<&'static str> {
     }
 }
 
+/// Findings grouped by the security group they concern, in report order; findings
+/// about no group (source errors) come first under `None`.
 pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {
     let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for finding in findings {
@@ -225,6 +254,11 @@ pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>
 
 /// `alb-public (sg-0123) · vpc-1 · 123456789012/us-east-1`
 pub(crate) fn group_heading(first: &Finding) -> String {
+    group_heading_parts(first).join(" · ")
+}
+
+/// The parts of [`group_heading`], for a renderer that wraps between them.
+pub(crate) fn group_heading_parts(first: &Finding) -> Vec<String> {
     let r = &first.resource;
     let mut parts = Vec::new();
     match (&r.group_name, &r.group_id) {
@@ -241,7 +275,7 @@ pub(crate) fn group_heading(first: &Finding) -> String {
         (None, Some(reg)) => parts.push(reg.clone()),
         (None, None) => {}
     }
-    parts.join(" · ")
+    parts
 }
 
 /// The rule a finding concerns, in words: `egress tcp 80 to sg-0abc`.
@@ -268,13 +302,28 @@ pub(crate) fn status_text(finding: &Finding) -> String {
     }
 }
 
+/// Who should act on a finding.
+pub(crate) enum Acting<'a> {
+    /// Whoever declares what the finding concerns.
+    Owner(&'a Owner),
+    /// Nobody declares it (a rule added outside IaC): its group's owner.
+    GroupOwner(&'a Owner),
+    Nobody,
+}
+
+pub(crate) fn acting_owner(finding: &Finding) -> Acting<'_> {
+    match (&finding.owner.kind, &finding.group_owner) {
+        (OwnerKind::None, Some(group_owner)) => Acting::GroupOwner(group_owner),
+        (OwnerKind::None, None) => Acting::Nobody,
+        _ => Acting::Owner(&finding.owner),
+    }
+}
+
 /// Who should act: the finding's owner, else its group's owner.
 pub(crate) fn owner_text(finding: &Finding) -> String {
-    use crate::model::OwnerKind;
-    match (&finding.owner.kind, &finding.group_owner) {
-        (OwnerKind::None, Some(group_owner)) => {
-            format!("no owner (group: {})", group_owner.label())
-        }
-        _ => finding.owner.label(),
+    match acting_owner(finding) {
+        Acting::Owner(owner) => owner.label(),
+        Acting::GroupOwner(group_owner) => format!("no owner (group: {})", group_owner.label()),
+        Acting::Nobody => finding.owner.label(),
     }
 }

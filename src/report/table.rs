@@ -1,15 +1,38 @@
-//! The terminal table: grouped by security group, one line per finding, each
-//! changed field as `expected → actual` beneath it. Colour only when asked for
-//! (the caller decides: a terminal, and `NO_COLOR` unset).
+//! The terminal table: grouped by security group, one row per finding with its
+//! severity, code and subject in aligned columns, and beneath it each change
+//! marked as `terraform plan` marks it. Every line fits the width it is given:
+//! what is long wraps under the subject, never across the columns. Colour only
+//! when asked for (the caller decides: a terminal, `--color`, `NO_COLOR`).
 
-use std::fmt::Write;
+use std::iter;
 
+use anstyle::{AnsiColor, Style};
+use textwrap::core::display_width;
+
+use super::marks::Mark;
+use super::wrap::{join_parts, wrap};
 use super::{
-    Report, by_group, compared_line, group_heading, no_findings_line, owner_text, partial_reason,
-    subject,
+    Acting, Report, Summary, acting_owner, by_group, compared_line, findings_count,
+    group_heading_parts, no_findings_line, owner_text, partial_reason, status_text, subject,
 };
 use crate::diff_text::show_value;
-use crate::model::{Finding, Severity};
+use crate::model::{Change, Finding, FindingStatus, Severity};
+
+/// The width when there is no terminal to measure (output piped or to a file).
+pub const DEFAULT_TABLE_WIDTH: usize = 100;
+
+/// Beside the columns, text narrower than this would wrap every few words: the
+/// subject then has a line of its own, below them.
+const MIN_TEXT_WIDTH: usize = 30;
+
+/// Where a subject's mark goes on a line of its own.
+const STACKED_MARK_COLUMN: usize = 4;
+
+/// A mark and the space after it: `~ `.
+const MARK_WIDTH: usize = 2;
+
+/// Between columns.
+const GAP: &str = "  ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableStyle {
@@ -17,113 +40,217 @@ pub enum TableStyle {
     Colour,
 }
 
-fn paint(style: TableStyle, severity: Severity, text: &str) -> String {
-    if style == TableStyle::Plain {
-        return text.to_string();
+/// The report in lines of at most `width` columns (narrower than the severity
+/// and code columns themselves, rows overflow: the columns never wrap).
+pub fn render_table(report: &Report, style: TableStyle, width: usize) -> String {
+    let mut lines = header(report, width);
+    match no_findings_line(report) {
+        Some(all_clear) => {
+            lines.push(String::new());
+            lines.extend(wrap(all_clear, width));
+        }
+        None => {
+            let columns = Columns::new(&report.findings, width);
+            for (_, findings) in by_group(&report.findings) {
+                lines.push(String::new());
+                lines.extend(join_parts(&group_heading_parts(findings[0]), width));
+                for finding in findings {
+                    lines.extend(columns.finding(finding, style));
+                }
+            }
+            lines.push(String::new());
+        }
     }
-    let code = match severity {
-        Severity::Critical => "1;31",
-        Severity::High => "31",
-        Severity::Medium => "33",
-        Severity::Low => "36",
-        Severity::Info => "2",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    lines.extend(summary(&report.summary, width));
+    lines
+        .iter()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
 }
 
-pub fn render_table(report: &Report, style: TableStyle) -> String {
-    let mut out = String::new();
+/// What was scanned (`driftd report · scan … · complete`, or `PARTIAL: why`), and
+/// what was read on each side.
+fn header(report: &Report, width: usize) -> Vec<String> {
     let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "driftd report · scan {} · {} · {}",
-        report.scan.id,
-        report.generated_at,
-        match partial_reason(report) {
-            None => "complete".to_string(),
-            Some(reason) => format!("PARTIAL: {reason}"),
-        }
-    );
-    let _ = writeln!(
-        out,
-        "{} live groups, {} live rules · {} managed groups, {} declared rules · {}",
-        s.live_security_groups,
-        s.live_rules,
-        s.managed_security_groups,
-        s.declared_rules,
-        compared_line(s)
-    );
-    if let Some(line) = no_findings_line(report) {
-        let _ = writeln!(out, "\n{line}");
-        return out;
-    }
-    let severity_w = report
-        .findings
-        .iter()
-        .map(|f| f.severity.as_str().len())
-        .max()
-        .unwrap_or(0);
-    let code_w = report
-        .findings
-        .iter()
-        .map(|f| f.code.as_str().len())
-        .max()
-        .unwrap_or(0);
-    let subject_w = report
-        .findings
-        .iter()
-        .map(|f| subject(f).chars().count())
-        .max()
-        .unwrap_or(0);
-    let indent = 2 + severity_w + 2 + code_w + 2;
-
-    for (_, findings) in by_group(&report.findings) {
-        let _ = writeln!(out, "\n{}", group_heading(findings[0]));
-        for finding in findings {
-            let severity = format!("{:<severity_w$}", finding.severity.as_str());
-            let _ = writeln!(
-                out,
-                "  {}  {:<code_w$}  {:<subject_w$}  {}",
-                paint(style, finding.severity, &severity),
-                finding.code.as_str(),
-                subject(finding),
-                owner_text(finding),
-            );
-            write_details(&mut out, finding, indent);
-        }
-    }
-    let _ = writeln!(out, "\n{}", summary_line(report));
-    out
+    let state = match partial_reason(report) {
+        None => "complete".to_string(),
+        Some(reason) => format!("PARTIAL: {reason}"),
+    };
+    let scan = [
+        "driftd report".to_string(),
+        format!("scan {}", report.scan.id),
+        report.generated_at.clone(),
+        state,
+    ];
+    let inventory = [
+        format!(
+            "{} live groups, {} live rules",
+            s.live_security_groups, s.live_rules
+        ),
+        format!(
+            "{} managed groups, {} declared rules",
+            s.managed_security_groups, s.declared_rules
+        ),
+    ];
+    let mut lines = join_parts(&scan, width);
+    lines.extend(join_parts(&inventory, width));
+    lines
 }
 
-fn write_details(out: &mut String, finding: &Finding, indent: usize) {
-    let pad = " ".repeat(indent);
-    let field_w = finding
-        .changes
-        .iter()
-        .map(|c| c.field.len())
-        .max()
-        .unwrap_or(0);
-    for change in &finding.changes {
-        let _ = writeln!(
-            out,
-            "{pad}{:<field_w$}  {} → {}{}",
-            change.field,
-            show_value(&change.expected),
-            show_value(&change.actual),
-            change
-                .property_path
-                .as_ref()
-                .map(|p| format!("  ({p})"))
-                .unwrap_or_default()
+/// The last line: the findings by severity, and what was compared.
+fn summary(summary: &Summary, width: usize) -> Vec<String> {
+    join_parts(&[findings_count(summary), compared_line(summary)], width)
+}
+
+/// Where each column starts: fixed for the whole table, so that they align.
+struct Columns {
+    width: usize,
+    severity: usize,
+    code: usize,
+    /// Subjects on the findings' rows; else (a narrow terminal) on the line below.
+    subject_on_row: bool,
+    /// Where marks go; subjects and details start `MARK_WIDTH` further.
+    mark: usize,
+    /// Where owners start on the rows; `None`: on a line of their own, below.
+    owner: Option<usize>,
+}
+
+impl Columns {
+    fn new(findings: &[Finding], width: usize) -> Columns {
+        let severity = widest(findings.iter().map(|f| f.severity.as_str()));
+        let code = widest(findings.iter().map(|f| f.code.as_str()));
+        let mark_on_row = 2 + severity + GAP.len() + code + GAP.len();
+        let subject_on_row = width >= mark_on_row + MARK_WIDTH + MIN_TEXT_WIDTH;
+        let mark = match subject_on_row {
+            true => mark_on_row,
+            false => STACKED_MARK_COLUMN,
+        };
+        // Owners share the rows only if every one fits: a table reads best when
+        // they are all in the same place.
+        let owner = mark + MARK_WIDTH + widest(findings.iter().map(subject)) + GAP.len();
+        let owners_fit = subject_on_row
+            && findings
+                .iter()
+                .all(|f| owner + display_width(&owner_text(f)) <= width);
+        Columns {
+            width,
+            severity,
+            code,
+            subject_on_row,
+            mark,
+            owner: owners_fit.then_some(owner),
+        }
+    }
+
+    /// Where subjects and details start.
+    fn text(&self) -> usize {
+        self.mark + MARK_WIDTH
+    }
+
+    /// A finding's lines: its row, then its changes (or, having none, its
+    /// message), its owner (unless on the row), status and acknowledgement.
+    fn finding(&self, finding: &Finding, style: TableStyle) -> Vec<String> {
+        let mut lines = self.row(finding, style);
+        match finding.changes.is_empty() {
+            true => lines.extend(self.detail(&finding.message)),
+            false => lines.extend(self.changes(&finding.changes, style)),
+        }
+        for detail in details(finding, self.owner.is_none()) {
+            lines.extend(self.detail(&detail));
+        }
+        lines
+    }
+
+    /// `  high  rule-modified  ~ egress tcp 80 to sg-2  owner`, the subject
+    /// wrapping under itself; on a narrow terminal it has a line of its own.
+    fn row(&self, finding: &Finding, style: TableStyle) -> Vec<String> {
+        let severity = finding.severity.as_str();
+        let columns = format!(
+            "  {}{GAP}{}",
+            padded(
+                &paint(style, severity_look(finding.severity), severity),
+                self.severity
+            ),
+            padded(finding.code.as_str(), self.code)
         );
+        let mark = mark_cell(Mark::of_finding(finding), style);
+        let subject = subject(finding);
+        if !self.subject_on_row {
+            let below = self.hanging(
+                format!("{}{mark}", spaces(self.mark)),
+                &subject,
+                self.text(),
+            );
+            return iter::once(columns).chain(below).collect();
+        }
+        let mut lines = self.hanging(format!("{columns}{GAP}{mark}"), &subject, self.text());
+        if let Some(at) = self.owner {
+            lines[0] = format!("{}{}", padded(&lines[0], at), owner_text(finding));
+        }
+        lines
     }
-    if finding.changes.is_empty() {
-        let _ = writeln!(out, "{pad}{}", finding.message);
+
+    /// `~ to_port  80 → 8080`, one line per change (more if long, under the field).
+    fn changes(&self, changes: &[Change], style: TableStyle) -> Vec<String> {
+        let field_width = widest(changes.iter().map(|c| c.field.as_str()));
+        changes
+            .iter()
+            .flat_map(|change| {
+                let mark = Mark::of_change(change);
+                let first = format!("{}{}", spaces(self.text()), mark_cell(Some(mark), style));
+                let text = change_text(change, mark, field_width);
+                self.hanging(first, &text, self.text() + MARK_WIDTH)
+            })
+            .collect()
     }
-    let status = super::status_text(finding);
-    if status != "new" {
-        let _ = writeln!(out, "{pad}status: {status}");
+
+    fn detail(&self, text: &str) -> Vec<String> {
+        self.hanging(spaces(self.text()), text, self.text())
+    }
+
+    /// `text` wrapped to start at `column`: the first line after `first` (as wide
+    /// as `column`), the others after spaces.
+    fn hanging(&self, first: String, text: &str, column: usize) -> Vec<String> {
+        let mut lines = wrap(text, self.width.saturating_sub(column)).into_iter();
+        let head = format!("{first}{}", lines.next().unwrap_or_default());
+        iter::once(head)
+            .chain(lines.map(|line| format!("{}{line}", spaces(column))))
+            .collect()
+    }
+}
+
+/// `to_port  80 → 8080`; an added value alone, as `terraform plan` shows it
+/// (`description  web`); a removed one going to none (`peer  sg-1 → none`).
+fn change_text(change: &Change, mark: Mark, field_width: usize) -> String {
+    let values = match mark {
+        Mark::Added => show_value(&change.actual),
+        Mark::Removed | Mark::Changed => format!(
+            "{} → {}",
+            show_value(&change.expected),
+            show_value(&change.actual)
+        ),
+    };
+    let path = change
+        .property_path
+        .as_ref()
+        .map(|p| format!("{GAP}({p})"))
+        .unwrap_or_default();
+    format!("{}{GAP}{values}{path}", padded(&change.field, field_width))
+}
+
+/// What follows a finding's changes: its owner when not on the row (nobody's
+/// goes unsaid), where it stands in history unless new, its acknowledgement.
+fn details(finding: &Finding, owner_below: bool) -> Vec<String> {
+    let mut details = Vec::new();
+    if owner_below {
+        match acting_owner(finding) {
+            Acting::Owner(owner) => details.push(format!("owner: {}", owner.label())),
+            Acting::GroupOwner(owner) => details.push(format!("group owner: {}", owner.label())),
+            Acting::Nobody => {}
+        }
+    }
+    if finding.status != FindingStatus::New || finding.recurred {
+        details.push(format!("status: {}", status_text(finding)));
     }
     if let Some(ack) = &finding.acknowledged {
         let until = ack
@@ -131,31 +258,49 @@ fn write_details(out: &mut String, finding: &Finding, indent: usize) {
             .as_ref()
             .map(|e| format!(" (until {e})"))
             .unwrap_or_default();
-        let _ = writeln!(out, "{pad}acknowledged: {}{until}", ack.reason);
+        details.push(format!("acknowledged: {}{until}", ack.reason));
+    }
+    details
+}
+
+/// A mark and the space after it, or blanks for a finding that changed nothing.
+fn mark_cell(mark: Option<Mark>, style: TableStyle) -> String {
+    match mark {
+        Some(mark) => format!("{} ", paint(style, mark.look(), mark.symbol())),
+        None => spaces(MARK_WIDTH),
     }
 }
 
-/// `3 findings: 1 critical, 2 high · 1 acknowledged`
-pub(crate) fn summary_line(report: &Report) -> String {
-    let counts: Vec<String> = Severity::ALL
-        .iter()
-        .filter_map(|s| {
-            report
-                .summary
-                .by_severity
-                .get(s.as_str())
-                .map(|n| format!("{n} {s}"))
-        })
-        .collect();
+fn severity_look(severity: Severity) -> Style {
+    let colour = |c: AnsiColor| Style::new().fg_color(Some(c.into()));
+    match severity {
+        Severity::Critical => colour(AnsiColor::Red).bold(),
+        Severity::High => colour(AnsiColor::Red),
+        Severity::Medium => colour(AnsiColor::Yellow),
+        Severity::Low => colour(AnsiColor::Cyan),
+        Severity::Info => Style::new().dimmed(),
+    }
+}
+
+fn paint(style: TableStyle, look: Style, text: &str) -> String {
+    match style {
+        TableStyle::Plain => text.to_string(),
+        TableStyle::Colour => format!("{}{text}{}", look.render(), look.render_reset()),
+    }
+}
+
+/// `text` and spaces up to `width` columns (colour codes take none).
+fn padded(text: &str, width: usize) -> String {
     format!(
-        "{} finding{}: {} · {} acknowledged",
-        report.summary.findings,
-        if report.summary.findings == 1 {
-            ""
-        } else {
-            "s"
-        },
-        counts.join(", "),
-        report.summary.acknowledged
+        "{text}{}",
+        spaces(width.saturating_sub(display_width(text)))
     )
+}
+
+fn spaces(n: usize) -> String {
+    " ".repeat(n)
+}
+
+fn widest<T: AsRef<str>>(texts: impl Iterator<Item = T>) -> usize {
+    texts.map(|t| display_width(t.as_ref())).max().unwrap_or(0)
 }

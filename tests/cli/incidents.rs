@@ -445,7 +445,7 @@ fn output_file_and_formats() {
         !table.contains('\x1b'),
         "no colour when stdout is not a terminal"
     );
-    assert!(table.contains("to_port    80 → 8080"), "{table}");
+    assert!(table.contains("~ to_port    80 → 8080"), "{table}");
     assert!(
         table.contains("acknowledged: temporary allow-all egress"),
         "{table}"

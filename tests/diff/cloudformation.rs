@@ -667,9 +667,9 @@ fn the_table_and_markdown_show_the_property_path_beside_the_field() {
         },
         vec![alb_to_port_only()],
     );
-    let table = render_table(&report, TableStyle::Plain);
+    let table = render_table(&report, TableStyle::Plain, 100);
     assert!(
-        table.contains("to_port  80 → 8080  (/SecurityGroupEgress/0/ToPort)"),
+        table.contains("~ to_port  80 → 8080  (/SecurityGroupEgress/0/ToPort)"),
         "{table}"
     );
     let markdown = render_markdown(&report);
