@@ -6,7 +6,8 @@
 #   - promtool, from Debian's `prometheus` package, unless one is on PATH already.
 # Idempotent: does nothing when all of it is there. Safe to call from several test
 # processes at once (serialised by the lock scripts/setup-local-aws.sh takes too).
-# Needs root for apt-get, as on the developers' machines and CI (Debian bookworm).
+# apt-get runs as root (through sudo -n when the user is not), as on the
+# developers' machines and CI (Debian bookworm).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv"
@@ -22,19 +23,25 @@ flock 9
 
 if ! command -v promtool >/dev/null; then
   echo "installing promtool (Debian's prometheus package, one time)..." >&2
+  as_root=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "promtool is missing: install Debian's prometheus package as root" >&2; exit 1; }
+    as_root=(sudo -n)
+  fi
   # Installing the package would start the Prometheus server (on :9090, driftd's
   # own default port) through its init script; a policy-rc.d that says 101 stops
   # that, as it does in Docker's Debian images. One already there is left alone.
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# scripts/setup-tools.sh: no service starts while it installs\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    trap 'rm -f "$policy"' EXIT
+    printf '#!/bin/sh\n# scripts/setup-tools.sh: no service starts while it installs\nexit 101\n' |
+      "${as_root[@]}" tee "$policy" >/dev/null
+    "${as_root[@]}" chmod 755 "$policy"
+    trap '"${as_root[@]}" rm -f "$policy"' EXIT
   fi
-  export DEBIAN_FRONTEND=noninteractive
   apt_options=(-q -o DPkg::Lock::Timeout=300)   # wait for another apt, not fail
-  apt-get "${apt_options[@]}" update >&2
-  apt-get "${apt_options[@]}" install -y --no-install-recommends prometheus >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_options[@]}" update >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get "${apt_options[@]}" install -y --no-install-recommends prometheus >&2
   echo "promtool installed: $(promtool --version 2>&1 | head -n 1)" >&2
 fi
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use driftd::cli::progress::{AboveStatusLines, StatusLines};
-use driftd::cli::{Cli, Command, run};
+use driftd::cli::{Cli, ColorWhen, Command, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Command::Report(_) | Command::Refs(_) => ("warn,driftd::progress=info", true),
         _ => ("warn", false),
     };
-    init_logging(default_level, scans);
+    init_logging(default_level, scans, cli.color);
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 /// Logs go to stderr, never stdout (stdout carries the report). `RUST_LOG` filters;
 /// `DRIFTD_LOG_FORMAT=json` gives one JSON object per line. A scan on a terminal
 /// shows its progress as status lines instead of progress log lines.
-fn init_logging(default_level: &str, scans: bool) {
+fn init_logging(default_level: &str, scans: bool, color: ColorWhen) {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -47,6 +47,7 @@ fn init_logging(default_level: &str, scans: bool) {
         || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = std::env::var("DRIFTD_LOG_FORMAT").as_deref() == Ok("json");
     let terminal = std::io::stderr().is_terminal();
+    let ansi = color.colours(&std::io::stderr());
     let registry = tracing_subscriber::registry();
     if json {
         let logs = tracing_subscriber::fmt::layer()
@@ -58,7 +59,7 @@ fn init_logging(default_level: &str, scans: bool) {
         // Progress goes to the status lines; everything else is logged above them.
         let not_progress = filter::filter_fn(|meta| meta.target() != driftd::progress::TARGET);
         let logs = tracing_subscriber::fmt::layer()
-            .with_ansi(std::env::var_os("NO_COLOR").is_none())
+            .with_ansi(ansi)
             .with_writer(AboveStatusLines(status.clone()));
         let progress =
             filter::Targets::new().with_target(driftd::progress::TARGET, tracing::Level::DEBUG);
@@ -68,7 +69,7 @@ fn init_logging(default_level: &str, scans: bool) {
             .init();
     } else {
         let logs = tracing_subscriber::fmt::layer()
-            .with_ansi(terminal && std::env::var_os("NO_COLOR").is_none())
+            .with_ansi(ansi)
             .with_writer(std::io::stderr);
         registry.with(logs.with_filter(filter())).init();
     }

@@ -43,6 +43,37 @@ use crate::sources::ec2::Ec2Plan;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the report table and the logs: auto colours a terminal unless NO_COLOR
+    /// is set (CLICOLOR_FORCE=1 forces it); never for files and pipes.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+}
+
+/// `--color`: when output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether text written to `stream` is coloured. Auto follows the conventions
+    /// anstream implements: a terminal, NO_COLOR unset, TERM not dumb, or
+    /// CLICOLOR_FORCE set.
+    pub fn colours(self, stream: &impl anstream::stream::RawStream) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
+        }
+    }
 }
 
 // Each subcommand's long help is given here, beside its one-line doc comment: a
@@ -80,7 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async {
         match cli.command {
-            Command::Report(args) => report::run(args).await,
+            Command::Report(args) => report::run(args, cli.color).await,
             Command::Refs(args) => refs::run(args).await,
             Command::History(args) => history::run(args).await,
             Command::Serve(args) => serve::run(args).await,

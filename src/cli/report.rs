@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use super::ScanArgs;
+use super::{ColorWhen, ScanArgs};
 use crate::model::{FindingCode, FindingStatus, Severity};
 use crate::notify::deliver::{Deliverer, deliver_for};
-use crate::report::{Report, TableStyle, render_markdown, render_table};
+use crate::report::{DEFAULT_TABLE_WIDTH, Report, TableStyle, render_markdown, render_table};
 use crate::scan;
 use crate::store::{OpenMode, Store, StoreError};
 use tracing::error;
@@ -88,6 +88,29 @@ pub struct ReportArgs {
     pub database: super::DatabaseArg,
 }
 
+/// The table's colours and width: a terminal's own width and colours (per
+/// `--color`); a file or a pipe gets DEFAULT_TABLE_WIDTH columns and colour only
+/// with `--color always`.
+fn table_layout(to_file: bool, color: ColorWhen) -> (TableStyle, usize) {
+    let stdout = std::io::stdout();
+    let to_terminal = !to_file && stdout.is_terminal();
+    let coloured = match color {
+        ColorWhen::Auto if to_file => false,
+        _ => color.colours(&stdout),
+    };
+    let style = if coloured {
+        TableStyle::Colour
+    } else {
+        TableStyle::Plain
+    };
+    let width = if to_terminal {
+        textwrap::termwidth()
+    } else {
+        DEFAULT_TABLE_WIDTH
+    };
+    (style, width)
+}
+
 /// Groups are declared but none could be compared with live data: not an all-clear
 /// but a mistake (a wrong region, an empty capture), said with what to fix.
 fn nothing_compared(report: &Report) -> Option<String> {
@@ -120,7 +143,7 @@ fn nothing_compared(report: &Report) -> Option<String> {
 /// Days of history kept when `[store] retain_days` is not set.
 pub const DEFAULT_RETAIN_DAYS: u32 = 90;
 
-pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ReportArgs, color: ColorWhen) -> anyhow::Result<ExitCode> {
     let (plan, config) = args.scan.plan()?;
     // Opened before scanning: a database that is not one driftd can use fails fast;
     // a damaged one is said, and the scan is still run and printed, unstored, with
@@ -165,14 +188,11 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
 
     crate::progress::finished();
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let style = if to_terminal && std::env::var_os("NO_COLOR").is_none() {
-        TableStyle::Colour
-    } else {
-        TableStyle::Plain
-    };
     let text = match args.format {
-        Format::Table => render_table(&report, style, crate::report::DEFAULT_TABLE_WIDTH),
+        Format::Table => {
+            let (style, width) = table_layout(args.output.is_some(), color);
+            render_table(&report, style, width)
+        }
         Format::Json => report.to_json(),
         Format::Markdown => render_markdown(&report),
     };

@@ -70,3 +70,36 @@ fn default_severities_are_the_contracts() {
         assert_eq!(ours, first_word, "{code}: {row}");
     }
 }
+
+/// `docs/findings.md` documents every code of the contract under its own heading,
+/// and each code the binary produces with the default severity it really has.
+#[test]
+fn every_code_is_documented_in_the_repository() {
+    let text = std::fs::read_to_string("docs/findings.md").unwrap();
+    let sections: Vec<&str> = text.split("\n### `").skip(1).collect();
+    for code in FindingCode::ALL {
+        let section = sections
+            .iter()
+            .find(|s| s.starts_with(&format!("{}`\n", code.as_str())))
+            .unwrap_or_else(|| panic!("docs/findings.md has a `### `{code}`` section"));
+        let severity = serde_json::to_value(code.default_severity()).unwrap();
+        let line = format!("Default severity: **{}**.", severity.as_str().unwrap());
+        assert!(
+            section.contains(&line),
+            "docs/findings.md, {code}: {line:?} in\n{section}"
+        );
+    }
+    let documented: BTreeSet<&str> = sections
+        .iter()
+        .filter_map(|s| s.split_once('`').map(|(code, _)| code))
+        .collect();
+    let contract: BTreeSet<&str> = FindingCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(NOT_YET_PRODUCED)
+        .collect();
+    assert_eq!(
+        documented, contract,
+        "a section per code of the contract (planned ones say so), no other"
+    );
+}

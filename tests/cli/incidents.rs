@@ -452,10 +452,9 @@ fn output_file_and_formats() {
     );
 }
 
-/// On a terminal the table is coloured unless `NO_COLOR` is set. The terminal is a
-/// pseudo-terminal that util-linux `script` opens around the command.
-#[test]
-fn colour_only_on_a_terminal_and_without_no_color() {
+/// Whether util-linux `script` is here to give a command a pseudo-terminal.
+/// Debian, and so CI, always has it: there a missing `script` is a failure.
+fn script_is_installed() -> bool {
     let util_linux = std::process::Command::new("script")
         .arg("--version")
         .output()
@@ -463,58 +462,76 @@ fn colour_only_on_a_terminal_and_without_no_color() {
             o.status.success() && String::from_utf8_lossy(&o.stdout).contains("util-linux")
         });
     if !util_linux {
-        // Debian, and so CI, always has it: there a missing `script` is a failure.
         assert!(
             std::env::var_os("CI").is_none(),
             "CI needs util-linux `script`"
         );
         eprintln!("skipped: util-linux `script` is not installed");
+    }
+    util_linux
+}
+
+/// `command` run on a pseudo-terminal `columns` wide that util-linux `script`
+/// opens around it; stdout and stderr both reach the terminal, captured as the
+/// output's stdout.
+fn on_a_terminal(command: &std::process::Command, columns: u16) -> std::process::Output {
+    // `script` runs its command line with $SHELL -c: quote for /bin/sh.
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
+    let words: Vec<String> = std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(quote)
+        .collect();
+    // `timeout`: a `script` that hangs must not stall the suite.
+    let mut on_terminal = std::process::Command::new("timeout");
+    on_terminal
+        .args(["60", "script", "--quiet", "--return", "--command"])
+        .arg(format!("stty rows 40 cols {columns}; {}", words.join(" ")))
+        .arg("/dev/null")
+        .env("SHELL", "/bin/sh")
+        // A terminal names its type; CI may have none in its environment.
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => on_terminal.env(key, value),
+            None => on_terminal.env_remove(key),
+        };
+    }
+    let output = on_terminal.output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "driftd on a pseudo-terminal (does this machine have /dev/pts?):\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+const RED_HIGH: &str = "\x1b[31mhigh";
+
+/// On a terminal the table is coloured unless `NO_COLOR` is set.
+#[test]
+fn colour_only_on_a_terminal_and_without_no_color() {
+    if !script_is_installed() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let config = example_config(dir.path());
     let args = example_report_args(&config, &[]);
     for no_color in [false, true] {
-        let (command, _db) = driftd_command(&args, &[]);
-        // `script` runs its command line with $SHELL -c: quote for /bin/sh.
-        let quote =
-            |s: &std::ffi::OsStr| format!("'{}'", s.to_str().unwrap().replace('\'', r"'\''"));
-        let words: Vec<String> = std::iter::once(command.get_program())
-            .chain(command.get_args())
-            .map(quote)
-            .collect();
-        // `timeout`: a `script` that hangs must not stall the suite.
-        let mut on_terminal = std::process::Command::new("timeout");
-        on_terminal
-            .args(["60", "script", "--quiet", "--return", "--command"])
-            .arg(words.join(" "))
-            .arg("/dev/null")
-            .env("SHELL", "/bin/sh")
-            .stdin(std::process::Stdio::null());
-        for (key, value) in command.get_envs() {
-            match value {
-                Some(value) => on_terminal.env(key, value),
-                None => on_terminal.env_remove(key),
-            };
-        }
+        let (mut command, _db) = driftd_command(&args, &[]);
         if !no_color {
-            on_terminal.env_remove("NO_COLOR");
+            command.env_remove("NO_COLOR");
         }
         // Logs share the terminal: with NO_COLOR they are plain too.
-        on_terminal.env("RUST_LOG", "info");
-        let output = on_terminal.output().unwrap();
+        command.env("RUST_LOG", "info");
+        let output = on_a_terminal(&command, 120);
         let table = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "driftd on a pseudo-terminal (does this machine have /dev/pts?):\n{table}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
         assert!(table.contains("rule-modified"), "{table}");
         assert!(table.contains("INFO"), "logs on the terminal: {table}");
-        let red_high = "\x1b[31mhigh";
         assert_eq!(
-            table.contains(red_high),
+            table.contains(RED_HIGH),
             !no_color,
             "NO_COLOR set: {no_color}\n{table}"
         );
@@ -526,6 +543,94 @@ fn colour_only_on_a_terminal_and_without_no_color() {
                 "nothing coloured with NO_COLOR:\n{table}"
             );
         }
+    }
+}
+
+/// `--color always` colours a pipe, `--color never` a terminal; a bad value is a
+/// usage error that lists the good ones.
+#[test]
+fn color_flag_overrides_the_terminal_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path());
+    let piped = driftd(&example_report_args(&config, &["--color", "always"]));
+    assert_eq!(piped.code, 2, "{}", piped.stderr);
+    assert!(piped.stdout.contains(RED_HIGH), "{}", piped.stdout);
+    let to_file = dir.path().join("report.txt");
+    let filed = driftd(&example_report_args(
+        &config,
+        &["--output", to_file.to_str().unwrap()],
+    ));
+    assert_eq!(filed.code, 2, "{}", filed.stderr);
+    let file = std::fs::read_to_string(&to_file).unwrap();
+    assert!(
+        file.contains("rule-modified") && !has_colour(&file),
+        "{file}"
+    );
+
+    let bad = driftd(&example_report_args(&config, &["--color", "sometimes"]));
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("'sometimes'") && bad.stderr.contains("auto, always, never"),
+        "{}",
+        bad.stderr
+    );
+
+    if !script_is_installed() {
+        return;
+    }
+    let args = example_report_args(&config, &["--color", "never"]);
+    let (mut command, _db) = driftd_command(&args, &[]);
+    command.env_remove("NO_COLOR");
+    let output = on_a_terminal(&command, 120);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("rule-modified") && !has_colour(&table),
+        "{table}"
+    );
+}
+
+/// The table fits the terminal it is printed on, and 100 columns in a pipe.
+#[test]
+fn the_table_fits_the_terminal_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_config(dir.path());
+    let widest = |text: &str| {
+        text.lines()
+            .map(textwrap::core::display_width)
+            .max()
+            .unwrap_or(0)
+    };
+
+    let piped = driftd(&example_report_args(&config, &[]));
+    assert_eq!(piped.code, 2, "{}", piped.stderr);
+    assert!(piped.stdout.contains("rule-modified"), "{}", piped.stdout);
+    let piped_width = widest(&piped.stdout);
+    assert!(
+        (90..=100).contains(&piped_width),
+        "{piped_width}\n{}",
+        piped.stdout
+    );
+
+    if !script_is_installed() {
+        return;
+    }
+    // Neither is the 80 columns a terminal of unknown size is taken for.
+    for columns in [72, 140] {
+        let args = example_report_args(&config, &["--color", "never"]);
+        // The report alone: progress and logs stay off this terminal.
+        let (mut command, _db) = driftd_command(&args, &[]);
+        command.env("RUST_LOG", "off");
+        let output = on_a_terminal(&command, columns);
+        let table = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        // The status lines pad themselves to the terminal's width and end where
+        // the report starts.
+        let report = &table[table.find("driftd report ·").expect("the report")..];
+        assert!(report.contains("rule-modified"), "{table}");
+        let width = widest(report);
+        assert!(
+            width <= usize::from(columns) && width > usize::from(columns) - 20,
+            "{width} columns on a terminal of {columns}:\n{report}"
+        );
     }
 }
 
