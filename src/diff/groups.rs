@@ -2,7 +2,7 @@
 //! Groups a CloudFormation stack owns are managed like any other; what the stack
 //! declares about them is checked by `cloudformation`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -171,13 +171,22 @@ fn owner_conflict(
     // Everything one state declares on the group, inline or by rule resources,
     // before inline shadowing: a refreshed inline list repeating another state's
     // rule resource is the same declaration, not a conflict.
-    let rules_of = |owner: &Owner| -> BTreeSet<String> {
+    // Compared by key, told in words (`ingress tcp 443 from 0.0.0.0/0`).
+    let rules_of = |owner: &Owner| -> BTreeMap<String, String> {
         inv.intent
             .rules
             .iter()
             .filter(|r| r.rule.group_id == group_id && r.owner.location == owner.location)
-            .map(|r| r.rule.key().to_string())
+            .map(|r| (r.rule.key().to_string(), r.rule.label()))
             .collect()
+    };
+    let only_in = |these: &BTreeMap<String, String>, those: &BTreeMap<String, String>| {
+        let labels: Vec<&String> = these
+            .iter()
+            .filter(|(key, _)| !those.contains_key(*key))
+            .map(|(_, label)| label)
+            .collect();
+        json!(labels)
     };
     let first = owners[0];
     let first_rules = rules_of(&first.owner);
@@ -195,11 +204,11 @@ fn owner_conflict(
             ));
         }
         let other_rules = rules_of(&other.owner);
-        if other_rules != first_rules {
+        if other_rules.keys().ne(first_rules.keys()) {
             differences.push(Change::new(
                 "rules",
-                json!(first_rules.difference(&other_rules).collect::<Vec<_>>()),
-                json!(other_rules.difference(&first_rules).collect::<Vec<_>>()),
+                only_in(&first_rules, &other_rules),
+                only_in(&other_rules, &first_rules),
             ));
         }
         if !differences.is_empty() {

@@ -16,7 +16,7 @@ use super::{
     group_heading_parts, no_findings_line, owner_text, partial_reason, status_text, subject,
 };
 use crate::diff_text::show_value;
-use crate::model::{Change, Finding, FindingStatus, Severity};
+use crate::model::{Change, Finding, FindingCode, FindingStatus, Severity};
 
 /// The width when there is no terminal to measure (output piped or to a file).
 pub const DEFAULT_TABLE_WIDTH: usize = 100;
@@ -151,10 +151,12 @@ impl Columns {
     /// message), its owner (unless on the row), status and acknowledgement.
     fn finding(&self, finding: &Finding, style: TableStyle) -> Vec<String> {
         let mut lines = self.row(finding, style);
-        match finding.changes.is_empty() {
-            true => lines.extend(self.detail(&finding.message)),
-            false => lines.extend(self.changes(&finding.changes, style)),
+        // An owner conflict has two owners and the owner line names one: its
+        // message names both.
+        if finding.changes.is_empty() || finding.code == FindingCode::OwnerConflict {
+            lines.extend(self.detail(&finding.message));
         }
+        lines.extend(self.changes(&finding.changes, style));
         for detail in details(finding, self.owner.is_none()) {
             lines.extend(self.detail(&detail));
         }

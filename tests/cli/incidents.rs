@@ -793,4 +793,29 @@ fn several_states_at_once_and_owner_conflicts() {
         "{message}"
     );
     assert_eq!(run.code, 2);
+    // The table names both owners too, not only the first one's owner line.
+    let table = driftd(&[
+        "report",
+        "--live",
+        groups_path.to_str().unwrap(),
+        "--live",
+        rules_path.to_str().unwrap(),
+        "--state",
+        CHAIN_STATE,
+        "--state",
+        other.to_str().unwrap(),
+    ])
+    .stdout;
+    let conflict_lines: String = table
+        .split("owner-conflict")
+        .nth(1)
+        .expect("an owner-conflict row")
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for owner in [CHAIN_STATE, other.to_str().unwrap()] {
+        assert!(conflict_lines.contains(owner), "{owner} in:\n{table}");
+    }
 }

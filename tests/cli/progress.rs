@@ -8,14 +8,15 @@ const LIVE: &str = "examples/live/describe-security-groups.json";
 
 #[test]
 fn logs_have_one_line_per_source_and_phase_with_counts_and_duration() {
-    let run = driftd(&[
+    let args = [
         "report",
         "--no-store",
         "--state",
         CHAIN_STATE,
         "--live",
         LIVE,
-    ]);
+    ];
+    let run = driftd(&args);
     assert_eq!(run.code, 2, "{}", run.stderr);
     for line in [
         "reading Terraform state examples/ecs-chain.tfstate: 5 groups, 12 rules (",
@@ -25,17 +26,7 @@ fn logs_have_one_line_per_source_and_phase_with_counts_and_duration() {
         assert!(run.stderr.contains(line), "{line:?} in:\n{}", run.stderr);
     }
     // Quiet when asked: the progress is ordinary log lines under one target.
-    let quiet = driftd_with_env(
-        &[
-            "report",
-            "--no-store",
-            "--state",
-            CHAIN_STATE,
-            "--live",
-            LIVE,
-        ],
-        &[("RUST_LOG".into(), "warn".into())],
-    );
+    let quiet = driftd_with_env(&args, &[("RUST_LOG".into(), "warn".into())]);
     assert!(!quiet.stderr.contains("reading"), "{}", quiet.stderr);
 }
 

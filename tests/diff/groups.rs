@@ -423,11 +423,7 @@ fn two_states_managing_a_group_with_different_inline_rules_conflict() {
     assert_eq!(f.owner, b);
     assert_eq!(
         changes(f),
-        vec![json_change(
-            "rules",
-            json!([http.key().to_string()]),
-            json!([])
-        )]
+        vec![json_change("rules", json!([http.label()]), json!([]))]
     );
     assert!(f.message.contains("prod.tfstate"), "{}", f.message);
     assert!(f.message.contains("other.tfstate"), "{}", f.message);
