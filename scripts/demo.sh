@@ -28,7 +28,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
 echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incidents' drift..." >&2
 .venv/bin/python scripts/localaws/seed_chain.py --endpoint "$AWS_ENDPOINT_URL" \
   --state-out "$work/terraform.tfstate" \
-  --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared >/dev/null
+  --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared --drift alb-detached >/dev/null
 
 # The acknowledgement runs out in 60 days, whenever the demo is run.
 expires="$(python3 -c 'import datetime as d; print(d.date.today() + d.timedelta(days=60))')"

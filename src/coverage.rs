@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Finding, FindingCode, Intent, OwnerKind, Scope};
+use crate::model::{Finding, FindingCode, Intent, LiveView, OwnerKind, Scope};
 use crate::sources::cloudformation::ALL_STACKS;
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -18,6 +18,8 @@ use crate::sources::{SourceKind, SourceStatus};
 pub struct Coverage<'a> {
     sources: &'a [SourceStatus],
     scopes: &'a [Scope],
+    /// Where every network interface was read: what carries each group is known.
+    interface_scopes: &'a [Scope],
     /// Groups of stacks whose drift results were not read: the rules nobody
     /// declares on them were not judged (see `unjudged_stack_groups`).
     unjudged_groups: BTreeSet<String>,
@@ -27,19 +29,26 @@ pub struct Coverage<'a> {
 }
 
 impl<'a> Coverage<'a> {
-    /// `scopes` are the (account, region) pairs the live sources read completely.
-    pub fn new(intent: &Intent, scopes: &'a [Scope], sources: &'a [SourceStatus]) -> Coverage<'a> {
-        Coverage::from_parts(sources, scopes, unjudged_stack_groups(intent, sources))
+    /// From the live view's scopes: what the live sources read completely.
+    pub fn new(intent: &Intent, live: &'a LiveView, sources: &'a [SourceStatus]) -> Coverage<'a> {
+        Coverage::from_parts(
+            sources,
+            &live.scopes,
+            &live.interface_scopes,
+            unjudged_stack_groups(intent, sources),
+        )
     }
 
     pub fn from_parts(
         sources: &'a [SourceStatus],
         scopes: &'a [Scope],
+        interface_scopes: &'a [Scope],
         unjudged_groups: BTreeSet<String>,
     ) -> Coverage<'a> {
         Coverage {
             sources,
             scopes,
+            interface_scopes,
             unjudged_groups,
             intent_incomplete: sources.iter().any(SourceStatus::leaves_intent_unknown),
             live_gaps_unknown: sources
@@ -78,6 +87,15 @@ impl<'a> Coverage<'a> {
         !self.live_gaps_unknown && scopes_cover(self.scopes, account, region)
     }
 
+    /// Whether every network interface of `account`/`region` was read, so that a
+    /// group there that none of them uses is carried by nothing.
+    pub fn interfaces_read(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        scopes_cover(self.interface_scopes, account, region)
+            && !self.sources.iter().any(|s| {
+                !s.ok && s.kind == SourceKind::NetworkInterfaces && source_at(s, account, region)
+            })
+    }
+
     /// Whether a live source read `account`/`region` completely.
     pub fn live_read(&self, account: Option<&str>, region: Option<&str>) -> bool {
         scopes_cover(self.scopes, account, region)
@@ -94,7 +112,7 @@ impl<'a> Coverage<'a> {
     fn live_failed_at(&self, account: Option<&str>, region: Option<&str>) -> bool {
         self.sources
             .iter()
-            .any(|s| !s.ok && !s.kind.is_intent() && source_at(s, account, region))
+            .any(|s| !s.ok && s.kind.reads_groups() && source_at(s, account, region))
     }
 
     /// Whether a group in `account`/`region` that nobody saw is gone for certain:
@@ -122,6 +140,9 @@ impl<'a> Coverage<'a> {
         // Its account and region were read, and no live source of them failed.
         let place_read =
             scopes_cover(self.scopes, account, region) && !self.live_failed_at(account, region);
+        // A finding about what carries the groups needs the carriers read too.
+        let carriers_read =
+            !finding.code.judges_carriers() || self.interfaces_read(account, region);
         let owner_read = match finding.owner.kind {
             // Unowned findings are not computed at all while a source of intent is
             // unread; nor is an owner conflict, whose other owner may be that source.
@@ -129,7 +150,7 @@ impl<'a> Coverage<'a> {
             _ if finding.code == FindingCode::OwnerConflict => !self.intent_incomplete,
             _ => self.owner_read(finding, account, region),
         };
-        place_read && owner_read
+        place_read && carriers_read && owner_read
     }
 
     /// Whether the finding's owner was read in full: its own source (a state, or the

@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use crate::aws::ApiCalls;
 use crate::coverage::Coverage;
+use crate::model::NetworkInterface;
 use crate::model::{Owner, Rule};
 use crate::scan::{LiveSource, ScanPlan, collect, live_source_for, sdk_for};
 use crate::sources::SourceStatus;
-use crate::sources::ec2::{NetworkInterface, network_interfaces_using};
+use crate::sources::ec2::network_interfaces_using;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeclaredReference {
@@ -55,7 +56,7 @@ pub async fn find(plan: &ScanPlan, group_id: &str) -> References {
         let (account, region) = declared
             .map(|g| (g.group.account_id.as_deref(), g.group.region.as_deref()))
             .unwrap_or((None, None));
-        Coverage::new(&intent, &live.scopes, &sources)
+        Coverage::new(&intent, &live, &sources)
             .read_in_full(account, region)
             .then_some(false)
     };
@@ -217,12 +218,18 @@ fn declared_rule_line(declared: &DeclaredReference) -> String {
     )
 }
 
-/// `eu-west-1 eni-1 (ELB app/web)`.
+/// `eu-west-1 eni-1: ELB app/web`, or `eu-west-1 eni-1 (its description)` where
+/// the interface stands for nothing driftd recognises.
 fn interface_line(interface: &NetworkInterface) -> String {
+    let region = interface.region.as_deref().unwrap_or("?");
+    let carrier = interface.carrier();
+    if carrier != interface.id {
+        return format!("{region} {}: {carrier}", interface.id);
+    }
     let description = interface
         .description
         .as_deref()
         .map(|d| format!(" ({d})"))
         .unwrap_or_default();
-    format!("{} {}{description}", interface.region, interface.id)
+    format!("{region} {}{description}", interface.id)
 }

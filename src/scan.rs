@@ -244,6 +244,7 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         compared_security_groups: outcome.compared_groups,
         compared_rules: outcome.compared_rules,
         scopes: live.scopes.iter().map(Scope::label).collect(),
+        carriers: outcome.carriers,
     };
     info!(scan.id = %id, findings = findings.len(), "scan finished");
     let report = Report::new(

@@ -9,6 +9,15 @@ Then applies any of the incidents' drift, as someone in the console would:
   unowned-group     a group nobody declares ("launch-wizard-1")
   revoke-db-egress  ecs-api's declared egress to rds revoked
   delete-shared     the shared monitoring group (read by a data source) deleted
+  alb-detached      incident 2 as it really happens: alb-public detached from the
+                    ALB's interface, which now carries a group made by hand
+                    ("alb-by-hand", HTTPS from anywhere); ecs-front still allows
+                    port 80 only from alb-public
+
+What carries the groups is created as AWS creates it (moto makes no interfaces for
+load balancers, see docs/local-aws.md): an interface per load balancer described
+"ELB app/<name>/<id>", one per ECS task described by its attachment's ARN, one
+for the database, one for the monitoring scraper.
 
 Usage: seed_chain.py --endpoint URL --region R --state-out FILE [--drift NAME ...]
                      [--s3 s3://bucket/key] [--account-role ARN]
@@ -94,7 +103,30 @@ def seed(args):
         "rds_in": authorize(ec2, g["rds"], False, tcp(3306, "MySQL from ecs-api", group=g["ecs-api"])),
     }
     state = terraform_state(args.region, account, vpc, groups, shared, rules)
-    return ec2, account, vpc, groups, shared, rules, state
+    interfaces = carriers(ec2, args.region, account, vpc, groups, shared)
+    return ec2, account, vpc, groups, shared, rules, state, interfaces
+
+
+def carriers(ec2, region, account, vpc, groups, shared):
+    """One network interface per thing that carries a group, described as AWS does."""
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+
+    def interface(description, group_id):
+        return ec2.create_network_interface(
+            SubnetId=subnet, Description=description, Groups=[group_id],
+        )["NetworkInterface"]["NetworkInterfaceId"]
+
+    def task(uuid):
+        return f"arn:aws:ecs:{region}:{account}:attachment/{uuid}"
+
+    return {
+        "alb-public": interface("ELB app/alb-public/50dc6c495c0c9188", groups["alb-public"]),
+        "ecs-front": interface(task("4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"), groups["ecs-front"]),
+        "alb-internal": interface("ELB app/alb-internal/7a1b2c3d4e5f6a7b", groups["alb-internal"]),
+        "ecs-api": interface(task("9c8b7a6f-5e4d-4c3b-8a2f-1e0d9c8b7a6f"), groups["ecs-api"]),
+        "rds": interface("RDSNetworkInterface", groups["rds"]),
+        "shared-monitoring": interface("prometheus scraper", shared),
+    }
 
 
 def terraform_state(region, account, vpc, groups, shared, rules):
@@ -173,7 +205,7 @@ def terraform_state(region, account, vpc, groups, shared, rules):
             "check_results": None}
 
 
-def drift(ec2, name, groups, shared, rules, vpc):
+def drift(ec2, name, groups, shared, rules, vpc, interfaces):
     g = groups
     if name == "alb-egress-port":
         ec2.modify_security_group_rules(GroupId=g["alb-public"], SecurityGroupRules=[{
@@ -191,6 +223,13 @@ def drift(ec2, name, groups, shared, rules, vpc):
         ec2.revoke_security_group_egress(GroupId=g["ecs-api"], SecurityGroupRuleIds=[rules["api_db"]])
     elif name == "delete-shared":
         ec2.delete_security_group(GroupId=shared)
+    elif name == "alb-detached":
+        by_hand = ec2.create_security_group(GroupName="alb-by-hand", Description="alb-by-hand",
+                                            VpcId=vpc)["GroupId"]
+        authorize(ec2, by_hand, False, tcp(443, "quick fix", cidr="0.0.0.0/0"))
+        ec2.modify_network_interface_attribute(NetworkInterfaceId=interfaces["alb-public"],
+                                               Groups=[by_hand])
+        return by_hand
     else:
         sys.exit(f"unknown drift {name!r}")
     return None
@@ -205,7 +244,7 @@ def main():
     p.add_argument("--account-role", help="seed the account reached by assuming this role")
     p.add_argument("--drift", action="append", default=[])
     args = p.parse_args()
-    ec2, account, vpc, groups, shared, rules, state = seed(args)
+    ec2, account, vpc, groups, shared, rules, state, interfaces = seed(args)
     body = json.dumps(state, indent=2)
     if args.state_out:
         with open(args.state_out, "w") as f:
@@ -218,9 +257,9 @@ def main():
                 "CreateBucketConfiguration": {"LocationConstraint": args.region}}
             s3.create_bucket(Bucket=bucket, **kwargs)
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
-    added = {name: drift(ec2, name, groups, shared, rules, vpc) for name in args.drift}
+    added = {name: drift(ec2, name, groups, shared, rules, vpc, interfaces) for name in args.drift}
     print(json.dumps({"account": account, "vpc": vpc, "groups": groups, "shared": shared,
-                      "rules": rules, "drift": added}))
+                      "rules": rules, "interfaces": interfaces, "drift": added}))
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ pub struct Inventory<'a> {
     pub live_rules: RulesBy<'a, Rule>,
     /// What the scan read: what may be called missing or unowned.
     pub coverage: Coverage<'a>,
+    /// What carries each group that a read network interface uses.
+    pub carriers: BTreeMap<&'a str, BTreeSet<String>>,
     /// Live rule ids that a stack's standalone ingress/egress resource owns.
     pub stack_rules: HashSet<&'a str>,
     /// Groups that hold a rule some stack declares (never `sg-unmanaged`).
@@ -112,7 +114,8 @@ impl<'a> Inventory<'a> {
             reads,
             live_groups,
             live_rules,
-            coverage: Coverage::new(intent, &live.scopes, sources),
+            coverage: Coverage::new(intent, live, sources),
+            carriers: live.carriers(),
             stack_rules,
             stack_rule_groups,
             stack_rule_keys,

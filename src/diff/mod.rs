@@ -4,7 +4,7 @@
 //! Each check lives in its own file with its code, logic and message:
 //! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
 //! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
-//! dependency-hidden), `cloudformation` (cfn-drift) and `source_errors` (source-error).
+//! reference-empty, dependency-hidden), `cloudformation` (cfn-drift) and `source_errors` (source-error).
 
 mod changes;
 mod cloudformation;
@@ -17,6 +17,8 @@ mod rules;
 mod scopes;
 mod source_errors;
 mod stack_rules;
+
+use std::collections::BTreeMap;
 
 use crate::model::{Direction, Finding, FindingCode, Intent, LiveView, StackDrift};
 use crate::sources::SourceStatus;
@@ -50,6 +52,9 @@ pub struct DiffOutcome {
     pub declared_rules: usize,
     /// Declared rules compared with live data (the rest live where nothing read).
     pub compared_rules: usize,
+    /// What carries each live group whose place's network interfaces were read
+    /// (empty: nothing does), by group id.
+    pub carriers: BTreeMap<String, Vec<String>>,
 }
 
 pub fn diff(input: &DiffInput) -> DiffOutcome {
@@ -77,7 +82,26 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
         compared_groups: inventory.compared_groups(),
         declared_rules,
         compared_rules: declared_rules - unscanned.rules,
+        carriers: carriers_by_group(&inventory),
     }
+}
+
+fn carriers_by_group(inv: &Inventory) -> BTreeMap<String, Vec<String>> {
+    inv.live
+        .groups
+        .iter()
+        .filter(|g| {
+            inv.coverage
+                .interfaces_read(g.account_id.as_deref(), g.region.as_deref())
+        })
+        .map(|g| {
+            let carriers = inv.carriers.get(g.id.as_str());
+            (
+                g.id.clone(),
+                carriers.into_iter().flatten().cloned().collect(),
+            )
+        })
+        .collect()
 }
 
 /// Findings by group, direction, code and id. A finding is large: sorting their

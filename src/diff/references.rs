@@ -1,6 +1,8 @@
 //! Reference checks: `reference-dangling` (a rule points at a group that does not
-//! exist) and `dependency-hidden` (a managed rule points at a group its state only
-//! reads through a data source, so deleting that group elsewhere breaks it silently).
+//! exist), `reference-empty` (a rule points at a group that exists but that nothing
+//! carries: detached from the load balancer or task it stood for) and
+//! `dependency-hidden` (a managed rule points at a group its state only reads through
+//! a data source, so deleting that group elsewhere breaks it silently).
 
 use super::context::{Inventory, rule_spec};
 use crate::model::{DeclaredRule, Finding, FindingCode, Owner, Rule};
@@ -55,6 +57,50 @@ pub fn dangling(
         owner,
         declared.map(|d| &d.rule),
         live,
+        message,
+    )))
+}
+
+/// A finding when a live rule of a group that something carries allows a group that
+/// exists but that no read network interface carries: the rule lets nothing through.
+/// Judged only where the interfaces of both groups' places were read; a group's
+/// reference to itself, or across a peering, is not judged.
+pub fn empty(inv: &Inventory, declared: Option<&DeclaredRule>, live: &Rule) -> Option<Finding> {
+    let target = live.peer.referenced_group()?;
+    let group_id = live.group_id.as_str();
+    if target == group_id || live.peer_via_peering {
+        return None;
+    }
+    // A group that does not exist is `reference-dangling`.
+    let target_group = inv.live_groups.get(target)?;
+    let carried_by = inv.carriers.get(group_id)?;
+    if inv.carriers.contains_key(target) {
+        return None;
+    }
+    let (account, region) = inv.group_scope(group_id);
+    let read_here = inv.coverage.interfaces_read(account, region);
+    let read_there = inv.coverage.interfaces_read(
+        target_group.account_id.as_deref(),
+        target_group.region.as_deref(),
+    );
+    if !(read_here && read_there) {
+        return None;
+    }
+    let carriers: Vec<&str> = carried_by.iter().map(String::as_str).collect();
+    let message = format!(
+        "{} (carried by {}): {} allows {}, which no network interface carries; \
+         traffic through this rule reaches nothing",
+        inv.group_label(group_id),
+        carriers.join(", "),
+        live.label(),
+        inv.group_label(target),
+    );
+    let owner = declared.map_or_else(Owner::none, |d| d.owner.clone());
+    Some(inv.finding(rule_spec(
+        FindingCode::ReferenceEmpty,
+        owner,
+        declared.map(|d| &d.rule),
+        Some(live),
         message,
     )))
 }

@@ -82,6 +82,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
                 findings.push(modified(inv, declared, live, changes));
             }
             findings.extend(references::dangling(inv, Some(declared), Some(live)));
+            findings.extend(references::empty(inv, Some(declared), live));
         }
         for declared in &matching.removed {
             // The group was read, but a live source that failed may have held its rules.
@@ -103,6 +104,7 @@ fn check_slots(inv: &Inventory, slots: &[Slot]) -> Vec<Finding> {
                 findings.push(added(inv, live, set));
             }
             findings.extend(references::dangling(inv, None, Some(live)));
+            findings.extend(references::empty(inv, None, live));
         }
     }
     findings

@@ -13,6 +13,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 SourceKind::Cloudformation => "cloudformation_stack",
                 SourceKind::Ec2 => "ec2_region",
                 SourceKind::LiveFile => "live_file",
+                SourceKind::NetworkInterfaces => "network_interfaces",
             };
             let error = source.error.as_deref().unwrap_or("unknown error");
             // Readers name the file in their errors already: said once.
@@ -22,6 +23,8 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 "what it owns is known, but not whether it drifted: none of its drift is reported resolved meanwhile"
             } else if source.kind.is_intent() {
                 "no rule-added or sg-unmanaged findings are reported while it is unread"
+            } else if source.kind == SourceKind::NetworkInterfaces {
+                "what carries its groups is unknown: no group there is said to be carried by nothing"
             } else {
                 "nothing it would have covered is reported missing"
             };
@@ -34,10 +37,22 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                     id: source.location.clone(),
                     key: kind.to_string(),
                 },
-                format!("could not read {}: {error}; {consequence}", source.location),
+                format!(
+                    "could not read {}{}: {error}; {consequence}",
+                    what_of(source.kind),
+                    source.location
+                ),
             )
         })
         .collect()
+}
+
+/// What of the location could not be read, where the location alone does not say.
+fn what_of(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::NetworkInterfaces => "the network interfaces of ",
+        _ => "",
+    }
 }
 
 #[cfg(test)]

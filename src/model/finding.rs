@@ -58,11 +58,18 @@ finding_codes! {
     CfnDrift = "cfn-drift", High;
     SourceError = "source-error", Critical;
     ScopeUnscanned = "scope-unscanned", Medium;
+    ReferenceEmpty = "reference-empty", High;
 }
 
 impl FindingCode {
     pub fn parse(raw: &str) -> Option<FindingCode> {
         FindingCode::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+
+    /// Whether the finding is about what carries the groups: judged, and resolved,
+    /// only where every network interface was read.
+    pub fn judges_carriers(self) -> bool {
+        matches!(self, FindingCode::ReferenceEmpty)
     }
 }
 

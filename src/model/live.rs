@@ -1,6 +1,9 @@
 //! What live sources (AWS, captured files) say exists, and what they covered.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::group::{Scope, SecurityGroup};
+use super::interface::NetworkInterface;
 use super::rule::Rule;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -10,16 +13,42 @@ pub struct LiveView {
     /// The (account, region) pairs that were read completely. Nothing outside them
     /// may be reported missing.
     pub scopes: Vec<Scope>,
+    /// Every network interface of `interface_scopes`.
+    pub interfaces: Vec<NetworkInterface>,
+    /// The (account, region) pairs whose network interfaces were read completely:
+    /// only there may a group be said to be carried by nothing.
+    pub interface_scopes: Vec<Scope>,
 }
 
 impl LiveView {
     pub fn extend(&mut self, other: LiveView) {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);
-        for scope in other.scopes {
-            if !self.scopes.contains(&scope) {
-                self.scopes.push(scope);
+        self.interfaces.extend(other.interfaces);
+        add_scopes(&mut self.scopes, other.scopes);
+        add_scopes(&mut self.interface_scopes, other.interface_scopes);
+    }
+
+    /// What carries each group: the distinct carriers of the interfaces using it,
+    /// sorted. A group no read interface uses is absent.
+    pub fn carriers(&self) -> BTreeMap<&str, BTreeSet<String>> {
+        let mut carriers: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for interface in &self.interfaces {
+            for group in &interface.groups {
+                carriers
+                    .entry(group.as_str())
+                    .or_default()
+                    .insert(interface.carrier());
             }
+        }
+        carriers
+    }
+}
+
+fn add_scopes(scopes: &mut Vec<Scope>, more: Vec<Scope>) {
+    for scope in more {
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
         }
     }
 }

@@ -5,6 +5,7 @@ mod event;
 mod finding;
 mod group;
 mod group_id;
+mod interface;
 mod owner;
 mod rule;
 mod stack;
@@ -17,6 +18,7 @@ pub use finding::{
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
+pub use interface::NetworkInterface;
 pub use owner::{Owner, OwnerKind};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use stack::{

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{
-    Report, by_group, compared_line, findings_count, group_heading, no_findings_line, owner_text,
-    partial_reason, status_text, subject,
+    Report, by_group, compared_line, findings_count, no_findings_line, owner_text, partial_reason,
+    report_group_heading, status_text, subject,
 };
 use crate::diff_text::show_value;
 use crate::model::Finding;
@@ -41,7 +41,11 @@ pub fn render_markdown(report: &Report) -> String {
     }
     let _ = writeln!(out, "**{}**", findings_count(&report.summary));
     for (_, findings) in by_group(&report.findings) {
-        let _ = writeln!(out, "\n### {}\n", cell(&group_heading(findings[0])));
+        let _ = writeln!(
+            out,
+            "\n### {}\n",
+            cell(&report_group_heading(report, findings[0]).join(" · "))
+        );
         let _ = writeln!(out, "| Severity | Code | Rule | Change | Owner | Status |");
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for finding in findings {

@@ -31,6 +31,7 @@ impl Mark {
                 },
             ),
             FindingCode::ReferenceDangling
+            | FindingCode::ReferenceEmpty
             | FindingCode::DependencyHidden
             | FindingCode::OwnerConflict
             | FindingCode::SourceError

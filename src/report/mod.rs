@@ -26,6 +26,10 @@ pub struct Report {
     pub scan: ScanInfo,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// What carries each group where the network interfaces were read (empty:
+    /// nothing), for the group headings. Not part of the JSON report.
+    #[serde(skip)]
+    pub carriers: BTreeMap<String, Vec<String>>,
 }
 
 /// The program that wrote the report.
@@ -84,6 +88,8 @@ pub struct Compared {
     pub compared_security_groups: usize,
     pub compared_rules: usize,
     pub scopes: Vec<String>,
+    /// What carries each group, where known (see `Report::carriers`).
+    pub carriers: BTreeMap<String, Vec<String>>,
 }
 
 impl Report {
@@ -128,6 +134,7 @@ impl Report {
                 compared_scopes: inventory.scopes,
             },
             findings: Vec::new(),
+            carriers: inventory.carriers,
         };
         report.set_findings(findings);
         report
@@ -255,6 +262,21 @@ pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>
 /// `alb-public (sg-0123) · vpc-1 · 123456789012/us-east-1`
 pub(crate) fn group_heading(first: &Finding) -> String {
     group_heading_parts(first).join(" · ")
+}
+
+/// The heading of a group in a report, with what carries the group where the
+/// report knows: `… · 123456789012/us-east-1 · carried by ELB app/web`.
+pub(crate) fn report_group_heading(report: &Report, first: &Finding) -> Vec<String> {
+    let mut parts = group_heading_parts(first);
+    // Only where the interfaces were read: elsewhere what carries it is unknown.
+    let group_id = first.resource.group_id.as_ref();
+    if let Some(carriers) = group_id.and_then(|id| report.carriers.get(id)) {
+        parts.push(match carriers.is_empty() {
+            true => "carried by nothing".to_string(),
+            false => format!("carried by {}", carriers.join(", ")),
+        });
+    }
+    parts
 }
 
 /// The parts of [`group_heading`], for a renderer that wraps between them.

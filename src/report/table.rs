@@ -13,7 +13,7 @@ use super::marks::Mark;
 use super::wrap::{join_parts, wrap};
 use super::{
     Acting, Report, Summary, acting_owner, by_group, compared_line, findings_count,
-    group_heading_parts, no_findings_line, owner_text, partial_reason, status_text, subject,
+    no_findings_line, owner_text, partial_reason, report_group_heading, status_text, subject,
 };
 use crate::diff_text::show_value;
 use crate::model::{Change, Finding, FindingCode, FindingStatus, Severity};
@@ -53,7 +53,10 @@ pub fn render_table(report: &Report, style: TableStyle, width: usize) -> String 
             let columns = Columns::new(&report.findings, width);
             for (_, findings) in by_group(&report.findings) {
                 lines.push(String::new());
-                lines.extend(join_parts(&group_heading_parts(findings[0]), width));
+                lines.extend(join_parts(
+                    &report_group_heading(report, findings[0]),
+                    width,
+                ));
                 for finding in findings {
                     lines.extend(columns.finding(finding, style));
                 }

@@ -1,13 +1,15 @@
-//! The shapes of `DescribeSecurityGroups` and `DescribeSecurityGroupRules` (as the
-//! CLI prints them and as the API returns them) and their normalisation into the
-//! canonical model. Captured files and the live EC2 scanner share this code.
+//! The shapes of `DescribeSecurityGroups`, `DescribeSecurityGroupRules` and
+//! `DescribeNetworkInterfaces` (as the CLI prints them and as the API returns them)
+//! and their normalisation into the canonical model. Captured files and the live EC2
+//! scanner share this code.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
 
 use crate::model::{
-    Direction, Peer, Protocol, Rule, RuleKey, SecurityGroup, Tags, share_group_ids,
+    Direction, NetworkInterface, Peer, Protocol, Rule, RuleKey, SecurityGroup, Tags,
+    share_group_ids,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +105,75 @@ pub struct ReferencedGroupDoc {
     pub group_id: Option<String>,
     pub user_id: Option<String>,
     pub vpc_peering_connection_id: Option<String>,
+}
+
+/// One entry of `NetworkInterfaces`: the fields that say what carries which groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InterfaceDoc {
+    pub network_interface_id: String,
+    pub interface_type: Option<String>,
+    pub description: Option<String>,
+    pub requester_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub vpc_id: Option<String>,
+    pub attachment: Option<AttachmentDoc>,
+    #[serde(default)]
+    pub groups: Vec<GroupIdentifierDoc>,
+    #[serde(default)]
+    pub private_ip_addresses: Vec<PrivateIpDoc>,
+    #[serde(default)]
+    pub ipv6_addresses: Vec<Ipv6AddressDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttachmentDoc {
+    pub instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupIdentifierDoc {
+    pub group_id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrivateIpDoc {
+    pub private_ip_address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6AddressDoc {
+    pub ipv6_address: String,
+}
+
+/// One `NetworkInterface` → the model: its groups sorted, its addresses (IPv4 then
+/// IPv6). The region is the caller's to set.
+pub fn interface_to_model(doc: InterfaceDoc) -> NetworkInterface {
+    let mut groups: Vec<String> = doc.groups.into_iter().map(|g| g.group_id).collect();
+    groups.sort();
+    groups.dedup();
+    let private_ips = doc
+        .private_ip_addresses
+        .into_iter()
+        .map(|a| a.private_ip_address)
+        .chain(doc.ipv6_addresses.into_iter().map(|a| a.ipv6_address))
+        .collect();
+    NetworkInterface {
+        id: doc.network_interface_id,
+        interface_type: doc.interface_type,
+        description: doc.description.filter(|d| !d.is_empty()),
+        requester_id: doc.requester_id,
+        instance_id: doc.attachment.and_then(|a| a.instance_id),
+        groups,
+        private_ips,
+        vpc_id: doc.vpc_id,
+        account_id: doc.owner_id,
+        region: None,
+    }
 }
 
 pub fn tags(docs: Option<Vec<TagDoc>>) -> Option<Tags> {

@@ -1,7 +1,10 @@
-//! Live inventory from EC2: `DescribeSecurityGroups` and `DescribeSecurityGroupRules`,
-//! every page at the maximum page size, per account and region, regions scanned
+//! Live inventory from EC2: `DescribeSecurityGroups`, `DescribeSecurityGroupRules`
+//! and, alongside them, `DescribeNetworkInterfaces` (what carries the groups), every
+//! page at the maximum page size, per account and region, regions scanned
 //! concurrently. A region or account that fails is a failed source: it adds no
-//! scope, so nothing it would have held is ever reported missing.
+//! scope, so nothing it would have held is ever reported missing. Interfaces that
+//! cannot be read are a failed source of their own: the groups are still compared,
+//! but nothing there is said to be carried by nothing.
 
 use std::sync::Arc;
 
@@ -12,13 +15,14 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, info_span, warn};
 
 use crate::aws::{ApiCalls, error_text};
-use crate::model::{LiveView, Rule, Scope, SecurityGroup};
+use crate::model::{LiveView, NetworkInterface, Rule, Scope, SecurityGroup};
 use crate::progress::Step;
 use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
 use crate::sources::describe::{
-    GroupDoc, GroupPairDoc, Ipv4RangeDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc,
-    ReferencedGroupDoc, RuleDoc, TagDoc, group_to_model, live_rules, rule_to_model,
+    AttachmentDoc, GroupDoc, GroupIdentifierDoc, GroupPairDoc, InterfaceDoc, Ipv4RangeDoc,
+    Ipv6AddressDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc, PrivateIpDoc, ReferencedGroupDoc,
+    RuleDoc, TagDoc, group_to_model, interface_to_model, live_rules, rule_to_model,
 };
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -39,6 +43,8 @@ struct RegionInventory {
     account_id: Option<String>,
     groups: Vec<SecurityGroup>,
     rules: Vec<Rule>,
+    /// Every interface of the region, or why they could not be read.
+    interfaces: Result<Vec<NetworkInterface>, String>,
 }
 
 /// Credentials per account (the default chain, or an assumed role) and the regions
@@ -105,9 +111,14 @@ pub async fn scan(
                     let result = read_region(&client, account_id.clone()).await;
                     match &result {
                         Ok(inventory) => step.done(format_args!(
-                            "{} groups, {} rules",
+                            "{} groups, {} rules, {}",
                             inventory.groups.len(),
-                            inventory.rules.len()
+                            inventory.rules.len(),
+                            match &inventory.interfaces {
+                                Ok(interfaces) =>
+                                    format!("{} network interfaces", interfaces.len()),
+                                Err(_) => "network interfaces unread".to_string(),
+                            }
                         )),
                         Err(error) => step.failed(error),
                     }
@@ -136,20 +147,42 @@ pub async fn scan(
                 // A region read without learning its account (no `[[account]]`,
                 // no group naming its `OwnerId`) proves nothing about any account:
                 // it covers none, rather than every one.
-                let scopes = match inventory.account_id {
+                let scopes = match &inventory.account_id {
                     Some(account) => vec![Scope {
-                        account_id: Some(account),
-                        region: Some(region),
+                        account_id: Some(account.clone()),
+                        region: Some(region.clone()),
                     }],
                     None => {
                         warn!(aws.region = %region, "no security group names the account read: nothing in this region is reported missing");
                         Vec::new()
                     }
                 };
+                let location = location(inventory.account_id.as_deref(), &region);
+                let (interfaces, interface_scopes, interfaces_status) = match inventory.interfaces {
+                    Ok(mut interfaces) => {
+                        for interface in &mut interfaces {
+                            interface.region = Some(region.clone());
+                        }
+                        let status = SourceStatus::ok(SourceKind::NetworkInterfaces, &location);
+                        (interfaces, scopes.clone(), status)
+                    }
+                    Err(error) => {
+                        let status =
+                            SourceStatus::failed(SourceKind::NetworkInterfaces, &location, error);
+                        (Vec::new(), Vec::new(), status)
+                    }
+                };
+                statuses.push(SourceStatus {
+                    account_id: inventory.account_id.clone(),
+                    region: Some(region.clone()),
+                    ..interfaces_status
+                });
                 live.extend(LiveView {
                     groups: inventory.groups,
                     rules: inventory.rules,
                     scopes,
+                    interfaces,
+                    interface_scopes,
                 });
             }
             Err(error) => {
@@ -158,9 +191,11 @@ pub async fn scan(
         }
     }
     // Completion order varies; reports must not.
-    statuses.sort_by(|a, b| a.location.cmp(&b.location));
+    statuses.sort_by(|a, b| (&a.location, a.kind as u8).cmp(&(&b.location, b.kind as u8)));
     live.groups.sort_by(|a, b| a.id.cmp(&b.id));
+    live.interfaces.sort_by(|a, b| a.id.cmp(&b.id));
     live.scopes.sort();
+    live.interface_scopes.sort();
     (live, statuses)
 }
 
@@ -183,11 +218,27 @@ fn ec2_client(config: &SdkConfig, region: &str, calls: &ApiCalls) -> aws_sdk_ec2
     aws_sdk_ec2::Client::from_conf(conf)
 }
 
-/// Every group and rule of one account and region, or why not.
+/// Every group, rule and network interface of one account and region, or why not.
+/// The interfaces are read alongside the groups and rules: their failure is theirs.
 async fn read_region(
     client: &aws_sdk_ec2::Client,
     account_id: Option<String>,
 ) -> Result<RegionInventory, String> {
+    let (groups_and_rules, interfaces) =
+        tokio::join!(read_groups_and_rules(client), read_interfaces(client, None));
+    let (groups, rules) = groups_and_rules?;
+    let account_id = account_id.or_else(|| groups.iter().find_map(|g| g.account_id.clone()));
+    Ok(RegionInventory {
+        account_id,
+        groups,
+        rules,
+        interfaces,
+    })
+}
+
+async fn read_groups_and_rules(
+    client: &aws_sdk_ec2::Client,
+) -> Result<(Vec<SecurityGroup>, Vec<Rule>), String> {
     let mut groups = Vec::new();
     let mut permission_rules = Vec::new();
     // The SDK's paginators follow NextToken until it is missing or empty.
@@ -226,12 +277,31 @@ async fn read_region(
             );
         }
     }
-    let account_id = account_id.or_else(|| groups.iter().find_map(|g| g.account_id.clone()));
-    Ok(RegionInventory {
-        account_id,
-        groups,
-        rules: live_rules(permission_rules, Some(rules)),
-    })
+    Ok((groups, live_rules(permission_rules, Some(rules))))
+}
+
+/// Every network interface of the region (those using `group_id` when given).
+async fn read_interfaces(
+    client: &aws_sdk_ec2::Client,
+    group_id: Option<&str>,
+) -> Result<Vec<NetworkInterface>, String> {
+    let mut interfaces = Vec::new();
+    let filter = group_id.map(|id| ec2::Filter::builder().name("group-id").values(id).build());
+    let mut pages = client
+        .describe_network_interfaces()
+        .set_filters(filter.map(|f| vec![f]))
+        .max_results(PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("DescribeNetworkInterfaces: {}", error_text(&e)))?;
+        interfaces.extend(
+            page.network_interfaces()
+                .iter()
+                .map(|eni| interface_to_model(interface_doc(eni))),
+        );
+    }
+    Ok(interfaces)
 }
 
 fn tags(tags: &[ec2::Tag]) -> Option<Vec<TagDoc>> {
@@ -331,13 +401,42 @@ fn rule_doc(r: &ec2::SecurityGroupRule) -> RuleDoc {
     }
 }
 
-/// A network interface that uses a group.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NetworkInterface {
-    pub id: String,
-    pub description: Option<String>,
-    pub account_id: Option<String>,
-    pub region: String,
+fn interface_doc(eni: &ec2::NetworkInterface) -> InterfaceDoc {
+    InterfaceDoc {
+        network_interface_id: eni.network_interface_id().unwrap_or_default().to_string(),
+        interface_type: eni.interface_type().map(|t| t.as_str().to_string()),
+        description: owned(eni.description()),
+        requester_id: owned(eni.requester_id()),
+        owner_id: owned(eni.owner_id()),
+        vpc_id: owned(eni.vpc_id()),
+        attachment: eni.attachment().map(|a| AttachmentDoc {
+            instance_id: owned(a.instance_id()),
+        }),
+        groups: eni
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .map(|id| GroupIdentifierDoc {
+                group_id: id.to_string(),
+            })
+            .collect(),
+        private_ip_addresses: eni
+            .private_ip_addresses()
+            .iter()
+            .filter_map(|a| a.private_ip_address())
+            .map(|ip| PrivateIpDoc {
+                private_ip_address: ip.to_string(),
+            })
+            .collect(),
+        ipv6_addresses: eni
+            .ipv6_addresses()
+            .iter()
+            .filter_map(|a| a.ipv6_address())
+            .map(|ip| Ipv6AddressDoc {
+                ipv6_address: ip.to_string(),
+            })
+            .collect(),
+    }
 }
 
 /// Every network interface using `group_id`, in every account and region of the plan.
@@ -352,47 +451,16 @@ pub async fn network_interfaces_using(
     for (account_id, config) in &targets {
         for region in &regions {
             let client = ec2_client(config, region, calls);
-            match interfaces_in_region(&client, group_id).await {
-                Ok(list) => {
-                    found.extend(list.into_iter().map(|(id, description)| NetworkInterface {
-                        id,
-                        description,
-                        account_id: account_id.clone(),
-                        region: region.clone(),
-                    }))
-                }
+            match read_interfaces(&client, Some(group_id)).await {
+                Ok(list) => found.extend(list.into_iter().map(|interface| NetworkInterface {
+                    account_id: interface.account_id.or_else(|| account_id.clone()),
+                    region: Some(region.clone()),
+                    ..interface
+                })),
                 Err(error) => statuses.push(failure(account_id.as_deref(), region, error)),
             }
         }
     }
     found.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
     (found, statuses)
-}
-
-async fn interfaces_in_region(
-    client: &aws_sdk_ec2::Client,
-    group_id: &str,
-) -> Result<Vec<(String, Option<String>)>, String> {
-    let mut found = Vec::new();
-    let mut pages = client
-        .describe_network_interfaces()
-        .filters(
-            ec2::Filter::builder()
-                .name("group-id")
-                .values(group_id)
-                .build(),
-        )
-        .max_results(PAGE_SIZE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("DescribeNetworkInterfaces: {}", error_text(&e)))?;
-        for eni in page.network_interfaces() {
-            found.push((
-                eni.network_interface_id().unwrap_or_default().to_string(),
-                owned(eni.description()).filter(|d| !d.is_empty()),
-            ));
-        }
-    }
-    Ok(found)
 }

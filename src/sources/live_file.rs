@@ -1,5 +1,6 @@
 //! Captured live data (`--live FILE`): the JSON printed by
-//! `aws ec2 describe-security-groups` and `aws ec2 describe-security-group-rules`.
+//! `aws ec2 describe-security-groups`, `aws ec2 describe-security-group-rules` and
+//! `aws ec2 describe-network-interfaces` (what carries the groups).
 //!
 //! Given both documents, rules come from the rules document (it carries rule ids
 //! and tags) and group fields from the groups document; given only groups, rules
@@ -13,8 +14,10 @@ use serde::Deserialize;
 use tracing::warn;
 
 use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
-use crate::model::{LiveView, Rule, Scope, SecurityGroup};
-use crate::sources::describe::{GroupDoc, RuleDoc, group_to_model, live_rules, rule_to_model};
+use crate::model::{LiveView, NetworkInterface, Rule, Scope, SecurityGroup};
+use crate::sources::describe::{
+    GroupDoc, InterfaceDoc, RuleDoc, group_to_model, interface_to_model, live_rules, rule_to_model,
+};
 use crate::sources::json_error::{self, JsonError};
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -28,15 +31,16 @@ pub enum LiveFileError {
         error: crate::input::EncodingError,
     },
     #[error(
-        "{location}: the file is empty; expected the JSON of `aws ec2 describe-security-groups` \
-         or `aws ec2 describe-security-group-rules`"
+        "{location}: the file is empty; expected the JSON of `aws ec2 describe-security-groups`, \
+         `aws ec2 describe-security-group-rules` or `aws ec2 describe-network-interfaces`"
     )]
     Empty { location: String },
     #[error("{location}: {error}")]
     Json { location: String, error: JsonError },
     #[error(
-        "{location}: not a describe-security-groups or describe-security-group-rules document \
-         (expected a top-level \"SecurityGroups\" or \"SecurityGroupRules\" list)"
+        "{location}: not a describe-security-groups, describe-security-group-rules or \
+         describe-network-interfaces document (expected a top-level \"SecurityGroups\", \
+         \"SecurityGroupRules\" or \"NetworkInterfaces\" list)"
     )]
     UnknownDocument { location: String },
     #[error("{location}: at {json_path}: {message}")]
@@ -57,6 +61,8 @@ pub struct Capture {
     /// `GroupOwnerId` of rules, naming the account of groups known only from rules.
     rule_group_owners: BTreeMap<String, String>,
     has_rules_document: bool,
+    /// `None` without a describe-network-interfaces document.
+    interfaces: Option<Vec<NetworkInterface>>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +70,7 @@ pub struct Capture {
 struct Document {
     security_groups: Option<Vec<GroupDoc>>,
     security_group_rules: Option<Vec<RuleDoc>>,
+    network_interfaces: Option<Vec<InterfaceDoc>>,
     /// Recorded test responses keep the real response under `data`.
     #[serde(rename = "data")]
     data: Option<Box<Document>>,
@@ -98,6 +105,7 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
     let mut base = "$".to_string();
     if doc.security_groups.is_none()
         && doc.security_group_rules.is_none()
+        && doc.network_interfaces.is_none()
         && let Some(inner) = doc.data.take()
     {
         doc = *inner;
@@ -108,8 +116,14 @@ pub fn parse_capture(location: &str, bytes: &[u8]) -> Result<Capture, LiveFileEr
         json_path,
         message,
     };
-    let mut capture = Capture::default();
+    let mut capture = Capture {
+        interfaces: doc
+            .network_interfaces
+            .map(|docs| docs.into_iter().map(interface_to_model).collect()),
+        ..Capture::default()
+    };
     match (doc.security_groups, doc.security_group_rules) {
+        (None, None) if capture.interfaces.is_some() => {}
         (None, None) => {
             return Err(LiveFileError::UnknownDocument {
                 location: location.to_string(),
@@ -174,7 +188,14 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     let mut permission_rules = Vec::new();
     let mut rules_documents = Vec::new();
     let mut rule_group_owners = BTreeMap::new();
+    let mut interfaces: Option<BTreeMap<String, NetworkInterface>> = None;
     for capture in captures {
+        if let Some(captured) = capture.interfaces {
+            let all = interfaces.get_or_insert_default();
+            for interface in captured {
+                all.entry(interface.id.clone()).or_insert(interface);
+            }
+        }
         rule_group_owners.extend(capture.rule_group_owners);
         for group in capture.groups {
             groups.entry(group.id.clone()).or_insert(group);
@@ -211,18 +232,35 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
     } else {
         regions.iter().cloned().map(Some).collect()
     };
-    let mut scopes = Vec::new();
-    for account in &accounts {
-        for region in &region_scopes {
-            scopes.push(Scope {
-                account_id: account.clone(),
-                region: region.clone(),
-            });
+    let scopes_of = |accounts: &BTreeSet<Option<String>>| -> Vec<Scope> {
+        let mut scopes = Vec::new();
+        for account in accounts {
+            for region in &region_scopes {
+                scopes.push(Scope {
+                    account_id: account.clone(),
+                    region: region.clone(),
+                });
+            }
         }
+        scopes
+    };
+    // Interfaces cover, in the same way, the accounts their `OwnerId` names.
+    let mut interfaces: Vec<NetworkInterface> = interfaces
+        .map(|all| all.into_values().collect())
+        .unwrap_or_default();
+    for interface in &mut interfaces {
+        interface.region = region.clone();
     }
+    let interface_accounts: BTreeSet<Option<String>> = interfaces
+        .iter()
+        .filter(|i| i.account_id.is_some())
+        .map(|i| i.account_id.clone())
+        .collect();
     LiveView {
         groups: groups.into_values().collect(),
         rules,
-        scopes,
+        scopes: scopes_of(&accounts),
+        interface_scopes: scopes_of(&interface_accounts),
+        interfaces,
     }
 }

@@ -40,12 +40,20 @@ pub enum SourceKind {
     Cloudformation,
     Ec2,
     LiveFile,
+    /// What carries the groups: `DescribeNetworkInterfaces`, per account and region.
+    NetworkInterfaces,
 }
 
 impl SourceKind {
     /// Whether this kind says what should exist (as opposed to what does).
     pub fn is_intent(self) -> bool {
         matches!(self, SourceKind::Terraform | SourceKind::Cloudformation)
+    }
+
+    /// Whether this kind reads live security groups and rules (as opposed to
+    /// intent, or to what carries the groups).
+    pub fn reads_groups(self) -> bool {
+        matches!(self, SourceKind::Ec2 | SourceKind::LiveFile)
     }
 }
 

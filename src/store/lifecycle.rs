@@ -183,7 +183,7 @@ mod tests {
     }];
 
     fn cov(sources: &[SourceStatus]) -> Coverage<'_> {
-        Coverage::from_parts(sources, &EVERYWHERE, BTreeSet::new())
+        Coverage::from_parts(sources, &EVERYWHERE, &EVERYWHERE, BTreeSet::new())
     }
 
     fn ok() -> Vec<SourceStatus> {
@@ -252,7 +252,7 @@ mod tests {
         };
         let unjudged: BTreeSet<String> = ["sg-alb".to_string()].into();
         let sources = [stack("us-east-1", false)];
-        let coverage = Coverage::from_parts(&sources, &EVERYWHERE, unjudged);
+        let coverage = Coverage::from_parts(&sources, &EVERYWHERE, &EVERYWHERE, unjudged);
         assert!(!coverage.may_resolve(&added));
         assert!(cov(&sources).may_resolve(&added));
     }
@@ -391,7 +391,7 @@ mod tests {
             region: Some("us-east-1".into()),
         }];
         let sources = ok();
-        let coverage = Coverage::from_parts(&sources, &east_only, BTreeSet::new());
+        let coverage = Coverage::from_parts(&sources, &east_only, &east_only, BTreeSet::new());
         let updates = advance(history, vec![], &coverage, "T2");
         let resolved: Vec<&str> = updates.iter().map(|u| u.finding.id.as_str()).collect();
         assert_eq!(resolved, vec!["east"]);

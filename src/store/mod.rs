@@ -259,7 +259,7 @@ impl Store {
             .await?;
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
         let known = load_findings(&mut tx).await?;
-        let coverage = Coverage::new(scan.intent, &scan.live.scopes, &report.scan.sources);
+        let coverage = Coverage::new(scan.intent, scan.live, &report.scan.sources);
         let updates = lifecycle::advance(known, report.findings.clone(), &coverage, now);
 
         put_blob(&mut tx, &sources).await?;

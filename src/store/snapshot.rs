@@ -228,7 +228,7 @@ mod tests {
         LiveView {
             groups,
             rules,
-            scopes: vec![],
+            ..LiveView::default()
         }
     }
 

@@ -277,7 +277,7 @@ fn an_unknown_live_document_is_refused() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("not a describe-security-groups or describe-security-group-rules document"),
+            .contains("not a describe-security-groups, describe-security-group-rules or describe-network-interfaces document"),
         "{}",
         run.stderr
     );

@@ -7,6 +7,7 @@
 mod support;
 
 mod bad_input;
+mod carriers;
 mod config;
 mod coverage;
 mod hardening;

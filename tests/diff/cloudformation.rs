@@ -664,6 +664,7 @@ fn the_table_and_markdown_show_the_property_path_beside_the_field() {
             compared_security_groups: 2,
             compared_rules: 0,
             scopes: vec![format!("{ACCOUNT}/{REGION}")],
+            ..Compared::default()
         },
         vec![alb_to_port_only()],
     );

@@ -166,3 +166,129 @@ fn no_dependency_hidden_when_another_state_reads_it_or_someone_manages_it() {
         managed_elsewhere.findings()
     );
 }
+
+// ── reference-empty ────────────────────────────────────────────────────────────
+
+const ALB_INTERFACE: &str = "ELB app/web/50dc6c495c0c9188";
+const TASK_INTERFACE: &str =
+    "arn:aws:ecs:us-east-1:111111111111:attachment/4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
+
+/// The chain with its carriers: the ALB's interface carries `alb-public`, a task's
+/// interface `ecs-front`; the front allows port 80 from the ALB's group.
+fn carried_chain() -> World {
+    chain()
+        .both(tcp_in(FRONT, 80, 80, sg(ALB)), front_owner())
+        .interface("eni-0a1b", ALB_INTERFACE, &[ALB])
+        .interface("eni-0f00", TASK_INTERFACE, &[FRONT])
+}
+
+#[test]
+fn a_rule_allowing_a_carried_group_is_no_finding() {
+    let outcome = carried_chain().diff();
+    assert_eq!(outcome.findings, vec![]);
+    // What was compared: both groups, and what carries each.
+    assert_eq!(outcome.compared_groups, 2);
+    assert_eq!(outcome.carriers[ALB], ["ELB app/web"]);
+    assert_eq!(outcome.carriers[FRONT], ["ecs task eni-0f00"]);
+}
+
+#[test]
+fn a_group_detached_from_its_load_balancer_empties_the_rules_that_allow_it() {
+    // Incident 2 as a detach: the ALB now carries another group; alb-public still
+    // exists and the front still allows port 80 only from it.
+    let world = chain()
+        .live_group(live_group(SHARED, "alb-by-hand"))
+        .both(tcp_in(FRONT, 80, 80, sg(ALB)), front_owner())
+        .interface("eni-0a1b", ALB_INTERFACE, &[SHARED])
+        .interface("eni-0f00", TASK_INTERFACE, &[FRONT]);
+    let outcome = world.diff();
+    let findings = &outcome.findings;
+    let mut got = codes(findings);
+    got.sort();
+    // The hand-made group is unmanaged; the rule is the ghost reference.
+    assert_eq!(got, [FindingCode::SgUnmanaged, FindingCode::ReferenceEmpty]);
+    let f = only(findings, FindingCode::ReferenceEmpty);
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(f.owner, front_owner());
+    assert_eq!(f.resource.group_id.as_deref(), Some(FRONT));
+    assert_eq!(f.expected, Some(tcp_in(FRONT, 80, 80, sg(ALB))));
+    assert_eq!(f.actual, Some(tcp_in(FRONT, 80, 80, sg(ALB))));
+    assert_eq!(
+        f.message,
+        format!(
+            "ecs-front ({FRONT}) (carried by ecs task eni-0f00): ingress tcp 80 from {ALB} \
+             allows alb-public ({ALB}), which no network interface carries; traffic through \
+             this rule reaches nothing"
+        )
+    );
+    assert_eq!(
+        outcome.carriers[ALB],
+        Vec::<String>::new(),
+        "carried by nothing"
+    );
+}
+
+#[test]
+fn an_egress_rule_to_a_group_nothing_carries_is_empty_too() {
+    let world = chain()
+        .both(tcp_out(ALB, 80, 80, sg(FRONT)), alb_owner())
+        .interface("eni-0a1b", ALB_INTERFACE, &[ALB]);
+    let f = only(&world.findings(), FindingCode::ReferenceEmpty);
+    assert_eq!(f.direction, Some(Direction::Egress));
+    assert_eq!(f.resource.group_id.as_deref(), Some(ALB));
+    assert!(
+        f.message.contains("carried by ELB app/web"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn reference_empty_is_judged_only_where_it_can_be() {
+    let detached = || {
+        chain()
+            .both(tcp_in(FRONT, 80, 80, sg(ALB)), front_owner())
+            .interface("eni-0f00", TASK_INTERFACE, &[FRONT])
+    };
+    assert_codes(&detached().findings(), &[FindingCode::ReferenceEmpty]);
+
+    // The interfaces of that place could not be read: nothing is said of them.
+    let mut unread = detached();
+    unread.live.interface_scopes.clear();
+    assert_codes(&unread.findings(), &[]);
+    let failed = detached().source(SourceStatus {
+        account_id: Some(ACCOUNT.to_string()),
+        region: Some(REGION.to_string()),
+        ..SourceStatus::failed(
+            SourceKind::NetworkInterfaces,
+            &format!("{ACCOUNT}/{REGION}"),
+            "UnauthorizedOperation".into(),
+        )
+    });
+    assert_codes(&failed.findings(), &[FindingCode::SourceError]);
+
+    // A group that nothing carries lets nothing through: its rules are moot.
+    let own_group_idle = chain()
+        .both(tcp_in(FRONT, 80, 80, sg(ALB)), front_owner())
+        .interface("eni-0other", "", &[]);
+    assert_codes(&own_group_idle.findings(), &[]);
+
+    // A group's reference to itself, and one across a peering, are not judged.
+    let own = chain()
+        .both(tcp_in(FRONT, 80, 80, sg(FRONT)), front_owner())
+        .interface("eni-0f00", TASK_INTERFACE, &[FRONT]);
+    assert_codes(&own.findings(), &[]);
+    let mut peered = tcp_in(FRONT, 80, 80, sg(ALB));
+    peered.peer_via_peering = true;
+    let peering =
+        chain()
+            .both(peered, front_owner())
+            .interface("eni-0f00", TASK_INTERFACE, &[FRONT]);
+    assert_codes(&peering.findings(), &[]);
+
+    // A group that does not exist is dangling, not empty.
+    let gone = chain()
+        .both(tcp_in(FRONT, 80, 80, sg(GONE)), front_owner())
+        .interface("eni-0f00", TASK_INTERFACE, &[FRONT]);
+    assert_codes(&gone.findings(), &[FindingCode::ReferenceDangling]);
+}

@@ -71,8 +71,12 @@ fn seeded_chain_matches_its_state_at_the_minimum_of_calls() {
     assert_eq!(report["summary"]["declared_rules"], 12);
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeSecurityGroupRules": 1, "ec2:DescribeSecurityGroups": 1})
+        json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroupRules": 1,
+               "ec2:DescribeSecurityGroups": 1})
     );
+    // The all-clear covers what carries the groups too: the interfaces were read.
+    assert_eq!(report["scan"]["sources"][2]["kind"], "network-interfaces");
+    assert_eq!(report["scan"]["sources"][2]["ok"], true);
     assert_eq!(report["scan"]["sources"][1]["kind"], "ec2");
     assert_eq!(
         report["scan"]["sources"][1]["location"],
@@ -123,6 +127,88 @@ fn ssh_from_the_internet_added() {
             f["actual"]["to_port"].clone()
         ),
         (json!(22), json!(22))
+    );
+}
+
+/// Incident 2 as it really happens: the shared group is detached from the load
+/// balancer (`ModifyNetworkInterfaceAttribute`), not deleted. Every rule and group
+/// is unchanged; ecs-front still allows port 80 only from alb-public, which nothing
+/// carries any more.
+#[test]
+fn alb_detached_from_its_group_leaves_the_front_rule_empty() {
+    let s = Scenario::new(&["alb-detached"]);
+    let (code, report) = s.report(&[]);
+    assert_eq!(code, 2);
+    let findings = drift(&report);
+    let mut got = codes(&findings);
+    got.sort();
+    assert_eq!(got, ["reference-empty", "sg-unmanaged"], "{findings:#?}");
+    let empty = findings
+        .iter()
+        .find(|f| f["code"] == "reference-empty")
+        .unwrap();
+    let (front, alb) = (s.group("ecs-front"), s.group("alb-public"));
+    assert_eq!(empty["severity"], "high");
+    assert_eq!(empty["resource"]["group_id"], front);
+    assert_eq!(empty["resource"]["id"], s.rule("front_in"));
+    assert_eq!(empty["direction"], "ingress");
+    assert_eq!(
+        empty["actual"]["peer"],
+        json!({"kind": "security_group", "value": alb})
+    );
+    assert_eq!(
+        (
+            empty["actual"]["from_port"].clone(),
+            empty["actual"]["to_port"].clone()
+        ),
+        (json!(80), json!(80))
+    );
+    assert_eq!(
+        empty["owner"]["address"],
+        "module.ecs.aws_security_group_rule.front[\"from_alb\"]"
+    );
+    let task = &s.seed["interfaces"]["ecs-front"];
+    assert_eq!(
+        empty["message"],
+        format!(
+            "ecs-front ({front}) (carried by ecs task {}): ingress tcp 80 from {alb} allows \
+             alb-public ({alb}), which no network interface carries; traffic through this rule \
+             reaches nothing",
+            task.as_str().unwrap()
+        )
+    );
+    // The group made by hand now on the ALB: unmanaged, open to the world.
+    let by_hand = findings
+        .iter()
+        .find(|f| f["code"] == "sg-unmanaged")
+        .unwrap();
+    assert_eq!(
+        by_hand["resource"]["group_id"],
+        s.seed["drift"]["alb-detached"]
+    );
+    // HTTPS from anywhere: a web port, so not critical.
+    assert_eq!(by_hand["severity"], "medium");
+
+    // The table says what carries each group, and that alb-public is carried by nothing.
+    let state = s.state();
+    let table = driftd_with_env(
+        &["report", "--state", &state, "--region", "us-east-1"],
+        &s.moto.env(),
+    );
+    // The heading wraps between its parts at the table's width.
+    let at = table
+        .stdout
+        .find(&format!("ecs-front ({front}) · "))
+        .expect("a heading for ecs-front");
+    let heading: Vec<&str> = table.stdout[at..]
+        .lines()
+        .take_while(|line| !line.starts_with("  "))
+        .collect();
+    let heading = heading.join(" ");
+    assert!(
+        heading.contains(&format!("· carried by ecs task {}", task.as_str().unwrap())),
+        "{heading}\n{}",
+        table.stdout
     );
 }
 
@@ -238,12 +324,17 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
             run.stderr
         );
     }
-    // 1 call for us-east-1, 3 attempts for eu-west-1.
+    // 1 call for us-east-1, 3 attempts for eu-west-1; as many for its interfaces,
+    // read alongside.
     assert_eq!(report["scan"]["api_calls"]["ec2:DescribeSecurityGroups"], 4);
+    assert_eq!(
+        report["scan"]["api_calls"]["ec2:DescribeNetworkInterfaces"],
+        4
+    );
     assert_eq!(
         gate.failed_requests
             .load(std::sync::atomic::Ordering::SeqCst),
-        3
+        6
     );
     let ok: Vec<&Value> = report["scan"]["sources"]
         .as_array()
@@ -251,7 +342,11 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
         .iter()
         .filter(|s| s["ok"] == true)
         .collect();
-    assert_eq!(ok.len(), 2, "the state and us-east-1 were read");
+    assert_eq!(
+        ok.len(),
+        3,
+        "the state, and us-east-1's groups and interfaces were read"
+    );
 }
 
 /// One call hangs (the endpoint reads the request and never answers): its region
@@ -340,7 +435,8 @@ fn two_regions_and_an_assumed_role_account() {
     assert_eq!(report["summary"]["managed_security_groups"], 10);
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeSecurityGroupRules": 4, "ec2:DescribeSecurityGroups": 4, "sts:AssumeRole": 1})
+        json!({"ec2:DescribeNetworkInterfaces": 4, "ec2:DescribeSecurityGroupRules": 4,
+               "ec2:DescribeSecurityGroups": 4, "sts:AssumeRole": 1})
     );
     let locations: Vec<&str> = report["scan"]["sources"]
         .as_array()
@@ -469,11 +565,6 @@ fn per_service_endpoint_variables_are_honoured() {
 fn refs_lists_everything_that_references_a_group() {
     let s = Scenario::new(&[]);
     let front = s.group("ecs-front");
-    s.moto.python(&format!(
-        "sub=ec2.create_subnet(VpcId='{}', CidrBlock='10.20.1.0/24')['Subnet']['SubnetId']\n\
-         ec2.create_network_interface(SubnetId=sub, Groups=['{front}'], Description='ecs task eni')",
-        s.seed["vpc"].as_str().unwrap()
-    ));
     let state = s.state();
     let run = driftd_with_env(
         &[
@@ -522,8 +613,27 @@ fn refs_lists_everything_that_references_a_group() {
         .collect();
     assert_eq!(declared.len(), 2, "{declared:?}");
     assert!(declared.contains(&"module.net.aws_vpc_security_group_egress_rule.alb_to_front"));
+    // What carries it: the seeded task's interface, described by its attachment.
+    let task = s.seed["interfaces"]["ecs-front"].as_str().unwrap();
     assert_eq!(refs["network_interfaces"].as_array().unwrap().len(), 1);
-    assert_eq!(refs["network_interfaces"][0]["description"], "ecs task eni");
+    assert_eq!(refs["network_interfaces"][0]["id"], task);
+    assert!(
+        refs["network_interfaces"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(":attachment/"),
+        "{refs:#}"
+    );
+    let text = driftd_with_env(
+        &["refs", &front, "--state", &state, "--region", "us-east-1"],
+        &s.moto.env(),
+    );
+    assert!(
+        text.stdout
+            .contains(&format!("us-east-1 {task}: ecs task {task}")),
+        "{}",
+        text.stdout
+    );
 
     // The shared group: read by a data source, referenced by ecs-front's rule.
     let shared = s.seed["shared"].as_str().unwrap();

@@ -1,8 +1,11 @@
-//! Paging of `DescribeSecurityGroups` / `DescribeSecurityGroupRules`. The local AWS
-//! endpoint does not paginate (docs/local-aws.md), so these tests serve recorded,
-//! real-shaped EC2 query-protocol pages from a local HTTP server (wiremock): the
-//! 1,000-item page size is asked for, `NextToken` is followed, and a page that fails
-//! makes its region a source error with nothing reported missing.
+//! Paging of `DescribeSecurityGroups` / `DescribeSecurityGroupRules` /
+//! `DescribeNetworkInterfaces`. The local AWS endpoint does not paginate
+//! (docs/local-aws.md), so these tests serve recorded, real-shaped EC2 query-protocol
+//! pages from a local HTTP server (wiremock): the 1,000-item page size is asked for,
+//! `NextToken` is followed, and a page that fails makes its region a source error
+//! with nothing reported missing. The interface items follow the example response of
+//! the EC2 API reference (DescribeNetworkInterfaces), with the `interfaceType` and
+//! `requesterId` fields AWS adds for interfaces it manages.
 
 use crate::support::cli::*;
 use serde_json::{Value, json};
@@ -51,6 +54,73 @@ fn rules_page(items: &[String], next: Option<&str>) -> String {
         next.map(|t| format!("<nextToken>{t}</nextToken>"))
             .unwrap_or_default()
     )
+}
+
+/// An interface carrying `group`: a load balancer's (as ELB creates them, requester
+/// `amazon-elb`) for even `n`, an instance's for odd `n`.
+fn interface_item(n: usize, group: &str) -> String {
+    let (description, requester, attachment) = if n.is_multiple_of(2) {
+        (
+            format!("ELB app/web-{n}/50dc6c495c0c9188"),
+            "<requesterId>amazon-elb</requesterId><requesterManaged>true</requesterManaged>",
+            String::new(),
+        )
+    } else {
+        (
+            String::new(),
+            "<requesterManaged>false</requesterManaged>",
+            format!(
+                "<attachment><attachmentId>eni-attach-{n:017x}</attachmentId>\
+                 <instanceId>i-{n:017x}</instanceId><instanceOwnerId>123456789012</instanceOwnerId>\
+                 <deviceIndex>0</deviceIndex><status>attached</status>\
+                 <attachTime>2026-11-18T16:32:39.000Z</attachTime><deleteOnTermination>true</deleteOnTermination></attachment>"
+            ),
+        )
+    };
+    let ip = format!("10.0.{}.{}", n / 250, n % 250 + 4);
+    format!(
+        "<item><networkInterfaceId>eni-{n:017x}</networkInterfaceId><subnetId>subnet-0c9e8ba8</subnetId>\
+         <vpcId>vpc-0abc</vpcId><availabilityZone>us-east-1b</availabilityZone>\
+         <description>{description}</description><ownerId>123456789012</ownerId>{requester}\
+         <status>in-use</status><macAddress>02:74:b0:72:79:61</macAddress>\
+         <privateIpAddress>{ip}</privateIpAddress><privateDnsName>ip-{ip}.ec2.internal</privateDnsName>\
+         <sourceDestCheck>true</sourceDestCheck>\
+         <groupSet><item><groupId>{group}</groupId><groupName>g{n}</groupName></item></groupSet>\
+         {attachment}<tagSet/>\
+         <privateIpAddressesSet><item><privateIpAddress>{ip}</privateIpAddress>\
+         <privateDnsName>ip-{ip}.ec2.internal</privateDnsName><primary>true</primary></item></privateIpAddressesSet>\
+         <ipv6AddressesSet/><interfaceType>interface</interfaceType></item>"
+    )
+}
+
+fn interfaces_page(items: &[String], next: Option<&str>) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeNetworkInterfacesResponse xmlns=\"{NS}\">\
+         <requestId>fc45294c-006b-457b-bab9-012f5b3b0e40</requestId><networkInterfaceSet>{}</networkInterfaceSet>{}\
+         </DescribeNetworkInterfacesResponse>",
+        items.concat(),
+        next.map(|t| format!("<nextToken>{t}</nextToken>"))
+            .unwrap_or_default()
+    )
+}
+
+/// One interface per group id.
+fn interfaces_of(ids: &[String]) -> Vec<String> {
+    ids.iter()
+        .enumerate()
+        .map(|(n, id)| interface_item(n, id))
+        .collect()
+}
+
+/// A region without interfaces.
+async fn mount_no_interfaces(server: &MockServer) {
+    mount(
+        server,
+        "DescribeNetworkInterfaces",
+        None,
+        xml(interfaces_page(&[], None)),
+    )
+    .await;
 }
 
 fn xml(body: String) -> ResponseTemplate {
@@ -202,6 +272,16 @@ async fn every_page_is_read_at_the_maximum_page_size() {
         3,
     )
     .await;
+    // 1,500 interfaces, on two pages, carry the first 1,500 groups.
+    mount_pages(
+        &server,
+        "DescribeNetworkInterfaces",
+        "i",
+        &interfaces_of(&all[..1500]),
+        interfaces_page,
+        2,
+    )
+    .await;
 
     let run = report_against(&server, &all).await;
     assert_eq!(
@@ -215,10 +295,74 @@ async fn every_page_is_read_at_the_maximum_page_size() {
     assert_eq!(report["summary"]["live_security_groups"], 2500);
     assert_eq!(report["summary"]["live_rules"], 2500);
     assert_eq!(report["findings"], json!([]));
-    // ceil(2500/1000) + ceil(2500/1000): the floor.
+    // ceil(2500/1000) + ceil(2500/1000) + ceil(1500/1000): the floor.
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeSecurityGroupRules": 3, "ec2:DescribeSecurityGroups": 3})
+        json!({"ec2:DescribeNetworkInterfaces": 2, "ec2:DescribeSecurityGroupRules": 3,
+               "ec2:DescribeSecurityGroups": 3})
+    );
+    let interfaces = report["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "network-interfaces")
+        .expect("a network-interfaces source");
+    assert_eq!(interfaces["ok"], true);
+    assert_eq!(interfaces["location"], "123456789012/us-east-1");
+}
+
+/// Interfaces that cannot be read (a policy without `ec2:DescribeNetworkInterfaces`)
+/// are a source error of their own: the groups are still compared, the scan is
+/// partial, and no group is said to be carried by nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_interfaces_are_a_source_error_and_nothing_is_judged_empty() {
+    let server = MockServer::start().await;
+    let all = ids(0..3);
+    mount(
+        &server,
+        "DescribeSecurityGroups",
+        None,
+        xml(groups_page(&groups_of(&all), None)),
+    )
+    .await;
+    mount(
+        &server,
+        "DescribeSecurityGroupRules",
+        None,
+        xml(rules_page(&rules_of(&all), None)),
+    )
+    .await;
+    let denied = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>UnauthorizedOperation</Code>\
+                  <Message>You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/driftd/scan \
+                  is not authorized to perform: ec2:DescribeNetworkInterfaces</Message></Error></Errors>\
+                  <RequestID>3</RequestID></Response>";
+    mount(
+        &server,
+        "DescribeNetworkInterfaces",
+        None,
+        ResponseTemplate::new(403).set_body_string(denied),
+    )
+    .await;
+
+    let run = report_against(&server, &all).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["scan"]["complete"], false);
+    assert_eq!(report["summary"]["compared_security_groups"], 3);
+    let found = drift(&report);
+    assert_eq!(codes(&found), ["source-error"], "{found:#?}");
+    assert_eq!(found[0]["resource"]["type"], "network_interfaces");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("could not read the network interfaces of 123456789012/us-east-1: ")
+            && message.contains("UnauthorizedOperation")
+            && message.contains("no group there is said to be carried by nothing"),
+        "{message}"
+    );
+    // An authorisation error is not retried.
+    assert_eq!(
+        report["scan"]["api_calls"]["ec2:DescribeNetworkInterfaces"],
+        1
     );
 }
 
@@ -298,6 +442,7 @@ async fn throttling_is_retried() {
         xml(rules_page(&rules, None)),
     )
     .await;
+    mount_no_interfaces(&server).await;
 
     let run = report_against(&server, &all).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -306,7 +451,8 @@ async fn throttling_is_retried() {
     assert_eq!(report["summary"]["live_security_groups"], 3);
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeSecurityGroupRules": 1, "ec2:DescribeSecurityGroups": 2})
+        json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroupRules": 1,
+               "ec2:DescribeSecurityGroups": 2})
     );
 }
 
@@ -330,6 +476,7 @@ async fn a_region_with_no_groups_proves_nothing_missing() {
         xml(rules_page(&[], None)),
     )
     .await;
+    mount_no_interfaces(&server).await;
     let run = report_against(&server, &ids(0..3)).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();

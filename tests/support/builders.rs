@@ -5,7 +5,7 @@
 use driftd::diff::{DiffInput, DiffOptions, DiffOutcome, diff};
 use driftd::model::{
     DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, GroupRead, Intent, LiveView,
-    Owner, Peer, Protocol, Rule, Scope, SecurityGroup, Tags,
+    NetworkInterface, Owner, Peer, Protocol, Rule, Scope, SecurityGroup, Tags,
 };
 use driftd::sources::cloudformation::canonical::stack_drifts;
 use driftd::sources::{SourceKind, SourceStatus};
@@ -231,6 +231,27 @@ impl World {
     /// The same rule declared by `owner` and live.
     pub fn both(self, rule: Rule, owner: Owner) -> World {
         self.declare(declared(rule.clone(), owner)).live_rule(rule)
+    }
+
+    /// A network interface in the default account and region, described as AWS
+    /// describes what it stands for, using `groups`; that place's interfaces read.
+    pub fn interface(mut self, id: &str, description: &str, groups: &[&str]) -> World {
+        self.live.interfaces.push(NetworkInterface {
+            id: id.to_string(),
+            interface_type: Some("interface".to_string()),
+            description: Some(description.to_string()),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            private_ips: vec![format!("10.0.0.{}", self.live.interfaces.len() + 10)],
+            vpc_id: Some("vpc-1".to_string()),
+            account_id: Some(ACCOUNT.to_string()),
+            region: Some(REGION.to_string()),
+            ..NetworkInterface::default()
+        });
+        let here = scope(ACCOUNT, REGION);
+        if !self.live.interface_scopes.contains(&here) {
+            self.live.interface_scopes.push(here);
+        }
+        self
     }
 
     pub fn source(mut self, status: SourceStatus) -> World {

@@ -46,7 +46,7 @@ pub fn view(groups: usize, rules_per_group: usize) -> LiveView {
     LiveView {
         groups,
         rules,
-        scopes: vec![],
+        ..LiveView::default()
     }
 }
 

@@ -1,0 +1,157 @@
+//! What carries a security group: the network interfaces that use it, and a label a
+//! person recognises for what each interface belongs to (a load balancer, an
+//! instance, a Lambda function, an ECS task).
+
+use serde::Serialize;
+
+/// One network interface, as `DescribeNetworkInterfaces` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkInterface {
+    pub id: String,
+    /// `interface`, `lambda`, `network_load_balancer`, `nat_gateway`, `vpc_endpoint`…
+    pub interface_type: Option<String>,
+    pub description: Option<String>,
+    /// The service that created it (`amazon-elb`, `amazon-rds`), when not the owner.
+    pub requester_id: Option<String>,
+    /// The instance it is attached to, if any.
+    pub instance_id: Option<String>,
+    /// Its security groups, sorted.
+    pub groups: Vec<String>,
+    pub private_ips: Vec<String>,
+    pub vpc_id: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+}
+
+impl NetworkInterface {
+    /// What the interface stands for, as a person names it: `ELB app/web`,
+    /// `lambda fn-name`, `instance i-0abc`, `ecs task eni-0abc`, else its id.
+    pub fn carrier(&self) -> String {
+        let description = self.description.as_deref().unwrap_or_default();
+        // ELB interfaces are described `ELB app/<name>/<id>`, `ELB net/<name>/<id>`,
+        // or `ELB <name>` for a classic load balancer.
+        if let Some(balancer) = description.strip_prefix("ELB ") {
+            let name = match balancer.rsplit_once('/') {
+                Some((kind_and_name, _id)) if kind_and_name.contains('/') => kind_and_name,
+                _ => balancer,
+            };
+            return format!("ELB {name}");
+        }
+        if self.interface_type.as_deref() == Some("lambda")
+            || description.starts_with("AWS Lambda VPC ENI-")
+        {
+            let function = description
+                .strip_prefix("AWS Lambda VPC ENI-")
+                .map(without_uuid_suffix)
+                .filter(|f| !f.is_empty());
+            return match function {
+                Some(function) => format!("lambda {function}"),
+                None => format!("lambda {}", self.id),
+            };
+        }
+        if let Some(instance) = &self.instance_id {
+            return format!("instance {instance}");
+        }
+        // An awsvpc task's interface is described by its attachment's ARN.
+        if description.starts_with("arn:aws:ecs:") && description.contains(":attachment/") {
+            return format!("ecs task {}", self.id);
+        }
+        let kind = match self.interface_type.as_deref() {
+            Some("nat_gateway") => Some("NAT gateway"),
+            Some("vpc_endpoint") => Some("VPC endpoint"),
+            Some("network_load_balancer") => Some("NLB"),
+            Some("gateway_load_balancer_endpoint") => Some("GWLB endpoint"),
+            _ => None,
+        };
+        match (kind, self.requester_id.as_deref()) {
+            (Some(kind), _) => format!("{kind} {}", self.id),
+            (None, Some("amazon-rds")) => format!("RDS {}", self.id),
+            _ => self.id.clone(),
+        }
+    }
+}
+
+/// `my-function-0f3c9a2e-…` without the UUID Lambda appends to its interfaces'
+/// descriptions.
+fn without_uuid_suffix(text: &str) -> &str {
+    const UUID_LEN: usize = 36;
+    let looks_like_uuid = |tail: &str| {
+        tail.len() == UUID_LEN
+            && tail.chars().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    };
+    match text.len().checked_sub(UUID_LEN + 1) {
+        Some(at)
+            if text.is_char_boundary(at)
+                && text[at..].starts_with('-')
+                && looks_like_uuid(&text[at + 1..]) =>
+        {
+            &text[..at]
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interface(description: &str) -> NetworkInterface {
+        NetworkInterface {
+            id: "eni-0123".into(),
+            interface_type: Some("interface".into()),
+            description: Some(description.into()),
+            ..NetworkInterface::default()
+        }
+    }
+
+    #[test]
+    fn carriers_are_named_as_aws_describes_them() {
+        // Descriptions as AWS writes them on the interfaces it creates.
+        assert_eq!(
+            interface("ELB app/web/50dc6c495c0c9188").carrier(),
+            "ELB app/web"
+        );
+        assert_eq!(
+            interface("ELB net/edge/0aa9c5c7f2c2b1e1").carrier(),
+            "ELB net/edge"
+        );
+        assert_eq!(interface("ELB classic-web").carrier(), "ELB classic-web");
+        let lambda = NetworkInterface {
+            interface_type: Some("lambda".into()),
+            ..interface("AWS Lambda VPC ENI-orders-api-4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b")
+        };
+        assert_eq!(lambda.carrier(), "lambda orders-api");
+        let instance = NetworkInterface {
+            instance_id: Some("i-0abc".into()),
+            ..interface("")
+        };
+        assert_eq!(instance.carrier(), "instance i-0abc");
+        assert_eq!(
+            interface(
+                "arn:aws:ecs:us-east-1:123456789012:attachment/4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+            )
+            .carrier(),
+            "ecs task eni-0123"
+        );
+        let nat = NetworkInterface {
+            interface_type: Some("nat_gateway".into()),
+            ..interface("Interface for NAT Gateway nat-0abc")
+        };
+        assert_eq!(nat.carrier(), "NAT gateway eni-0123");
+        assert_eq!(interface("").carrier(), "eni-0123");
+        assert_eq!(interface("my own interface").carrier(), "eni-0123");
+    }
+
+    #[test]
+    fn only_a_real_uuid_is_cut_from_a_function_name() {
+        assert_eq!(
+            without_uuid_suffix("fn-4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"),
+            "fn"
+        );
+        assert_eq!(without_uuid_suffix("fn-not-a-uuid"), "fn-not-a-uuid");
+        assert_eq!(without_uuid_suffix("ü"), "ü");
+    }
+}
