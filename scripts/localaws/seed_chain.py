@@ -13,11 +13,14 @@ Then applies any of the incidents' drift, as someone in the console would:
                     ALB's interface, which now carries a group made by hand
                     ("alb-by-hand", HTTPS from anywhere); ecs-front still allows
                     port 80 only from alb-public
+  alb-extra-group   a permissive existing group ("wide-open", every TCP port from
+                    anywhere) attached by hand to the ALB beside alb-public
 
 What carries the groups is created as AWS creates it (moto makes no interfaces for
 load balancers, see docs/local-aws.md): an interface per load balancer described
 "ELB app/<name>/<id>", one per ECS task described by its attachment's ARN, one
-for the database, one for the monitoring scraper.
+for the database, one for the monitoring scraper. The state declares the public
+load balancer (`module.lb.aws_lb.public`, security_groups = [alb-public]).
 
 Usage: seed_chain.py --endpoint URL --region R --state-out FILE [--drift NAME ...]
                      [--s3 s3://bucket/key] [--account-role ARN]
@@ -33,6 +36,8 @@ import boto3
 PROVIDER = 'provider["registry.terraform.io/hashicorp/aws"]'
 TAGS = {"team": "payments", "env": "prod"}
 CHAIN = ["alb-public", "ecs-front", "alb-internal", "ecs-api", "rds"]
+# The public load balancer's ARN ends with this; its interfaces are described by it.
+ALB_KEY = "app/alb-public/50dc6c495c0c9188"
 
 
 def client(service, args, creds=None):
@@ -120,7 +125,7 @@ def carriers(ec2, region, account, vpc, groups, shared):
         return f"arn:aws:ecs:{region}:{account}:attachment/{uuid}"
 
     return {
-        "alb-public": interface("ELB app/alb-public/50dc6c495c0c9188", groups["alb-public"]),
+        "alb-public": interface(f"ELB {ALB_KEY}", groups["alb-public"]),
         "ecs-front": interface(task("4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"), groups["ecs-front"]),
         "alb-internal": interface("ELB app/alb-internal/7a1b2c3d4e5f6a7b", groups["alb-internal"]),
         "ecs-api": interface(task("9c8b7a6f-5e4d-4c3b-8a2f-1e0d9c8b7a6f"), groups["ecs-api"]),
@@ -173,7 +178,13 @@ def terraform_state(region, account, vpc, groups, shared, rules):
     alb_in["instances"] += vpc_rule("aws_vpc_security_group_ingress_rule", "alb_public_in", "http", r["alb_http"],
                                     g["alb-public"], 80, {"cidr_ipv4": "0.0.0.0/0"},
                                     "HTTP from the internet (redirect)")["instances"]
+    lb_arn = f"arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{ALB_KEY}"
     resources = [
+        {"module": "module.lb", "mode": "managed", "type": "aws_lb", "name": "public",
+         "provider": PROVIDER, "instances": [{"schema_version": 0, "attributes": {
+             "arn": lb_arn, "id": lb_arn, "name": "alb-public", "internal": False,
+             "load_balancer_type": "application", "security_groups": [g["alb-public"]],
+             "subnets": ["subnet-0c9e8ba8"], "tags": {}, "vpc_id": vpc}, "sensitive_attributes": []}]},
         {"module": "module.ecs", "mode": "data", "type": "aws_security_group", "name": "shared",
          "provider": PROVIDER, "instances": [{"schema_version": 0, "attributes": {
              "arn": arn("security-group", shared), "description": "Shared monitoring scrapers",
@@ -230,6 +241,14 @@ def drift(ec2, name, groups, shared, rules, vpc, interfaces):
         ec2.modify_network_interface_attribute(NetworkInterfaceId=interfaces["alb-public"],
                                                Groups=[by_hand])
         return by_hand
+    elif name == "alb-extra-group":
+        wide = ec2.create_security_group(GroupName="wide-open", Description="wide-open",
+                                         VpcId=vpc)["GroupId"]
+        authorize(ec2, wide, False, {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
+                                     "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+        ec2.modify_network_interface_attribute(NetworkInterfaceId=interfaces["alb-public"],
+                                               Groups=[g["alb-public"], wide])
+        return wide
     else:
         sys.exit(f"unknown drift {name!r}")
     return None

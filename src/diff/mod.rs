@@ -4,8 +4,10 @@
 //! Each check lives in its own file with its code, logic and message:
 //! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
 //! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
-//! reference-empty, dependency-hidden), `cloudformation` (cfn-drift) and `source_errors` (source-error).
+//! reference-empty, dependency-hidden), `attachments` (attachment-modified),
+//! `cloudformation` (cfn-drift) and `source_errors` (source-error).
 
+mod attachments;
 mod changes;
 mod cloudformation;
 mod context;
@@ -64,6 +66,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(groups::check(&inventory, input.options));
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
+    findings.extend(attachments::check(&inventory));
     findings.extend(cloudformation::check(&inventory));
     let unscanned = scopes::check(&inventory, input.options);
     findings.extend(unscanned.findings);

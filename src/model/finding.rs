@@ -59,6 +59,7 @@ finding_codes! {
     SourceError = "source-error", Critical;
     ScopeUnscanned = "scope-unscanned", Medium;
     ReferenceEmpty = "reference-empty", High;
+    AttachmentModified = "attachment-modified", High;
 }
 
 impl FindingCode {
@@ -69,7 +70,10 @@ impl FindingCode {
     /// Whether the finding is about what carries the groups: judged, and resolved,
     /// only where every network interface was read.
     pub fn judges_carriers(self) -> bool {
-        matches!(self, FindingCode::ReferenceEmpty)
+        matches!(
+            self,
+            FindingCode::ReferenceEmpty | FindingCode::AttachmentModified
+        )
     }
 }
 

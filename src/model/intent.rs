@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::group::SecurityGroup;
+use super::interface::CarrierRef;
 use super::owner::Owner;
 use super::rule::Rule;
 use super::stack::{ResourceDrift, StackResource};
@@ -39,11 +40,28 @@ pub struct GroupRead {
     pub region: Option<String>,
 }
 
+/// The groups a source declares for something that carries them (`aws_lb`
+/// `security_groups`, `aws_instance` `vpc_security_group_ids`, …).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeclaredAttachment {
+    pub carrier: CarrierRef,
+    /// Sorted, without repeats.
+    pub groups: Vec<String>,
+    /// The declaration adds these groups and says nothing of others
+    /// (`aws_network_interface_sg_attachment`).
+    pub adds_only: bool,
+    pub owner: Owner,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Intent {
     pub groups: Vec<DeclaredGroup>,
     pub rules: Vec<DeclaredRule>,
     pub reads: Vec<GroupRead>,
+    /// What carries which groups, as declared.
+    pub attachments: Vec<DeclaredAttachment>,
     /// Every resource of the stacks read; their groups are also in `groups`.
     pub stack_resources: Vec<StackResource>,
     /// CloudFormation's own drift results, for stacks whose detection completed.
@@ -72,6 +90,7 @@ impl Intent {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);
         self.reads.extend(other.reads);
+        self.attachments.extend(other.attachments);
         self.stack_resources.extend(other.stack_resources);
         self.drifts.extend(other.drifts);
     }

@@ -13,8 +13,9 @@ pub struct NetworkInterface {
     pub description: Option<String>,
     /// The service that created it (`amazon-elb`, `amazon-rds`), when not the owner.
     pub requester_id: Option<String>,
-    /// The instance it is attached to, if any.
+    /// The instance it is attached to, if any, and as which device (0: primary).
     pub instance_id: Option<String>,
+    pub device_index: Option<i32>,
     /// Its security groups, sorted.
     pub groups: Vec<String>,
     pub private_ips: Vec<String>,
@@ -68,6 +69,86 @@ impl NetworkInterface {
             (None, Some("amazon-rds")) => format!("RDS {}", self.id),
             _ => self.id.clone(),
         }
+    }
+}
+
+/// Something IaC declares security groups for, as the interfaces that carry them
+/// show it: a load balancer (`app/<name>/<id>` of its ARN), an instance (its primary
+/// interface), a network interface, a Lambda function (by name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum CarrierRef {
+    LoadBalancer(String),
+    Instance(String),
+    Interface(String),
+    Lambda(String),
+}
+
+impl CarrierRef {
+    /// A load balancer from its ARN (`…:loadbalancer/app/web/50dc…`).
+    pub fn load_balancer(arn: &str) -> Option<CarrierRef> {
+        let (_, key) = arn.split_once(":loadbalancer/")?;
+        Some(CarrierRef::LoadBalancer(key.to_string()))
+    }
+
+    /// The carrier a finding's `resource` (`type`, `id`) names, if it names one.
+    pub fn from_resource(kind: &str, id: &str) -> Option<CarrierRef> {
+        let id = id.to_string();
+        Some(match kind {
+            "load_balancer" => CarrierRef::LoadBalancer(id),
+            "instance" => CarrierRef::Instance(id),
+            "network_interface" => CarrierRef::Interface(id),
+            "lambda_function" => CarrierRef::Lambda(id),
+            _ => return None,
+        })
+    }
+
+    /// The report's `resource.type`.
+    pub fn resource_type(&self) -> &'static str {
+        match self {
+            CarrierRef::LoadBalancer(_) => "load_balancer",
+            CarrierRef::Instance(_) => "instance",
+            CarrierRef::Interface(_) => "network_interface",
+            CarrierRef::Lambda(_) => "lambda_function",
+        }
+    }
+
+    /// As a person names it: `ELB app/web`, `instance i-0abc`, `eni-0abc`,
+    /// `lambda orders-api` (the same words as `NetworkInterface::carrier`).
+    pub fn label(&self) -> String {
+        match self {
+            CarrierRef::LoadBalancer(key) => {
+                let name = key.rsplit_once('/').map_or(key.as_str(), |(name, _)| name);
+                format!("ELB {name}")
+            }
+            CarrierRef::Instance(id) => format!("instance {id}"),
+            CarrierRef::Interface(id) => id.clone(),
+            CarrierRef::Lambda(name) => format!("lambda {name}"),
+        }
+    }
+}
+
+impl NetworkInterface {
+    /// What IaC may declare this interface's groups through: the interface itself,
+    /// and the load balancer, instance (as its primary interface) or function it
+    /// stands for.
+    pub fn carrier_refs(&self) -> Vec<CarrierRef> {
+        let mut refs = vec![CarrierRef::Interface(self.id.clone())];
+        let description = self.description.as_deref().unwrap_or_default();
+        if let Some(key) = description.strip_prefix("ELB ")
+            && key.matches('/').count() == 2
+        {
+            refs.push(CarrierRef::LoadBalancer(key.to_string()));
+        }
+        if let (Some(instance), Some(0)) = (&self.instance_id, self.device_index) {
+            refs.push(CarrierRef::Instance(instance.clone()));
+        }
+        if let Some(rest) = description.strip_prefix("AWS Lambda VPC ENI-") {
+            let function = without_uuid_suffix(rest);
+            if function.len() < rest.len() {
+                refs.push(CarrierRef::Lambda(function.to_string()));
+            }
+        }
+        refs
     }
 }
 
@@ -143,6 +224,49 @@ mod tests {
         assert_eq!(nat.carrier(), "NAT gateway eni-0123");
         assert_eq!(interface("").carrier(), "eni-0123");
         assert_eq!(interface("my own interface").carrier(), "eni-0123");
+    }
+
+    #[test]
+    fn an_interface_is_found_by_what_iac_declares_groups_for() {
+        let alb = interface("ELB app/web/50dc6c495c0c9188");
+        let arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+        let declared = CarrierRef::load_balancer(arn).unwrap();
+        assert!(alb.carrier_refs().contains(&declared));
+        assert_eq!(declared.label(), alb.carrier());
+        let primary = NetworkInterface {
+            instance_id: Some("i-0abc".into()),
+            device_index: Some(0),
+            ..interface("")
+        };
+        assert!(
+            primary
+                .carrier_refs()
+                .contains(&CarrierRef::Instance("i-0abc".into()))
+        );
+        let secondary = NetworkInterface {
+            device_index: Some(1),
+            ..primary.clone()
+        };
+        assert_eq!(
+            secondary.carrier_refs(),
+            [CarrierRef::Interface("eni-0123".into())]
+        );
+        let lambda =
+            interface("AWS Lambda VPC ENI-orders-api-4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b");
+        assert!(
+            lambda
+                .carrier_refs()
+                .contains(&CarrierRef::Lambda("orders-api".into()))
+        );
+        assert_eq!(
+            CarrierRef::Lambda("orders-api".into()).label(),
+            "lambda orders-api"
+        );
+        // A classic load balancer's interface names no ARN key.
+        assert_eq!(
+            interface("ELB classic-web").carrier_refs(),
+            [CarrierRef::Interface("eni-0123".into())]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use finding::{
 };
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
-pub use interface::NetworkInterface;
+pub use interface::{CarrierRef, NetworkInterface};
 pub use owner::{Owner, OwnerKind};
 pub use rule::{Direction, ModelError, Peer, Protocol, Rule, RuleKey, RuleKeyRef};
 pub use stack::{
@@ -31,5 +31,5 @@ pub use stack_drift::{
 pub use time::{Timestamp, format_timestamp};
 mod intent;
 mod live;
-pub use intent::{DeclaredGroup, DeclaredRule, GroupRead, Intent};
+pub use intent::{DeclaredAttachment, DeclaredGroup, DeclaredRule, GroupRead, Intent};
 pub use live::LiveView;

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{
-    Report, by_group, compared_line, findings_count, no_findings_line, owner_text, partial_reason,
-    report_group_heading, status_text, subject,
+    Report, by_group, compared_line, findings_count, message_says_more, no_findings_line,
+    owner_text, partial_reason, report_group_heading, status_text, subject,
 };
 use crate::diff_text::show_value;
 use crate::model::Finding;
@@ -81,8 +81,8 @@ fn change_cell(finding: &Finding) -> String {
             )
         })
         .collect();
-    if lines.is_empty() {
-        lines.push(cell(&finding.message));
+    if lines.is_empty() || message_says_more(finding.code) {
+        lines.insert(0, cell(&finding.message));
     }
     if let Some(ack) = &finding.acknowledged {
         let until = ack

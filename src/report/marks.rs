@@ -21,7 +21,9 @@ impl Mark {
         match finding.code {
             FindingCode::RuleAdded | FindingCode::SgUnmanaged => Some(Mark::Added),
             FindingCode::RuleRemoved | FindingCode::SgMissing => Some(Mark::Removed),
-            FindingCode::RuleModified | FindingCode::SgModified => Some(Mark::Changed),
+            FindingCode::RuleModified
+            | FindingCode::SgModified
+            | FindingCode::AttachmentModified => Some(Mark::Changed),
             // One code for every kind of stack drift: its rules tell which.
             FindingCode::CfnDrift => Some(
                 match (finding.expected.is_some(), finding.actual.is_some()) {

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Finding, FindingCode, Owner, OwnerKind, Severity, Timestamp, format_timestamp};
+use crate::model::{
+    CarrierRef, Finding, FindingCode, Owner, OwnerKind, Severity, Timestamp, format_timestamp,
+};
 use crate::sources::SourceStatus;
 
 pub use markdown::render_markdown;
@@ -244,12 +246,16 @@ pub(crate) fn no_findings_line(report: &Report) -> Option<&'static str> {
     }
 }
 
-/// Findings grouped by the security group they concern, in report order; findings
-/// about no group (source errors) come first under `None`.
+/// Findings grouped by the security group (or the carrier of groups) they concern,
+/// in report order; findings about neither (source errors) come first under `None`.
 pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {
     let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for finding in findings {
-        let key = finding.resource.group_id.as_deref();
+        let r = &finding.resource;
+        let carrier =
+            r.id.as_deref()
+                .filter(|id| CarrierRef::from_resource(&r.kind, id).is_some());
+        let key = r.group_id.as_deref().or(carrier);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(finding),
             None => groups.push((key, vec![finding])),
@@ -283,9 +289,13 @@ pub(crate) fn report_group_heading(report: &Report, first: &Finding) -> Vec<Stri
 pub(crate) fn group_heading_parts(first: &Finding) -> Vec<String> {
     let r = &first.resource;
     let mut parts = Vec::new();
-    match (&r.group_name, &r.group_id) {
-        (Some(name), Some(id)) => parts.push(format!("{name} ({id})")),
-        (None, Some(id)) => parts.push(id.clone()),
+    let carrier =
+        r.id.as_deref()
+            .and_then(|id| CarrierRef::from_resource(&r.kind, id));
+    match (&r.group_name, &r.group_id, carrier) {
+        (Some(name), Some(id), _) => parts.push(format!("{name} ({id})")),
+        (None, Some(id), _) => parts.push(id.clone()),
+        (None, None, Some(carrier)) => parts.push(carrier.label()),
         _ => parts.push("sources".to_string()),
     }
     if let Some(vpc) = &r.vpc_id {
@@ -348,4 +358,14 @@ pub(crate) fn owner_text(finding: &Finding) -> String {
         Acting::GroupOwner(group_owner) => format!("no owner (group: {})", group_owner.label()),
         Acting::Nobody => finding.owner.label(),
     }
+}
+
+/// Whether a finding's message says more than its changes: an owner conflict has two
+/// owners and the owner line names one (the message names both); a group attached
+/// by hand is named in the message with what it allows.
+pub(crate) fn message_says_more(code: FindingCode) -> bool {
+    matches!(
+        code,
+        FindingCode::OwnerConflict | FindingCode::AttachmentModified
+    )
 }

@@ -13,10 +13,11 @@ use super::marks::Mark;
 use super::wrap::{join_parts, wrap};
 use super::{
     Acting, Report, Summary, acting_owner, by_group, compared_line, findings_count,
-    no_findings_line, owner_text, partial_reason, report_group_heading, status_text, subject,
+    message_says_more, no_findings_line, owner_text, partial_reason, report_group_heading,
+    status_text, subject,
 };
 use crate::diff_text::show_value;
-use crate::model::{Change, Finding, FindingCode, FindingStatus, Severity};
+use crate::model::{Change, Finding, FindingStatus, Severity};
 
 /// The width when there is no terminal to measure (output piped or to a file).
 pub const DEFAULT_TABLE_WIDTH: usize = 100;
@@ -154,9 +155,7 @@ impl Columns {
     /// message), its owner (unless on the row), status and acknowledgement.
     fn finding(&self, finding: &Finding, style: TableStyle) -> Vec<String> {
         let mut lines = self.row(finding, style);
-        // An owner conflict has two owners and the owner line names one: its
-        // message names both.
-        if finding.changes.is_empty() || finding.code == FindingCode::OwnerConflict {
+        if finding.changes.is_empty() || message_says_more(finding.code) {
             lines.extend(self.detail(&finding.message));
         }
         lines.extend(self.changes(&finding.changes, style));

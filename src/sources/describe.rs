@@ -130,6 +130,7 @@ pub struct InterfaceDoc {
 #[serde(rename_all = "PascalCase")]
 pub struct AttachmentDoc {
     pub instance_id: Option<String>,
+    pub device_index: Option<i32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +168,7 @@ pub fn interface_to_model(doc: InterfaceDoc) -> NetworkInterface {
         interface_type: doc.interface_type,
         description: doc.description.filter(|d| !d.is_empty()),
         requester_id: doc.requester_id,
+        device_index: doc.attachment.as_ref().and_then(|a| a.device_index),
         instance_id: doc.attachment.and_then(|a| a.instance_id),
         groups,
         private_ips,

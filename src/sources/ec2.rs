@@ -411,6 +411,7 @@ fn interface_doc(eni: &ec2::NetworkInterface) -> InterfaceDoc {
         vpc_id: owned(eni.vpc_id()),
         attachment: eni.attachment().map(|a| AttachmentDoc {
             instance_id: owned(a.instance_id()),
+            device_index: a.device_index(),
         }),
         groups: eni
             .groups()

@@ -9,6 +9,7 @@
 mod support;
 
 mod acknowledge;
+mod attachments;
 mod cloudformation;
 mod groups;
 mod matching;

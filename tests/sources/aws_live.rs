@@ -142,7 +142,22 @@ fn alb_detached_from_its_group_leaves_the_front_rule_empty() {
     let findings = drift(&report);
     let mut got = codes(&findings);
     got.sort();
-    assert_eq!(got, ["reference-empty", "sg-unmanaged"], "{findings:#?}");
+    // The load balancer no longer carries what its state declares, the front rule
+    // allows a group nothing carries, and the group made by hand is nobody's.
+    assert_eq!(
+        got,
+        ["attachment-modified", "reference-empty", "sg-unmanaged"],
+        "{findings:#?}"
+    );
+    let attachment = findings
+        .iter()
+        .find(|f| f["code"] == "attachment-modified")
+        .unwrap();
+    let by_hand_id = s.seed["drift"]["alb-detached"].as_str().unwrap();
+    assert_eq!(
+        attachment["changes"],
+        json!([{"field": "security_groups", "expected": [s.group("alb-public")], "actual": [by_hand_id]}])
+    );
     let empty = findings
         .iter()
         .find(|f| f["code"] == "reference-empty")
@@ -208,6 +223,64 @@ fn alb_detached_from_its_group_leaves_the_front_rule_empty() {
     assert!(
         heading.contains(&format!("· carried by ecs task {}", task.as_str().unwrap())),
         "{heading}\n{}",
+        table.stdout
+    );
+}
+
+/// A permissive existing group attached by hand to the load balancer: no rule
+/// changed, the state's `aws_lb.security_groups` no longer matches what it carries.
+#[test]
+fn a_permissive_group_attached_by_hand_to_the_alb() {
+    let s = Scenario::new(&["alb-extra-group"]);
+    let (code, report) = s.report(&[]);
+    assert_eq!(code, 2);
+    let findings = drift(&report);
+    let mut got = codes(&findings);
+    got.sort();
+    assert_eq!(
+        got,
+        ["attachment-modified", "sg-unmanaged"],
+        "{findings:#?}"
+    );
+    let f = findings
+        .iter()
+        .find(|f| f["code"] == "attachment-modified")
+        .unwrap();
+    let (alb, wide) = (
+        s.group("alb-public"),
+        s.seed["drift"]["alb-extra-group"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["resource"]["type"], "load_balancer");
+    assert_eq!(f["resource"]["id"], "app/alb-public/50dc6c495c0c9188");
+    assert_eq!(f["owner"]["address"], "module.lb.aws_lb.public");
+    let mut live = vec![alb.clone(), wide.clone()];
+    live.sort();
+    assert_eq!(
+        f["changes"],
+        json!([{"field": "security_groups", "expected": [alb], "actual": live}])
+    );
+    let state = s.state();
+    assert_eq!(
+        f["message"],
+        format!(
+            "ELB app/alb-public carries wide-open ({wide}), which module.lb.aws_lb.public ({state}) \
+             does not declare; it allows ingress tcp 0-65535 from 0.0.0.0/0, egress all to 0.0.0.0/0"
+        )
+    );
+    // The table heads it with the load balancer.
+    let table = driftd_with_env(
+        &["report", "--state", &state, "--region", "us-east-1"],
+        &s.moto.env(),
+    );
+    assert!(
+        table
+            .stdout
+            .contains("ELB app/alb-public · 123456789012/us-east-1\n  high"),
+        "{}",
         table.stdout
     );
 }

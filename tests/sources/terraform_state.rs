@@ -126,3 +126,97 @@ fn inline_rules_repeated_by_a_rule_resource_count_once() {
     assert_eq!(outcome.declared_rules, 15);
     assert_eq!(outcome.managed_groups, 1);
 }
+
+/// The groups declared for what carries them, in the attribute shapes the AWS
+/// provider (5.x) writes for each resource.
+#[test]
+fn what_carries_the_groups_is_read_from_each_resource_kind() {
+    use driftd::model::CarrierRef;
+    let provider = "provider[\"registry.terraform.io/hashicorp/aws\"]";
+    let resource = |kind: &str, name: &str, attributes: serde_json::Value| {
+        serde_json::json!({"mode": "managed", "type": kind, "name": name, "provider": provider,
+            "instances": [{"schema_version": 0, "attributes": attributes, "sensitive_attributes": []}]})
+    };
+    let lb_arn =
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+    let state = serde_json::json!({"version": 4, "terraform_version": "1.9.8", "serial": 3,
+        "lineage": "x", "outputs": {}, "resources": [
+        resource("aws_lb", "web", serde_json::json!({"arn": lb_arn, "id": lb_arn, "name": "web",
+            "load_balancer_type": "application", "security_groups": ["sg-0b", "sg-0a", "sg-0a"]})),
+        // A Network Load Balancer without groups declares none.
+        resource("aws_lb", "nlb", serde_json::json!({"arn": lb_arn.replace("app/web", "net/nlb"),
+            "load_balancer_type": "network", "security_groups": []})),
+        resource("aws_instance", "bastion", serde_json::json!({"id": "i-0abc",
+            "arn": "arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc",
+            "vpc_security_group_ids": ["sg-0c"], "security_groups": []})),
+        resource("aws_network_interface", "extra", serde_json::json!({"id": "eni-0abc",
+            "arn": "arn:aws:ec2:eu-west-1:123456789012:network-interface/eni-0abc",
+            "security_groups": ["sg-0d"]})),
+        resource("aws_network_interface_sg_attachment", "monitoring", serde_json::json!({
+            "id": "sg-0e_eni-0abc", "network_interface_id": "eni-0abc", "security_group_id": "sg-0e"})),
+        resource("aws_lambda_function", "orders", serde_json::json!({"function_name": "orders-api",
+            "arn": "arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
+            "vpc_config": [{"security_group_ids": ["sg-0f"], "subnet_ids": ["subnet-1"], "vpc_id": "vpc-1"}]})),
+        // Outside a VPC: no groups.
+        resource("aws_lambda_function", "cron", serde_json::json!({"function_name": "cron",
+            "arn": "arn:aws:lambda:eu-west-1:123456789012:function:cron", "vpc_config": []})),
+    ]});
+    let intent = parse_state("carriers.tfstate", state.to_string().as_bytes()).unwrap();
+    // (carrier, groups, adds only, owner address, region)
+    type Row = (CarrierRef, Vec<String>, bool, String, Option<String>);
+    let got: Vec<Row> = intent
+        .attachments
+        .iter()
+        .map(|a| {
+            (
+                a.carrier.clone(),
+                a.groups.clone(),
+                a.adds_only,
+                a.owner.address.clone().unwrap(),
+                a.region.clone(),
+            )
+        })
+        .collect();
+    let eu = Some("eu-west-1".to_string());
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        vec![
+            (
+                CarrierRef::LoadBalancer("app/web/50dc6c495c0c9188".into()),
+                strings(&["sg-0a", "sg-0b"]),
+                false,
+                "aws_lb.web".into(),
+                eu.clone()
+            ),
+            (
+                CarrierRef::Instance("i-0abc".into()),
+                strings(&["sg-0c"]),
+                false,
+                "aws_instance.bastion".into(),
+                eu.clone()
+            ),
+            (
+                CarrierRef::Interface("eni-0abc".into()),
+                strings(&["sg-0d"]),
+                false,
+                "aws_network_interface.extra".into(),
+                eu.clone()
+            ),
+            (
+                CarrierRef::Interface("eni-0abc".into()),
+                strings(&["sg-0e"]),
+                true,
+                "aws_network_interface_sg_attachment.monitoring".into(),
+                None
+            ),
+            (
+                CarrierRef::Lambda("orders-api".into()),
+                strings(&["sg-0f"]),
+                false,
+                "aws_lambda_function.orders".into(),
+                eu
+            ),
+        ]
+    );
+}

@@ -4,8 +4,9 @@
 
 use driftd::diff::{DiffInput, DiffOptions, DiffOutcome, diff};
 use driftd::model::{
-    DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode, GroupRead, Intent, LiveView,
-    NetworkInterface, Owner, Peer, Protocol, Rule, Scope, SecurityGroup, Tags,
+    CarrierRef, DeclaredAttachment, DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode,
+    GroupRead, Intent, LiveView, NetworkInterface, Owner, Peer, Protocol, Rule, Scope,
+    SecurityGroup, Tags,
 };
 use driftd::sources::cloudformation::canonical::stack_drifts;
 use driftd::sources::{SourceKind, SourceStatus};
@@ -251,6 +252,34 @@ impl World {
         if !self.live.interface_scopes.contains(&here) {
             self.live.interface_scopes.push(here);
         }
+        self
+    }
+
+    /// An instance's interface (`device` 0 is its primary) using `groups`.
+    pub fn interface_of_instance(
+        mut self,
+        id: &str,
+        instance: &str,
+        device: i32,
+        groups: &[&str],
+    ) -> World {
+        self = self.interface(id, "", groups);
+        let added = self.live.interfaces.last_mut().expect("just added");
+        added.instance_id = Some(instance.to_string());
+        added.device_index = Some(device);
+        self
+    }
+
+    /// `groups` declared by `owner` for `carrier`, in the default account and region.
+    pub fn attach(mut self, carrier: CarrierRef, groups: &[&str], owner: Owner) -> World {
+        self.intent.attachments.push(DeclaredAttachment {
+            carrier,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            adds_only: false,
+            owner,
+            account_id: Some(ACCOUNT.to_string()),
+            region: Some(REGION.to_string()),
+        });
         self
     }
 

@@ -6,6 +6,8 @@
 //! | `aws_security_group_rule` | one rule per peer |
 //! | `aws_vpc_security_group_ingress_rule` / `_egress_rule` | exactly one rule |
 //! | `data "aws_security_group"` | a group the state only reads |
+//! | `aws_lb`/`aws_alb` `security_groups`, `aws_instance` `vpc_security_group_ids`, `aws_network_interface` `security_groups`, `aws_lambda_function` `vpc_config.security_group_ids` | the groups declared for what carries them |
+//! | `aws_network_interface_sg_attachment` | one group added to an interface |
 
 use std::collections::HashMap;
 
@@ -13,8 +15,8 @@ use serde::Deserialize;
 
 use super::lenient;
 use crate::model::{
-    DeclaredGroup, DeclaredRule, Direction, GroupId, GroupRead, Intent, Owner, Peer, Protocol,
-    Rule, SecurityGroup, Tags, comparable_tags, share_group_ids,
+    CarrierRef, DeclaredAttachment, DeclaredGroup, DeclaredRule, Direction, GroupId, GroupRead,
+    Intent, Owner, Peer, Protocol, Rule, SecurityGroup, Tags, comparable_tags, share_group_ids,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,17 @@ pub enum ResourceKind {
     VpcIngressRule,
     VpcEgressRule,
     GroupData,
+    /// A resource that declares the groups something carries.
+    Carrier(CarrierKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarrierKind {
+    LoadBalancer,
+    Instance,
+    NetworkInterface,
+    InterfaceGroupAttachment,
+    LambdaFunction,
 }
 
 impl ResourceKind {
@@ -36,6 +49,17 @@ impl ResourceKind {
             ("managed", "aws_vpc_security_group_ingress_rule") => ResourceKind::VpcIngressRule,
             ("managed", "aws_vpc_security_group_egress_rule") => ResourceKind::VpcEgressRule,
             ("data", "aws_security_group") => ResourceKind::GroupData,
+            ("managed", "aws_lb" | "aws_alb") => ResourceKind::Carrier(CarrierKind::LoadBalancer),
+            ("managed", "aws_instance") => ResourceKind::Carrier(CarrierKind::Instance),
+            ("managed", "aws_network_interface") => {
+                ResourceKind::Carrier(CarrierKind::NetworkInterface)
+            }
+            ("managed", "aws_network_interface_sg_attachment") => {
+                ResourceKind::Carrier(CarrierKind::InterfaceGroupAttachment)
+            }
+            ("managed", "aws_lambda_function") => {
+                ResourceKind::Carrier(CarrierKind::LambdaFunction)
+            }
             _ => return None,
         })
     }
@@ -83,6 +107,18 @@ pub struct Attributes {
     cidr_ipv6: Option<String>,
     prefix_list_id: Option<String>,
     referenced_security_group_id: Option<String>,
+    // what carries groups
+    security_groups: Option<Vec<String>>,
+    vpc_security_group_ids: Option<Vec<String>>,
+    network_interface_id: Option<String>,
+    function_name: Option<String>,
+    vpc_config: Option<Vec<VpcConfig>>,
+}
+
+/// `aws_lambda_function.vpc_config[0]`.
+#[derive(Debug, Default, Deserialize)]
+struct VpcConfig {
+    security_group_ids: Option<Vec<String>>,
 }
 
 impl Attributes {
@@ -234,7 +270,82 @@ impl StateReader {
             ResourceKind::VpcIngressRule => self.add_vpc_rule(owner, attrs, Direction::Ingress),
             ResourceKind::VpcEgressRule => self.add_vpc_rule(owner, attrs, Direction::Egress),
             ResourceKind::GroupData => self.add_read(owner, attrs),
+            ResourceKind::Carrier(kind) => self.add_attachment(kind, owner, attrs),
         }
+    }
+
+    /// The groups a resource declares for what carries them. A load balancer
+    /// without groups (a Network Load Balancer before it had any) and a function
+    /// outside a VPC declare none: nothing to compare.
+    fn add_attachment(
+        &mut self,
+        kind: CarrierKind,
+        owner: Owner,
+        attrs: Attributes,
+    ) -> Result<(), String> {
+        let (account_id, region) = arn_scope(attrs.arn.as_deref());
+        let (carrier, groups, adds_only) = match kind {
+            CarrierKind::LoadBalancer => {
+                let arn = required(&attrs.arn, "arn")?;
+                let carrier = CarrierRef::load_balancer(arn)
+                    .ok_or_else(|| format!("arn: not a load balancer's ARN: {arn:?}"))?;
+                (carrier, attrs.security_groups, false)
+            }
+            CarrierKind::Instance => {
+                let id = required(&attrs.id, "id")?;
+                (
+                    CarrierRef::Instance(id.to_string()),
+                    attrs.vpc_security_group_ids,
+                    false,
+                )
+            }
+            CarrierKind::NetworkInterface => {
+                let id = required(&attrs.id, "id")?;
+                (
+                    CarrierRef::Interface(id.to_string()),
+                    attrs.security_groups,
+                    false,
+                )
+            }
+            CarrierKind::InterfaceGroupAttachment => {
+                let id = required(&attrs.network_interface_id, "network_interface_id")?;
+                let group = required(&attrs.security_group_id, "security_group_id")?;
+                (
+                    CarrierRef::Interface(id.to_string()),
+                    Some(vec![group.to_string()]),
+                    true,
+                )
+            }
+            CarrierKind::LambdaFunction => {
+                let name = required(&attrs.function_name, "function_name")?;
+                let groups = attrs
+                    .vpc_config
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| c.security_group_ids.unwrap_or_default())
+                    .collect();
+                (CarrierRef::Lambda(name.to_string()), Some(groups), false)
+            }
+        };
+        let mut groups: Vec<String> = groups
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| !g.is_empty())
+            .collect();
+        groups.sort();
+        groups.dedup();
+        if groups.is_empty() {
+            return Ok(());
+        }
+        self.intent.attachments.push(DeclaredAttachment {
+            carrier,
+            groups,
+            adds_only,
+            owner,
+            account_id,
+            region,
+        });
+        Ok(())
     }
 
     pub fn finish(mut self) -> Intent {

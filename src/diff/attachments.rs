@@ -1,0 +1,156 @@
+//! `attachment-modified`: what carries the groups differs from what IaC declares
+//! for it (a load balancer, an instance, a network interface, a Lambda function).
+//! Judged only where the carrier's interfaces were read and found: a carrier with no
+//! interface in what was read is gone or elsewhere, and says nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::context::Inventory;
+use crate::model::{
+    CarrierRef, DeclaredAttachment, Direction, Finding, FindingCode, NetworkInterface, Subject,
+};
+
+/// At most this many of a group's rules are named in a message.
+const RULES_NAMED: usize = 3;
+
+pub fn check(inv: &Inventory) -> Vec<Finding> {
+    if inv.intent.attachments.is_empty() {
+        return Vec::new();
+    }
+    let mut declared: BTreeMap<&CarrierRef, Vec<&DeclaredAttachment>> = BTreeMap::new();
+    for attachment in &inv.intent.attachments {
+        declared
+            .entry(&attachment.carrier)
+            .or_default()
+            .push(attachment);
+    }
+    let mut interfaces: BTreeMap<CarrierRef, Vec<&NetworkInterface>> = BTreeMap::new();
+    for interface in &inv.live.interfaces {
+        for carrier in interface.carrier_refs() {
+            if declared.contains_key(&carrier) {
+                interfaces.entry(carrier).or_default().push(interface);
+            }
+        }
+    }
+    declared
+        .into_iter()
+        .filter_map(|(carrier, declarations)| {
+            let live = interfaces.get(carrier)?;
+            compare(inv, carrier, &declarations, live)
+        })
+        .collect()
+}
+
+fn compare(
+    inv: &Inventory,
+    carrier: &CarrierRef,
+    declarations: &[&DeclaredAttachment],
+    interfaces: &[&NetworkInterface],
+) -> Option<Finding> {
+    let first = interfaces[0];
+    let (account, region) = (first.account_id.as_deref(), first.region.as_deref());
+    if !inv.coverage.interfaces_read(account, region) {
+        return None;
+    }
+    let live: BTreeSet<&str> = interfaces
+        .iter()
+        .flat_map(|i| i.groups.iter().map(String::as_str))
+        .collect();
+    let whole: Vec<&&DeclaredAttachment> = declarations.iter().filter(|d| !d.adds_only).collect();
+    let declared: BTreeSet<&str> = declarations
+        .iter()
+        .flat_map(|d| d.groups.iter().map(String::as_str))
+        .collect();
+    // Declarations that only add groups say nothing of the others.
+    let extra: Vec<&str> = match whole.is_empty() {
+        true => Vec::new(),
+        false => live.difference(&declared).copied().collect(),
+    };
+    let missing: Vec<&str> = declared.difference(&live).copied().collect();
+    if extra.is_empty() && missing.is_empty() {
+        return None;
+    }
+    let owner = whole
+        .first()
+        .copied()
+        .unwrap_or(&declarations[0])
+        .owner
+        .clone();
+    let mut said = Vec::new();
+    for group in &extra {
+        said.push(format!(
+            "carries {}, which {} does not declare{}",
+            inv.group_label(group),
+            owner.label(),
+            allows(inv, group)
+        ));
+    }
+    for group in &missing {
+        said.push(format!(
+            "no longer carries {}, which {} declares",
+            inv.group_label(group),
+            owner.label()
+        ));
+    }
+    let message = format!("{} {}", carrier.label(), said.join("; "));
+    let live_list = match whole.is_empty() {
+        true => declared.intersection(&live).copied().collect::<Vec<_>>(),
+        false => live.iter().copied().collect(),
+    };
+    Some(Finding {
+        owner,
+        changes: vec![crate::model::Change::new(
+            "security_groups",
+            json!(declared.iter().collect::<Vec<_>>()),
+            json!(live_list),
+        )],
+        ..Finding::about(
+            Subject {
+                code: FindingCode::AttachmentModified,
+                account_id: first.account_id.clone(),
+                region: first.region.clone(),
+                kind: carrier.resource_type().to_string(),
+                id: carrier_id(carrier),
+                key: "security_groups".to_string(),
+            },
+            message,
+        )
+    })
+}
+
+/// The id a report gives the carrier: the load balancer's `app/<name>/<id>`, the
+/// instance, interface or function name.
+fn carrier_id(carrier: &CarrierRef) -> String {
+    match carrier {
+        CarrierRef::LoadBalancer(id)
+        | CarrierRef::Instance(id)
+        | CarrierRef::Interface(id)
+        | CarrierRef::Lambda(id) => id.clone(),
+    }
+}
+
+/// `; it allows ingress tcp 443 from 0.0.0.0/0, …`: what a group let in by hand
+/// opens, its ingress first.
+fn allows(inv: &Inventory, group_id: &str) -> String {
+    let rules: Vec<String> = [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .flat_map(|direction| {
+            inv.live_rules
+                .get(&(group_id, direction))
+                .into_iter()
+                .flatten()
+        })
+        .map(|keyed| keyed.item.label())
+        .collect();
+    match rules.len() {
+        0 => "; it allows nothing".to_string(),
+        n if n <= RULES_NAMED => format!("; it allows {}", rules.join(", ")),
+        n => format!(
+            "; it allows {} and {} more",
+            rules[..RULES_NAMED].join(", "),
+            n - RULES_NAMED
+        ),
+    }
+}
