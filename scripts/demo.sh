@@ -39,6 +39,20 @@ regions = ["us-east-1"]
 [[terraform]]
 state = "terraform.tfstate"
 
+# Paths that must stay open: the load balancer to the front tasks, the API to the
+# database. alb-detached breaks the first.
+[[flow]]
+name = "alb-to-front"
+from = "module.lb.aws_lb.public"
+to = 'module.net.aws_security_group.this["ecs-front"]'
+port = 80
+
+[[flow]]
+name = "api-to-rds"
+from = "ecs-api"
+to = "rds"
+port = 3306
+
 # Intentional drift, acknowledged with a reason and an expiry: still listed, but it
 # does not fail the report.
 [[acknowledge]]

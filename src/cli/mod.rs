@@ -240,6 +240,7 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
             severity: config.severity.clone(),
             // `serve` sets it per schedule.
             regions_read_elsewhere: Vec::new(),
+            flows: config.flows.clone(),
         },
         acknowledgements: config.acknowledgements.clone(),
         limits: limits(config),

@@ -7,6 +7,7 @@
 mod cron;
 mod error;
 mod findings;
+mod flows;
 mod hidden;
 mod notifiers;
 mod raw;
@@ -30,7 +31,7 @@ use self::raw::RawConfig;
 pub use self::values::parse_duration;
 use crate::acknowledge::Acknowledgement;
 use crate::input::{MAX_CONFIG_BYTES, read_text};
-use crate::model::{FindingCode, Severity};
+use crate::model::{FindingCode, Flow, Severity};
 use crate::notify::Channel;
 pub use crate::scan::DEFAULT_SCAN_TIMEOUT;
 pub use crate::secret::Secret;
@@ -75,6 +76,8 @@ pub struct Config {
     pub webhook_secret: Option<Secret>,
     pub acknowledgements: Vec<Acknowledgement>,
     pub severity: BTreeMap<FindingCode, Severity>,
+    /// `[[flow]]`: paths that must stay open.
+    pub flows: Vec<Flow>,
 }
 
 /// One `[[schedule]]`: when `serve` scans, and optionally what.
@@ -273,6 +276,7 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>, problems: &mut Problems) ->
     service::server(raw.server, &mut config, problems);
     service::schedules(raw.schedule, base_dir, &mut config, problems);
     notifiers::notifiers(raw.notify, base_dir, &mut config, problems);
+    flows::flows(raw.flow, &mut config, problems);
     findings::acknowledgements(raw.acknowledge, &mut config, problems);
     findings::severities(raw.severity, &mut config, problems);
     config

@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub schedule: Vec<RawSchedule>,
     pub notify: Option<Sections>,
     #[serde(default)]
+    pub flow: Vec<RawFlow>,
+    #[serde(default)]
     pub acknowledge: Vec<RawAcknowledge>,
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
@@ -94,6 +96,16 @@ pub struct RawSchedule {
     pub regions: Option<Vec<String>>,
     pub states: Option<Vec<String>>,
     pub jitter: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlow {
+    pub name: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub protocol: Option<String>,
+    pub port: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -288,3 +288,54 @@ fn one_duration_grammar_for_every_flag_and_key() {
             .contains("longer than 3650d")
     );
 }
+
+#[test]
+fn flows_are_read_and_every_problem_of_one_is_told() {
+    let config = Config::parse(
+        "[[flow]]\nname = \"alb-to-front\"\nfrom = \"aws_lb.main\"\nto = \"sg-0123\"\nprotocol = \"tcp\"\nport = 80\n\
+         [[flow]]\nname = \"all\"\nfrom = \"a\"\nto = \"b\"\nprotocol = \"-1\"\n",
+        "x.toml",
+        None,
+        env,
+    )
+    .unwrap();
+    assert_eq!(
+        config.flows,
+        [
+            Flow {
+                name: "alb-to-front".into(),
+                from: "aws_lb.main".into(),
+                to: "sg-0123".into(),
+                protocol: crate::model::Protocol::Tcp,
+                port: Some(80),
+            },
+            Flow {
+                name: "all".into(),
+                from: "a".into(),
+                to: "b".into(),
+                protocol: crate::model::Protocol::All,
+                port: None,
+            }
+        ]
+    );
+    let error = problems(
+        "[[flow]]\nfrom = \" \"\nprotocol = \"tcp\"\n\
+         [[flow]]\nname = \"x\"\nfrom = \"a\"\nto = \"b\"\nprotocol = \"sctp\"\n\
+         [[flow]]\nname = \"y\"\nfrom = \"a\"\nto = \"b\"\nport = 70000\n\
+         [[flow]]\nname = \"y\"\nfrom = \"a\"\nto = \"b\"\nport = 80\n\
+         [[flow]]\nname = \"z\"\nfrom = \"a\"\nto = \"b\"\nprotocol = \"icmp\"\nport = 8\n",
+    );
+    assert_eq!(
+        keys(&error),
+        [
+            "flow[0].name",
+            "flow[0].from",
+            "flow[0].to",
+            "flow[0].port",
+            "flow[1].protocol",
+            "flow[2].port",
+            "flow[3].name",
+            "flow[4].port",
+        ]
+    );
+}

@@ -5,12 +5,14 @@
 //! `groups` (sg-missing, sg-unmanaged, sg-modified, owner-conflict), `rules`
 //! (rule-modified, rule-added, rule-removed), `references` (reference-dangling,
 //! reference-empty, dependency-hidden), `attachments` (attachment-modified),
-//! `cloudformation` (cfn-drift) and `source_errors` (source-error).
+//! `flows` (flow-broken), `cloudformation` (cfn-drift) and `source_errors`
+//! (source-error).
 
 mod attachments;
 mod changes;
 mod cloudformation;
 mod context;
+mod flows;
 mod groups;
 mod matching;
 mod options;
@@ -67,6 +69,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
     findings.extend(attachments::check(&inventory));
+    findings.extend(flows::check(&inventory, &input.options.flows));
     findings.extend(cloudformation::check(&inventory));
     let unscanned = scopes::check(&inventory, input.options);
     findings.extend(unscanned.findings);

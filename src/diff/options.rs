@@ -1,8 +1,9 @@
-//! What a user may change about the diff: the `default` groups, and severities.
+//! What a user may change about the diff: the `default` groups, severities, and the
+//! paths that must stay open.
 
 use std::collections::BTreeMap;
 
-use crate::model::{FindingCode, Severity};
+use crate::model::{FindingCode, Flow, Severity};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DiffOptions {
@@ -13,4 +14,6 @@ pub struct DiffOptions {
     /// Regions another schedule of the same `serve` reads: not `scope-unscanned`
     /// here (else each schedule would raise what the other resolves).
     pub regions_read_elsewhere: Vec<String>,
+    /// `[[flow]]`: paths that must stay open.
+    pub flows: Vec<Flow>,
 }

@@ -60,6 +60,7 @@ finding_codes! {
     ScopeUnscanned = "scope-unscanned", Medium;
     ReferenceEmpty = "reference-empty", High;
     AttachmentModified = "attachment-modified", High;
+    FlowBroken = "flow-broken", Critical;
 }
 
 impl FindingCode {
@@ -72,7 +73,7 @@ impl FindingCode {
     pub fn judges_carriers(self) -> bool {
         matches!(
             self,
-            FindingCode::ReferenceEmpty | FindingCode::AttachmentModified
+            FindingCode::ReferenceEmpty | FindingCode::AttachmentModified | FindingCode::FlowBroken
         )
     }
 }

@@ -68,7 +68,31 @@ pub struct Intent {
     pub drifts: Vec<ResourceDrift>,
 }
 
+/// What a Terraform address names among the declarations: something that carries
+/// groups, or a group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DeclaredEndpoint<'a> {
+    Carrier(&'a DeclaredAttachment),
+    Group(&'a DeclaredGroup),
+}
+
 impl Intent {
+    /// The declaration whose owner has this Terraform address (a `[[flow]]`
+    /// endpoint), what carries groups first.
+    pub fn endpoint(&self, address: &str) -> Option<DeclaredEndpoint<'_>> {
+        let named = |owner: &Owner| owner.address.as_deref() == Some(address);
+        self.attachments
+            .iter()
+            .find(|a| !a.adds_only && named(&a.owner))
+            .map(DeclaredEndpoint::Carrier)
+            .or_else(|| {
+                self.groups
+                    .iter()
+                    .find(|g| named(&g.owner))
+                    .map(DeclaredEndpoint::Group)
+            })
+    }
+
     /// The regions the declared and read groups and the declared rules live in
     /// (from their ARNs), sorted.
     pub fn regions(&self) -> Vec<String> {

@@ -3,6 +3,7 @@
 
 mod event;
 mod finding;
+mod flow;
 mod group;
 mod group_id;
 mod interface;
@@ -16,6 +17,7 @@ pub use event::Event;
 pub use finding::{
     Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity, Subject,
 };
+pub use flow::Flow;
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags};
 pub use group_id::{GroupId, share_group_ids};
 pub use interface::{CarrierRef, NetworkInterface};
@@ -31,5 +33,7 @@ pub use stack_drift::{
 pub use time::{Timestamp, format_timestamp};
 mod intent;
 mod live;
-pub use intent::{DeclaredAttachment, DeclaredGroup, DeclaredRule, GroupRead, Intent};
+pub use intent::{
+    DeclaredAttachment, DeclaredEndpoint, DeclaredGroup, DeclaredRule, GroupRead, Intent,
+};
 pub use live::LiveView;

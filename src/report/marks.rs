@@ -34,6 +34,7 @@ impl Mark {
             ),
             FindingCode::ReferenceDangling
             | FindingCode::ReferenceEmpty
+            | FindingCode::FlowBroken
             | FindingCode::DependencyHidden
             | FindingCode::OwnerConflict
             | FindingCode::SourceError

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::{
-    CarrierRef, Finding, FindingCode, Owner, OwnerKind, Severity, Timestamp, format_timestamp,
+    CarrierRef, Finding, FindingCode, Owner, OwnerKind, ResourceRef, Severity, Timestamp,
+    format_timestamp,
 };
 use crate::sources::SourceStatus;
 
@@ -252,10 +253,8 @@ pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>
     let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
     for finding in findings {
         let r = &finding.resource;
-        let carrier =
-            r.id.as_deref()
-                .filter(|id| CarrierRef::from_resource(&r.kind, id).is_some());
-        let key = r.group_id.as_deref().or(carrier);
+        let other = r.id.as_deref().filter(|_| not_group_subject(r).is_some());
+        let key = r.group_id.as_deref().or(other);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(finding),
             None => groups.push((key, vec![finding])),
@@ -263,6 +262,16 @@ pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>
     }
     groups.sort_by_key(|(k, _)| k.map(str::to_string));
     groups
+}
+
+/// What a finding about no group heads its part of a report with: the carrier of
+/// groups (`ELB app/web`) or the flow (`flow alb-to-front`) it concerns.
+fn not_group_subject(r: &ResourceRef) -> Option<String> {
+    let id = r.id.as_deref()?;
+    match r.kind.as_str() {
+        "flow" => Some(format!("flow {id}")),
+        kind => CarrierRef::from_resource(kind, id).map(|c| c.label()),
+    }
 }
 
 /// `alb-public (sg-0123) · vpc-1 · 123456789012/us-east-1`
@@ -289,13 +298,10 @@ pub(crate) fn report_group_heading(report: &Report, first: &Finding) -> Vec<Stri
 pub(crate) fn group_heading_parts(first: &Finding) -> Vec<String> {
     let r = &first.resource;
     let mut parts = Vec::new();
-    let carrier =
-        r.id.as_deref()
-            .and_then(|id| CarrierRef::from_resource(&r.kind, id));
-    match (&r.group_name, &r.group_id, carrier) {
+    match (&r.group_name, &r.group_id, not_group_subject(r)) {
         (Some(name), Some(id), _) => parts.push(format!("{name} ({id})")),
         (None, Some(id), _) => parts.push(id.clone()),
-        (None, None, Some(carrier)) => parts.push(carrier.label()),
+        (None, None, Some(subject)) => parts.push(subject),
         _ => parts.push("sources".to_string()),
     }
     if let Some(vpc) = &r.vpc_id {

@@ -545,3 +545,41 @@ fn webhook_urls_can_come_from_a_file() {
         &["notify.slack.webhook_url_file", "/nonexistent/slack"],
     );
 }
+
+/// `check-config` says what each flow endpoint names in the local states, and a
+/// Terraform address none of them declares is an error (a typo would break the flow
+/// on every scan).
+#[test]
+fn check_config_resolves_flow_endpoints() {
+    use crate::support::cli::{CHAIN_STATE, driftd};
+    let dir = tempfile::tempdir().unwrap();
+    let state = std::fs::canonicalize(CHAIN_STATE).unwrap();
+    let config = dir.path().join("flows.toml");
+    let text = |to: &str| {
+        format!(
+            "[[terraform]]\nstate = {}\n[[flow]]\nname = \"alb-to-front\"\n\
+             from = 'module.net.aws_security_group.this[\"alb-public\"]'\nto = \"{to}\"\nport = 80\n",
+            toml::Value::String(state.display().to_string())
+        )
+    };
+    std::fs::write(&config, text("ecs-front")).unwrap();
+    let run = driftd(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("flow[0] \"alb-to-front\": tcp 80 from module.net.aws_security_group.this[\"alb-public\"] to ecs-front")
+            && run.stdout.contains("from: group sg-0a1b2c3d4e5f60001 (module.net.aws_security_group.this[\"alb-public\"]")
+            && run.stdout.contains("to: a live group's name, resolved at scan time"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(&config, text("module.ecs.aws_security_group.typo")).unwrap();
+    let run = driftd(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(
+            "flow[0].to: module.ecs.aws_security_group.typo is declared by none of the loaded states"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -11,6 +11,7 @@ mod support;
 mod acknowledge;
 mod attachments;
 mod cloudformation;
+mod flows;
 mod groups;
 mod matching;
 mod output;

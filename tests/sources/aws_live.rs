@@ -285,6 +285,69 @@ fn a_permissive_group_attached_by_hand_to_the_alb() {
     );
 }
 
+/// The chain's declared paths (ALB → ecs-front, ecs-front → alb-internal, ecs-api
+/// → rds) hold on the seeded chain, and the ALB → ecs-front one breaks, with its
+/// reason, when alb-public is detached from the load balancer.
+#[test]
+fn declared_flows_hold_and_break_when_the_alb_is_detached() {
+    let flows = |s: &Scenario| -> (i32, Value) {
+        let config = s.dir.path().join("flows.toml");
+        let text = format!(
+            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
+             [[flow]]\nname = \"alb-to-front\"\nfrom = \"module.lb.aws_lb.public\"\n\
+             to = 'module.net.aws_security_group.this[\"ecs-front\"]'\nport = 80\n\
+             [[flow]]\nname = \"front-to-internal\"\nfrom = \"ecs-front\"\nto = \"alb-internal\"\nport = 80\n\
+             [[flow]]\nname = \"api-to-rds\"\nfrom = \"{}\"\nto = \"rds\"\nport = 3306\n",
+            toml::Value::String(s.state()),
+            s.group("ecs-api"),
+        );
+        std::fs::write(&config, text).unwrap();
+        let run = driftd_with_env(
+            &[
+                "report",
+                "--config",
+                config.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &s.moto.env(),
+        );
+        assert_ne!(run.code, 1, "{}", run.stderr);
+        (run.code, run.json())
+    };
+    let clean = Scenario::new(&[]);
+    let (code, report) = flows(&clean);
+    assert_eq!(drift(&report), Vec::<Value>::new());
+    assert_eq!(code, 0);
+    assert_eq!(report["summary"]["compared_security_groups"], 5);
+
+    let detached = Scenario::new(&["alb-detached"]);
+    let (code, report) = flows(&detached);
+    assert_eq!(code, 2);
+    let findings = drift(&report);
+    let broken: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["code"] == "flow-broken")
+        .collect();
+    assert_eq!(broken.len(), 1, "{findings:#?}");
+    let f = broken[0];
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["resource"]["type"], "flow");
+    assert_eq!(f["resource"]["id"], "alb-to-front");
+    let (front, alb) = (detached.group("ecs-front"), detached.group("alb-public"));
+    let by_hand = detached.seed["drift"]["alb-detached"].as_str().unwrap();
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "flow alb-to-front (tcp 80 from module.lb.aws_lb.public to \
+             module.net.aws_security_group.this[\"ecs-front\"]): ecs-front ({front})'s ingress \
+             blocks it: its groups (ecs-front ({front})) allow tcp 80 only from alb-public ({alb}); \
+             ELB app/alb-public (module.lb.aws_lb.public) ("
+        )) && message.ends_with(&format!("carries alb-by-hand ({by_hand})")),
+        "{message}"
+    );
+}
+
 #[test]
 fn unowned_group() {
     let s = Scenario::new(&["unowned-group"]);

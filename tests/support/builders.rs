@@ -5,7 +5,7 @@
 use driftd::diff::{DiffInput, DiffOptions, DiffOutcome, diff};
 use driftd::model::{
     CarrierRef, DeclaredAttachment, DeclaredGroup, DeclaredRule, Direction, Finding, FindingCode,
-    GroupRead, Intent, LiveView, NetworkInterface, Owner, Peer, Protocol, Rule, Scope,
+    Flow, GroupRead, Intent, LiveView, NetworkInterface, Owner, Peer, Protocol, Rule, Scope,
     SecurityGroup, Tags,
 };
 use driftd::sources::cloudformation::canonical::stack_drifts;
@@ -267,6 +267,18 @@ impl World {
         let added = self.live.interfaces.last_mut().expect("just added");
         added.instance_id = Some(instance.to_string());
         added.device_index = Some(device);
+        self
+    }
+
+    /// A `[[flow]]` that must hold.
+    pub fn flow(mut self, from: &str, to: &str, protocol: Protocol, port: Option<i32>) -> World {
+        self.options.flows.push(Flow {
+            name: format!("flow-{}", self.options.flows.len() + 1),
+            from: from.to_string(),
+            to: to.to_string(),
+            protocol,
+            port,
+        });
         self
     }
 

@@ -1,0 +1,353 @@
+//! `flow-broken`: a `[[flow]]` the live rules no longer allow, judged as AWS does.
+//!
+//! Security groups only allow, and all groups of an interface are combined. Traffic
+//! from one interface to another passes when some egress rule of the source's groups
+//! and some ingress rule of the destination's groups allow it: a group peer matches
+//! an interface that carries the group, a CIDR peer matches its private addresses,
+//! protocol `-1` matches everything, port ranges are inclusive. A prefix-list peer is
+//! not resolved here: a flow that only it could allow cannot be judged, and says so.
+//! A flow holds when every (source, destination) pair of interfaces passes.
+
+use std::net::IpAddr;
+
+use super::context::Inventory;
+use crate::model::{
+    CarrierRef, DeclaredEndpoint, Direction, Finding, FindingCode, Flow, NetworkInterface, Peer,
+    Protocol, Rule, Subject,
+};
+
+pub fn check(inv: &Inventory, flows: &[Flow]) -> Vec<Finding> {
+    flows.iter().filter_map(|flow| judge(inv, flow)).collect()
+}
+
+/// One end of a flow: what it is called and the interfaces that stand for it.
+struct Endpoint<'a> {
+    label: String,
+    interfaces: Vec<&'a NetworkInterface>,
+    account: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+fn judge(inv: &Inventory, flow: &Flow) -> Option<Finding> {
+    let broken = |account: Option<&str>, region: Option<&str>, message: String| {
+        Some(Finding::about(
+            Subject {
+                code: FindingCode::FlowBroken,
+                account_id: account.map(str::to_string),
+                region: region.map(str::to_string),
+                kind: "flow".to_string(),
+                id: flow.name.clone(),
+                key: "flow".to_string(),
+            },
+            format!(
+                "flow {} ({} from {} to {}): {message}",
+                flow.name,
+                flow.traffic(),
+                flow.from,
+                flow.to
+            ),
+        ))
+    };
+    let (from, to) = match (resolve(inv, &flow.from), resolve(inv, &flow.to)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(why), _) | (_, Err(why)) => {
+            return broken(None, None, format!("{why}; the flow cannot be checked"));
+        }
+    };
+    // What carries each end is known only where its interfaces were read.
+    if !inv.coverage.interfaces_read(from.account, from.region)
+        || !inv.coverage.interfaces_read(to.account, to.region)
+    {
+        return None;
+    }
+    for end in [&from, &to] {
+        if end.interfaces.is_empty() {
+            return broken(
+                from.account,
+                from.region,
+                format!(
+                    "{} has no network interface: nothing carries the traffic",
+                    end.label
+                ),
+            );
+        }
+    }
+    let mut blocked = Vec::new();
+    let mut unjudged = None;
+    for source in &from.interfaces {
+        for destination in &to.interfaces {
+            let egress = allows(inv, source, Direction::Egress, destination, flow);
+            let ingress = allows(inv, destination, Direction::Ingress, source, flow);
+            match (egress, ingress) {
+                (Verdict::Allowed, Verdict::Allowed) => {}
+                (Verdict::Blocked, _) => blocked.push((source, destination, Direction::Egress)),
+                (_, Verdict::Blocked) => blocked.push((source, destination, Direction::Ingress)),
+                (Verdict::Unknown(why), _) | (_, Verdict::Unknown(why)) => {
+                    unjudged.get_or_insert(why);
+                }
+            }
+        }
+    }
+    let pairs = from.interfaces.len() * to.interfaces.len();
+    if let Some(&(source, destination, side)) = blocked.first() {
+        let why = match side {
+            Direction::Egress => blocked_egress(inv, &from, source, &to, destination, flow),
+            Direction::Ingress => blocked_ingress(inv, &from, source, &to, destination, flow),
+        };
+        let share = match (blocked.len(), pairs) {
+            (1, 1) => String::new(),
+            (n, all) => format!(" ({n} of {all} interface pairs blocked)"),
+        };
+        return broken(from.account, from.region, format!("{why}{share}"));
+    }
+    if let Some(why) = unjudged {
+        tracing::warn!(flow = %flow.name, "cannot judge the flow: {why}");
+    }
+    None
+}
+
+/// An endpoint named by a group id, a Terraform address (of a group, or of what
+/// carries groups), or a live group's name; or why it cannot be found.
+fn resolve<'a>(inv: &Inventory<'a>, text: &str) -> Result<Endpoint<'a>, String> {
+    let declared = inv.intent.endpoint(text);
+    if let Some(DeclaredEndpoint::Carrier(attachment)) = declared {
+        let interfaces: Vec<&NetworkInterface> = inv
+            .live
+            .interfaces
+            .iter()
+            .filter(|i| i.carrier_refs().contains(&attachment.carrier))
+            .collect();
+        let (account, region) = match interfaces.first() {
+            Some(i) => (i.account_id.as_deref(), i.region.as_deref()),
+            None => (
+                attachment.account_id.as_deref(),
+                attachment.region.as_deref(),
+            ),
+        };
+        return Ok(Endpoint {
+            label: carrier_label(&attachment.carrier, text),
+            interfaces,
+            account,
+            region,
+        });
+    }
+    let group_id = if text.starts_with("sg-") {
+        text
+    } else if let Some(DeclaredEndpoint::Group(group)) = declared {
+        group.group.id.as_str()
+    } else {
+        let named: Vec<&str> = inv
+            .live
+            .groups
+            .iter()
+            .filter(|g| g.name.as_deref() == Some(text))
+            .map(|g| g.id.as_str())
+            .collect();
+        match named.as_slice() {
+            [id] => *id,
+            [] => {
+                return Err(format!(
+                    "{text} is no group id, no Terraform address of a group or of what carries groups in the loaded states, and no live group's name"
+                ));
+            }
+            several => {
+                return Err(format!(
+                    "{} live groups are named {text} ({}): name the group by id",
+                    several.len(),
+                    several.join(", ")
+                ));
+            }
+        }
+    };
+    let (account, region) = inv.group_scope(group_id);
+    Ok(Endpoint {
+        label: inv.group_label(group_id),
+        interfaces: inv
+            .live
+            .interfaces
+            .iter()
+            .filter(|i| i.groups.iter().any(|g| g == group_id))
+            .collect(),
+        account,
+        region,
+    })
+}
+
+fn carrier_label(carrier: &CarrierRef, address: &str) -> String {
+    format!("{} ({address})", carrier.label())
+}
+
+enum Verdict {
+    Allowed,
+    Blocked,
+    /// Only a rule driftd cannot evaluate could allow it.
+    Unknown(String),
+}
+
+/// Whether the groups of `interface` allow the flow in `direction` with `other`
+/// (the destination of egress, the source of ingress).
+fn allows(
+    inv: &Inventory,
+    interface: &NetworkInterface,
+    direction: Direction,
+    other: &NetworkInterface,
+    flow: &Flow,
+) -> Verdict {
+    let mut unknown = None;
+    for rule in rules_of(inv, interface, direction) {
+        if !carries_traffic(rule, flow) {
+            continue;
+        }
+        match &rule.peer {
+            Peer::PrefixList(list) => {
+                unknown.get_or_insert_with(|| {
+                    format!(
+                        "{} allows it through prefix list {list}, which is not resolved",
+                        rule.label()
+                    )
+                });
+            }
+            peer if peer_matches(peer, other) => return Verdict::Allowed,
+            _ => {}
+        }
+    }
+    unknown.map_or(Verdict::Blocked, Verdict::Unknown)
+}
+
+fn rules_of<'a>(
+    inv: &'a Inventory,
+    interface: &'a NetworkInterface,
+    direction: Direction,
+) -> impl Iterator<Item = &'a Rule> + 'a {
+    interface.groups.iter().flat_map(move |group| {
+        inv.live_rules
+            .get(&(group.as_str(), direction))
+            .into_iter()
+            .flatten()
+            .map(|keyed| keyed.item)
+    })
+}
+
+/// Whether the rule's protocol and ports cover the flow's.
+fn carries_traffic(rule: &Rule, flow: &Flow) -> bool {
+    if rule.protocol == Protocol::All {
+        return true;
+    }
+    if rule.protocol != flow.protocol {
+        return false;
+    }
+    match (flow.port, rule.from_port, rule.to_port) {
+        (Some(port), Some(from), Some(to)) => (from..=to).contains(&port),
+        // A rule without ports covers every port of its protocol.
+        _ => true,
+    }
+}
+
+fn peer_matches(peer: &Peer, interface: &NetworkInterface) -> bool {
+    match peer {
+        Peer::SecurityGroup(group) => interface.groups.iter().any(|g| g == group),
+        Peer::CidrIpv4(net) => {
+            addresses(interface).any(|a| matches!(a, IpAddr::V4(v4) if net.contains(&v4)))
+        }
+        Peer::CidrIpv6(net) => {
+            addresses(interface).any(|a| matches!(a, IpAddr::V6(v6) if net.contains(&v6)))
+        }
+        Peer::PrefixList(_) => false,
+    }
+}
+
+fn addresses(interface: &NetworkInterface) -> impl Iterator<Item = IpAddr> + '_ {
+    interface
+        .private_ips
+        .iter()
+        .filter_map(|ip| ip.parse().ok())
+}
+
+/// `ALB has no egress rule for tcp 80 to ecs-front: it allows tcp 80 only to sg-…`.
+fn blocked_egress(
+    inv: &Inventory,
+    from: &Endpoint,
+    source: &NetworkInterface,
+    to: &Endpoint,
+    destination: &NetworkInterface,
+    flow: &Flow,
+) -> String {
+    format!(
+        "{}'s egress blocks it: {}{}",
+        from.label,
+        what_it_allows(inv, source, Direction::Egress, flow),
+        where_it_stands(inv, &to.label, destination),
+    )
+}
+
+/// `ecs-front allows tcp 80 only from sg-… (alb-public), which the ALB's interfaces
+/// no longer carry: they carry sg-…`.
+fn blocked_ingress(
+    inv: &Inventory,
+    from: &Endpoint,
+    source: &NetworkInterface,
+    to: &Endpoint,
+    destination: &NetworkInterface,
+    flow: &Flow,
+) -> String {
+    format!(
+        "{}'s ingress blocks it: {}{}",
+        to.label,
+        what_it_allows(inv, destination, Direction::Ingress, flow),
+        where_it_stands(inv, &from.label, source),
+    )
+}
+
+/// `its groups allow tcp 80 only from sg-1 (alb-public)`, or allow none of it.
+fn what_it_allows(
+    inv: &Inventory,
+    interface: &NetworkInterface,
+    direction: Direction,
+    flow: &Flow,
+) -> String {
+    let groups: Vec<String> = interface
+        .groups
+        .iter()
+        .map(|g| inv.group_label(g))
+        .collect();
+    let peers: Vec<String> = rules_of(inv, interface, direction)
+        .filter(|r| carries_traffic(r, flow))
+        .map(|r| match r.peer.referenced_group() {
+            Some(group) => inv.group_label(group),
+            None => r.peer.value(),
+        })
+        .collect();
+    let (preposition, groups) = match direction {
+        Direction::Egress => ("to", groups.join(", ")),
+        Direction::Ingress => ("from", groups.join(", ")),
+    };
+    match peers.is_empty() {
+        true => format!(
+            "its groups ({groups}) allow no {} {preposition} anywhere",
+            flow.traffic()
+        ),
+        false => format!(
+            "its groups ({groups}) allow {} only {preposition} {}",
+            flow.traffic(),
+            peers.join(", ")
+        ),
+    }
+}
+
+/// `, which the interfaces of ELB app/web (eni-1) do not carry: they carry sg-2 (x)`.
+fn where_it_stands(inv: &Inventory, label: &str, interface: &NetworkInterface) -> String {
+    let carried: Vec<String> = interface
+        .groups
+        .iter()
+        .map(|g| inv.group_label(g))
+        .collect();
+    let ips = interface.private_ips.join(", ");
+    format!(
+        "; {label} ({}, {ips}) carries {}",
+        interface.id,
+        match carried.is_empty() {
+            true => "no group".to_string(),
+            false => carried.join(", "),
+        }
+    )
+}
