@@ -274,8 +274,9 @@ pub async fn run_and_store(
     routing: &crate::notify::Routing,
 ) -> (Scan, Result<(), crate::store::StoreError>) {
     let mut scan = run(plan, chrono::Utc::now).await;
+    let carriers = scan.report.carriers.clone();
     let compose = |scan_id: &str, events: &[(&Finding, Event)]| {
-        crate::notify::compose(routing, scan_id, events)
+        crate::notify::compose(routing, scan_id, events, &carriers)
     };
     let record = crate::store::ScanRecord {
         report: &scan.report,

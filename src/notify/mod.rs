@@ -157,10 +157,13 @@ pub struct Endpoint {
 }
 
 /// One finding to tell about, and why now.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Notice<'a> {
     pub finding: &'a Finding,
     pub event: Event,
+    /// The blast radius: what carries the finding's group (`ELB app/web`), or the
+    /// carrier the finding is about; empty where unknown.
+    pub affects: Vec<String>,
 }
 
 /// What one notifier wants to hear about.
@@ -185,10 +188,12 @@ pub struct Routing {
 }
 
 /// The messages a scan's events call for, notifier by notifier in declared order.
+/// `carriers` is what carries each group (`Report::carriers`).
 pub fn compose(
     routing: &Routing,
     scan_id: &str,
     events: &[(&Finding, Event)],
+    carriers: &BTreeMap<String, Vec<String>>,
 ) -> Vec<OutboxMessage> {
     let mut out = Vec::new();
     for (&channel, filter) in &routing.filters {
@@ -198,6 +203,7 @@ pub fn compose(
             .map(|(finding, event)| Notice {
                 finding,
                 event: *event,
+                affects: affects(finding, carriers),
             })
             .collect();
         if notices.is_empty() {
@@ -214,6 +220,19 @@ pub fn compose(
         );
     }
     out
+}
+
+/// What a finding's change reaches: the carriers of its group, or the carrier it
+/// is about.
+fn affects(finding: &Finding, carriers: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let r = &finding.resource;
+    if let Some(group) = &r.group_id {
+        return carriers.get(group).cloned().unwrap_or_default();
+    }
+    r.id.as_deref()
+        .and_then(|id| crate::model::CarrierRef::from_resource(&r.kind, id))
+        .map(|carrier| vec![carrier.label()])
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -264,6 +283,43 @@ mod tests {
                 "webhook-signature",
                 webhook::SIGNATURE_HEADER
             ]
+        );
+    }
+
+    #[test]
+    fn a_finding_affects_what_carries_its_group_or_the_carrier_it_is_about() {
+        use crate::model::{FindingCode, Subject};
+        let about = |kind: &str, id: &str| {
+            Finding::about(
+                Subject {
+                    code: FindingCode::AttachmentModified,
+                    account_id: None,
+                    region: None,
+                    kind: kind.into(),
+                    id: id.into(),
+                    key: "k".into(),
+                },
+                "m".into(),
+            )
+        };
+        let mut rule = about("security_group_rule", "sgr-1");
+        rule.resource.group_id = Some("sg-1".into());
+        let carriers = BTreeMap::from([(
+            "sg-1".to_string(),
+            vec!["ELB app/web".to_string(), "ecs task eni-1".to_string()],
+        )]);
+        assert_eq!(affects(&rule, &carriers), ["ELB app/web", "ecs task eni-1"]);
+        rule.resource.group_id = Some("sg-2".into());
+        assert_eq!(
+            affects(&rule, &carriers),
+            Vec::<String>::new(),
+            "unknown: nothing said"
+        );
+        let lb = about("load_balancer", "app/web/50dc6c495c0c9188");
+        assert_eq!(affects(&lb, &carriers), ["ELB app/web"]);
+        assert_eq!(
+            affects(&about("flow", "alb-to-front"), &carriers),
+            Vec::<String>::new()
         );
     }
 }

@@ -72,6 +72,10 @@ pub fn messages(scan_id: &str, notices: &[Notice]) -> Vec<Value> {
         .iter()
         .map(|n| (n.finding.id.as_str(), n.event))
         .collect();
+    let affected: HashMap<&str, &[String]> = notices
+        .iter()
+        .map(|n| (n.finding.id.as_str(), n.affects.as_slice()))
+        .collect();
 
     // Pages of blocks, between each message's header and closing context line.
     // A finding's two blocks stay together; a group heading needs room for one
@@ -96,8 +100,9 @@ pub fn messages(scan_id: &str, notices: &[Notice]) -> Vec<Value> {
                 .get(finding.id.as_str())
                 .copied()
                 .unwrap_or(Event::New);
+            let affects = affected.get(finding.id.as_str()).copied().unwrap_or(&[]);
             pages.last_mut().expect("one page at least").extend([
-                section(&finding_text(finding, event)),
+                section(&finding_text(finding, event, affects)),
                 context(&acknowledge_hint(finding)),
             ]);
         }
@@ -182,7 +187,7 @@ fn changes_inline(f: &Finding) -> String {
     describe_changes(&f.changes)
 }
 
-fn finding_text(f: &Finding, event: Event) -> String {
+fn finding_text(f: &Finding, event: Event, affects: &[String]) -> String {
     let event = match event {
         Event::New if f.recurred => "back",
         Event::New => "new",
@@ -207,6 +212,9 @@ fn finding_text(f: &Finding, event: Event) -> String {
     }
     if f.changes.is_empty() {
         let _ = writeln!(text, "{}", escape(&f.message));
+    }
+    if !affects.is_empty() {
+        let _ = writeln!(text, "Affects: {}", escape(&affects.join(", ")));
     }
     let _ = write!(text, "Owner: {}", escape(&owner_text(f)));
     clip(&text, MAX_TEXT)

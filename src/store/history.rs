@@ -38,6 +38,8 @@ pub enum HistoryKind {
     RuleAdded,
     RuleRemoved,
     RuleModified,
+    /// What carries the group changed (`carried_by`).
+    CarriersChanged,
 }
 
 impl HistoryKind {
@@ -49,6 +51,7 @@ impl HistoryKind {
             HistoryKind::RuleAdded => "rule added",
             HistoryKind::RuleRemoved => "rule removed",
             HistoryKind::RuleModified => "rule modified",
+            HistoryKind::CarriersChanged => "carriers changed",
         }
     }
 }
@@ -307,6 +310,19 @@ fn compare(before: &LiveNode, after: &LiveNode) -> Vec<Change> {
             });
         }
     }
+    // Only where both scans read what carries it.
+    if let (Some(b), Some(a)) = (&before.carried_by, &after.carried_by)
+        && b != a
+    {
+        changes.push(Change {
+            changes: vec![FieldChange {
+                field: "carried_by".to_string(),
+                before: serde_json::json!(b),
+                after: serde_json::json!(a),
+            }],
+            ..Change::group(HistoryKind::CarriersChanged)
+        });
+    }
     for direction in [Direction::Ingress, Direction::Egress] {
         // The earlier rules stand in for "declared" so that the diff's matching
         // rules pair them with the later ones.
@@ -393,6 +409,7 @@ mod tests {
         LiveNode {
             group: Some(group),
             rules,
+            carried_by: None,
         }
     }
 
@@ -440,5 +457,27 @@ mod tests {
     fn unchanged_is_silent() {
         let n = node(vec![rule(Direction::Ingress, 22, "10.0.0.0/8")]);
         assert!(compare(&n, &n.clone()).is_empty());
+    }
+
+    #[test]
+    fn a_change_of_carriers_is_told_only_where_both_scans_read_them() {
+        let carried = |by: Option<&[&str]>| LiveNode {
+            carried_by: by.map(|b| b.iter().map(|c| c.to_string()).collect()),
+            ..node(vec![])
+        };
+        let detached = compare(&carried(Some(&["ELB app/web"])), &carried(Some(&[])));
+        assert_eq!(detached.len(), 1);
+        assert_eq!(detached[0].kind, HistoryKind::CarriersChanged);
+        assert_eq!(
+            detached[0].changes,
+            [FieldChange {
+                field: "carried_by".into(),
+                before: serde_json::json!(["ELB app/web"]),
+                after: serde_json::json!([]),
+            }]
+        );
+        // Unread on one side: unknown, not a change.
+        assert!(compare(&carried(None), &carried(Some(&[]))).is_empty());
+        assert!(compare(&carried(Some(&["x"])), &carried(None)).is_empty());
     }
 }

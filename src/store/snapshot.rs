@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{Intent, LiveView, Rule, Scope, SecurityGroup};
 
+/// The node part that says the group's carriers were read (its `carried_by` list
+/// may be empty).
+const CARRIERS_READ: &str = "carriers_read";
+
 /// Fixed, so that a group always lands in the same bucket.
 pub const BUCKETS: u8 = 64;
 
@@ -60,6 +64,10 @@ pub type Bucket = Vec<(String, String)>;
 pub struct LiveNode {
     pub group: Option<SecurityGroup>,
     pub rules: Vec<Rule>,
+    /// What carries the group (`ELB app/web`, sorted), where the interfaces of its
+    /// place were read; absent elsewhere, and in snapshots from before they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_by: Option<Vec<String>>,
 }
 
 pub fn bucket_of(group_id: &str) -> u8 {
@@ -96,6 +104,19 @@ pub fn live_tree(live: &LiveView) -> Tree {
             .or_default()
             .push("rules", json(rule));
     }
+    // What carries each group, where that is known (an empty list: nothing).
+    let carriers = live.carriers();
+    for group in &live.groups {
+        let (account, region) = (group.account_id.as_deref(), group.region.as_deref());
+        if !crate::coverage::scopes_cover(&live.interface_scopes, account, region) {
+            continue;
+        }
+        let parts = nodes.entry(&group.id).or_default();
+        parts.push(CARRIERS_READ, String::new());
+        for carrier in carriers.get(group.id.as_str()).into_iter().flatten() {
+            parts.push("carried_by", json(carrier));
+        }
+    }
     let mut scopes = live.scopes.clone();
     scopes.sort();
     scopes.dedup();
@@ -103,8 +124,16 @@ pub fn live_tree(live: &LiveView) -> Tree {
         // `group` is a single document, or null for a rules-only group.
         let group = parts.items.remove("group").and_then(|mut g| g.pop());
         let rules = parts.items.remove("rules").unwrap_or_default();
+        // Left out where unknown: a node from before carriers were read is the same.
+        let carried_by = match parts.items.remove(CARRIERS_READ) {
+            Some(_) => {
+                let carriers = parts.items.remove("carried_by").unwrap_or_default();
+                format!(",\"carried_by\":[{}]", carriers.join(","))
+            }
+            None => String::new(),
+        };
         format!(
-            "{{\"group\":{},\"rules\":[{}]}}",
+            "{{\"group\":{},\"rules\":[{}]{carried_by}}}",
             group.as_deref().unwrap_or("null"),
             rules.join(",")
         )
@@ -268,6 +297,67 @@ mod tests {
         let node: LiveNode = serde_json::from_slice(&tree.buckets[0].1[0].body).unwrap();
         let group = node.group.expect("the group document is kept");
         assert_eq!(node.rules, vec![rule(&group.id, 22)]);
+    }
+
+    #[test]
+    fn carriers_are_kept_where_read_and_a_detach_changes_the_groups_involved() {
+        use crate::model::{NetworkInterface, Scope};
+        let mut live = view(&[22]);
+        for group in &mut live.groups {
+            group.account_id = Some("123456789012".into());
+            group.region = Some("us-east-1".into());
+        }
+        // Not read: the node is what it was before carriers were read.
+        let unread = live_tree(&live);
+        live.interface_scopes = vec![Scope {
+            account_id: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+        }];
+        live.interfaces = vec![NetworkInterface {
+            id: "eni-1".into(),
+            description: Some("ELB app/web/50dc6c495c0c9188".into()),
+            groups: vec!["sg-3".into()],
+            ..NetworkInterface::default()
+        }];
+        let carried = live_tree(&live);
+        let node_of = |tree: &Tree, group: &str| -> LiveNode {
+            let bucket = tree
+                .buckets
+                .iter()
+                .find_map(|(bucket, nodes)| {
+                    let listing: Bucket = serde_json::from_slice(&bucket.body).unwrap();
+                    let at = listing.iter().position(|(id, _)| id == group)?;
+                    Some(nodes[at].clone())
+                })
+                .expect("the group's node");
+            serde_json::from_slice(&bucket.body).unwrap()
+        };
+        assert_eq!(node_of(&unread, "sg-3").carried_by, None);
+        assert_eq!(
+            node_of(&carried, "sg-3").carried_by,
+            Some(vec!["ELB app/web".to_string()])
+        );
+        assert_eq!(node_of(&carried, "sg-4").carried_by, Some(vec![]));
+        // The load balancer loses the group: one node changes.
+        live.interfaces[0].groups = vec!["sg-4".into()];
+        let detached = live_tree(&live);
+        let nodes = |t: &Tree| -> Vec<Hash> {
+            t.buckets
+                .iter()
+                .flat_map(|(_, n)| n.iter().map(|b| b.hash))
+                .collect()
+        };
+        let (before, after) = (nodes(&carried), nodes(&detached));
+        assert_eq!(
+            after.iter().filter(|h| !before.contains(h)).count(),
+            2,
+            "sg-3 and sg-4"
+        );
+        assert_eq!(
+            live_tree(&live).root,
+            detached.root,
+            "the same view, the same root"
+        );
     }
 
     #[test]

@@ -135,3 +135,60 @@ fn interfaces_without_their_account_judge_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(drift(&run.json()), Vec::<Value>::new());
 }
+
+/// The store keeps what carries each group: `history` tells the detach, dated by
+/// the scan that first saw it, and an unchanged scan stores nothing new for it.
+#[test]
+fn history_tells_when_a_group_lost_its_carrier() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database_env(&dir.path().join("driftd.db"));
+    let scan = |alb: &str, name: &str| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let enis = interfaces(&sub, alb);
+        let run = driftd_with_env(
+            &[
+                "report",
+                "--state",
+                CHAIN_STATE,
+                "--live",
+                CLEAN_GROUPS,
+                "--live",
+                CLEAN_RULES,
+                "--live",
+                enis.to_str().unwrap(),
+                "--region",
+                "us-east-1",
+            ],
+            std::slice::from_ref(&db),
+        );
+        assert_ne!(run.code, 1, "{}", run.stderr);
+    };
+    scan(ALB_PUBLIC, "before");
+    scan(ALB_PUBLIC, "same");
+    scan(ECS_API, "after");
+    let history = driftd_with_env(
+        &["history", "--group", ALB_PUBLIC, "--format", "json"],
+        std::slice::from_ref(&db),
+    );
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let entries = history.json();
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0]["kind"], "carriers-changed");
+    assert_eq!(
+        entries[0]["changes"],
+        json!([{"field": "carried_by", "before": ["ELB app/alb-public"], "after": []}])
+    );
+    let table = driftd_with_env(
+        &["history", "--group", ALB_PUBLIC],
+        std::slice::from_ref(&db),
+    );
+    assert!(
+        table
+            .stdout
+            .contains("carriers changed  carried_by [\"ELB app/alb-public\"] → []"),
+        "{}",
+        table.stdout
+    );
+}

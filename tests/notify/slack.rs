@@ -72,6 +72,8 @@ fn incident_1_the_alb_egress_port_exact_payload() {
         &[Notice {
             finding: port,
             event: Event::New,
+            // The blast radius: what carries alb-public.
+            affects: vec!["ELB app/alb-public".to_string()],
         }],
     );
     assert_eq!(sent.len(), 1);
@@ -83,6 +85,7 @@ fn incident_1_the_alb_egress_port_exact_payload() {
         "alb-public (sg-0a1b2c3d4e5f60001)",
         "module.net.aws_vpc_security_group_egress_rule.alb_to_front",
         "group_id = \"sg-0a1b2c3d4e5f60001\"",
+        "Affects: ELB app/alb-public",
     ] {
         assert!(all.contains(needle), "{needle} in\n{all}");
     }
@@ -118,6 +121,7 @@ fn sixty_findings_make_valid_messages_and_none_is_lost() {
         .map(|finding| Notice {
             finding,
             event: Event::New,
+            affects: Vec::new(),
         })
         .collect();
     let sent = messages("scan-big", &notices);
@@ -161,6 +165,7 @@ fn an_overlong_text_is_cut_and_says_so() {
         &[Notice {
             finding: &f,
             event: Event::Recurred,
+            affects: Vec::new(),
         }],
     );
     assert_within_limits(&sent[0]);
