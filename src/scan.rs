@@ -157,7 +157,9 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
         intent.extend(stack_intent);
         sources.extend(stack_sources);
     }
-    let live_source = live_source_for(plan, &intent, sdk.as_ref());
+    // Rule ids and tags only where the intent compares them: fewer calls.
+    let live_source = live_source_for(plan, &intent, sdk.as_ref())
+        .with_rule_detail_groups(intent.rule_detail_groups());
     let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)

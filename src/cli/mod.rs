@@ -204,6 +204,7 @@ impl ScanArgs {
             LiveSource::Aws(Ec2Plan {
                 regions,
                 accounts: config.accounts.clone(),
+                ..Ec2Plan::default()
             })
         } else {
             LiveSource::Files {

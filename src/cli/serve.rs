@@ -78,6 +78,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let live = LiveSource::Aws(Ec2Plan {
                 regions: regions.clone(),
                 accounts: config.accounts.clone(),
+                ..Ec2Plan::default()
             });
             let timing = Timing {
                 cron: schedule.cron.clone(),

@@ -104,6 +104,26 @@ impl Intent {
         regions.into_iter().map(str::to_string).collect()
     }
 
+    /// The groups whose live rules must be read with their ids and tags
+    /// (`DescribeSecurityGroupRules`): those holding a declared rule that is matched
+    /// by rule id or has tags (`aws_vpc_security_group_*_rule`,
+    /// `aws_security_group_rule` with its id). `None` means every group: the
+    /// standalone rules of CloudFormation stacks are matched by rule id wherever
+    /// they attach. Every other group's rules come from `DescribeSecurityGroups`,
+    /// which carries every rule but no rule id or tags.
+    pub fn rule_detail_groups(&self) -> Option<std::collections::BTreeSet<String>> {
+        if !self.stack_resources.is_empty() {
+            return None;
+        }
+        Some(
+            self.rules
+                .iter()
+                .filter(|r| r.rule.rule_id.is_some() || r.rule.tags.is_some())
+                .map(|r| r.rule.group_id.to_string())
+                .collect(),
+        )
+    }
+
     /// Whether some declared or read group names no region (a state without ARNs).
     pub fn has_unplaced_groups(&self) -> bool {
         self.groups.iter().any(|g| g.group.region.is_none())

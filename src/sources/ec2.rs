@@ -6,6 +6,7 @@
 //! cannot be read are a failed source of their own: the groups are still compared,
 //! but nothing there is said to be carried by nothing.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use aws_config::{Region, SdkConfig};
@@ -36,7 +37,15 @@ const CONCURRENCY: usize = 4;
 pub struct Ec2Plan {
     pub regions: Vec<String>,
     pub accounts: Vec<Account>,
+    /// The groups whose rules are read with ids and tags (`DescribeSecurityGroupRules`
+    /// with a `group-id` filter); `None` for every group. See
+    /// `Intent::rule_detail_groups`.
+    pub rule_detail_groups: Option<BTreeSet<String>>,
 }
+
+/// Group ids per `DescribeSecurityGroupRules` call: AWS takes at most 200 values
+/// in a filter.
+const GROUPS_PER_RULES_CALL: usize = 200;
 
 /// One account and region, read completely.
 struct RegionInventory {
@@ -96,10 +105,12 @@ pub async fn scan(
     let (targets, regions, mut statuses) = targets(sdk, plan, calls).await;
     let limit = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = JoinSet::new();
+    let details = Arc::new(plan.rule_detail_groups.clone());
     for (account_id, config) in targets {
         for region in &regions {
             let client = ec2_client(&config, region, calls);
             let (account_id, region, limit) = (account_id.clone(), region.clone(), limit.clone());
+            let details = details.clone();
             let span = info_span!("region", aws.region = %region, aws.account = ?account_id);
             tasks.spawn(
                 async move {
@@ -108,7 +119,8 @@ pub async fn scan(
                         "reading EC2 {}",
                         location(account_id.as_deref(), &region)
                     ));
-                    let result = read_region(&client, account_id.clone()).await;
+                    let result =
+                        read_region(&client, account_id.clone(), details.as_ref().as_ref()).await;
                     match &result {
                         Ok(inventory) => step.done(format_args!(
                             "{} groups, {} rules, {}",
@@ -223,9 +235,12 @@ fn ec2_client(config: &SdkConfig, region: &str, calls: &ApiCalls) -> aws_sdk_ec2
 async fn read_region(
     client: &aws_sdk_ec2::Client,
     account_id: Option<String>,
+    details: Option<&BTreeSet<String>>,
 ) -> Result<RegionInventory, String> {
-    let (groups_and_rules, interfaces) =
-        tokio::join!(read_groups_and_rules(client), read_interfaces(client, None));
+    let (groups_and_rules, interfaces) = tokio::join!(
+        read_groups_and_rules(client, details),
+        read_interfaces(client, None)
+    );
     let (groups, rules) = groups_and_rules?;
     let account_id = account_id.or_else(|| groups.iter().find_map(|g| g.account_id.clone()));
     Ok(RegionInventory {
@@ -236,8 +251,12 @@ async fn read_region(
     })
 }
 
+/// The groups, and their rules: from `DescribeSecurityGroups`, which carries every
+/// rule, and with ids and tags from `DescribeSecurityGroupRules` for the groups in
+/// `details` (every group when `None`) that this region has.
 async fn read_groups_and_rules(
     client: &aws_sdk_ec2::Client,
+    details: Option<&BTreeSet<String>>,
 ) -> Result<(Vec<SecurityGroup>, Vec<Rule>), String> {
     let mut groups = Vec::new();
     let mut permission_rules = Vec::new();
@@ -258,9 +277,57 @@ async fn read_groups_and_rules(
             permission_rules.extend(rules);
         }
     }
+    let detailed: Vec<Option<Vec<String>>> = match details {
+        None => vec![None],
+        Some(wanted) => {
+            let here: Vec<String> = groups
+                .iter()
+                .filter(|g| wanted.contains(&g.id))
+                .map(|g| g.id.clone())
+                .collect();
+            here.chunks(GROUPS_PER_RULES_CALL)
+                .map(|chunk| Some(chunk.to_vec()))
+                .collect()
+        }
+    };
     let mut rules = Vec::new();
+    for group_ids in detailed {
+        read_rules(client, group_ids, &mut rules).await?;
+    }
+    let rules = match details {
+        None => live_rules(permission_rules, Some(rules)),
+        Some(_) => {
+            // Rules of the detailed groups from the rules call, the others' from
+            // their permissions.
+            let read: BTreeSet<String> = rules.iter().map(|r| r.group_id.to_string()).collect();
+            let (detailed, plain): (Vec<Rule>, Vec<Rule>) = permission_rules
+                .into_iter()
+                .partition(|r| read.contains(r.group_id.as_str()));
+            let mut all = live_rules(detailed, Some(rules));
+            all.extend(live_rules(plain, None));
+            all
+        }
+    };
+    Ok((groups, rules))
+}
+
+/// `DescribeSecurityGroupRules`, every page, of `group_ids` (every group when `None`).
+async fn read_rules(
+    client: &aws_sdk_ec2::Client,
+    group_ids: Option<Vec<String>>,
+    rules: &mut Vec<Rule>,
+) -> Result<(), String> {
+    let filter = group_ids.map(|ids| {
+        vec![
+            ec2::Filter::builder()
+                .name("group-id")
+                .set_values(Some(ids))
+                .build(),
+        ]
+    });
     let mut pages = client
         .describe_security_group_rules()
+        .set_filters(filter)
         .max_results(PAGE_SIZE)
         .into_paginator()
         .send();
@@ -277,7 +344,7 @@ async fn read_groups_and_rules(
             );
         }
     }
-    Ok((groups, live_rules(permission_rules, Some(rules))))
+    Ok(())
 }
 
 /// Every network interface of the region (those using `group_id` when given).

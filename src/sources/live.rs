@@ -3,6 +3,7 @@
 //! view (groups, rules and the scopes it read completely) and one status per place
 //! it read. Adding a live source is a variant here and its reader module.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
@@ -56,6 +57,18 @@ impl LiveSource {
                 }))
             }
             _ => None,
+        }
+    }
+
+    /// Reads rule ids and tags only for these groups (see
+    /// `Intent::rule_detail_groups`); captured files are read as they are.
+    pub fn with_rule_detail_groups(self, groups: Option<BTreeSet<String>>) -> LiveSource {
+        match self {
+            LiveSource::Aws(plan) => LiveSource::Aws(Ec2Plan {
+                rule_detail_groups: groups,
+                ..plan
+            }),
+            files => files,
         }
     }
 

@@ -295,11 +295,12 @@ async fn every_page_is_read_at_the_maximum_page_size() {
     assert_eq!(report["summary"]["live_security_groups"], 2500);
     assert_eq!(report["summary"]["live_rules"], 2500);
     assert_eq!(report["findings"], json!([]));
-    // ceil(2500/1000) + ceil(2500/1000) + ceil(1500/1000): the floor.
+    // ceil(2500/1000) + ceil(1500/1000): the floor. The state's rules are inline
+    // (no rule ids, no tags): DescribeSecurityGroups carries all of them, and the
+    // rules call is not made.
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeNetworkInterfaces": 2, "ec2:DescribeSecurityGroupRules": 3,
-               "ec2:DescribeSecurityGroups": 3})
+        json!({"ec2:DescribeNetworkInterfaces": 2, "ec2:DescribeSecurityGroups": 3})
     );
     let interfaces = report["scan"]["sources"]
         .as_array()
@@ -451,8 +452,7 @@ async fn throttling_is_retried() {
     assert_eq!(report["summary"]["live_security_groups"], 3);
     assert_eq!(
         report["scan"]["api_calls"],
-        json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroupRules": 1,
-               "ec2:DescribeSecurityGroups": 2})
+        json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroups": 2})
     );
 }
 
@@ -491,4 +491,103 @@ async fn a_region_with_no_groups_proves_nothing_missing() {
         "{}",
         run.stderr
     );
+}
+
+/// A state declaring each group's rule as an `aws_vpc_security_group_ingress_rule`
+/// (matched by rule id, with tags) beside the group itself.
+fn state_with_rule_resources(dir: &std::path::Path, ids: &[String]) -> String {
+    let path = state_for(dir, ids);
+    let mut state: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for instance in state["resources"][0]["instances"].as_array_mut().unwrap() {
+        instance["attributes"]["ingress"] = json!([]);
+    }
+    let rules: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let rule = format!("sgr-{i:017x}");
+            json!({"index_key": i, "schema_version": 0, "attributes": {
+                "arn": format!("arn:aws:ec2:us-east-1:123456789012:security-group-rule/{rule}"),
+                "id": rule, "security_group_rule_id": rule, "security_group_id": id,
+                "ip_protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_ipv4": "10.0.0.0/8",
+                "cidr_ipv6": null, "prefix_list_id": null, "referenced_security_group_id": null,
+                "description": "https", "tags": null, "tags_all": {}}, "sensitive_attributes": []})
+        })
+        .collect();
+    state["resources"].as_array_mut().unwrap().push(json!({
+        "mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "https",
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": rules}));
+    std::fs::write(&path, state.to_string()).unwrap();
+    path
+}
+
+/// Where the state matches rules by id (or compares their tags), their groups'
+/// rules are read with `DescribeSecurityGroupRules`, filtered by group id, at most
+/// 200 ids a call as AWS allows; each call is answered here with the rules of the
+/// groups it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_ids_are_read_only_for_the_groups_that_need_them() {
+    let server = MockServer::start().await;
+    let all = ids(0..450);
+    mount_pages(
+        &server,
+        "DescribeSecurityGroups",
+        "g",
+        &groups_of(&all),
+        groups_page,
+        1,
+    )
+    .await;
+    mount_no_interfaces(&server).await;
+    let rules = rules_of(&all);
+    for (chunk, (ids, items)) in all.chunks(200).zip(rules.chunks(200)).enumerate() {
+        Mock::given(method("POST"))
+            .and(body_string_contains("Action=DescribeSecurityGroupRules&"))
+            .and(body_string_contains("MaxResults=1000"))
+            .and(body_string_contains("Filter.1.Name=group-id"))
+            .and(body_string_contains(format!(
+                "Filter.1.Value.1={}&",
+                ids[0]
+            )))
+            .and(body_string_contains(format!(
+                "Filter.1.Value.{}={}",
+                ids.len(),
+                ids[ids.len() - 1]
+            )))
+            .respond_with(xml(rules_page(items, None)))
+            .named(format!("rules of chunk {chunk}"))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_with_rule_resources(dir.path(), &all);
+    let env = env(&server);
+    let run = tokio::task::spawn_blocking(move || {
+        driftd_with_env(
+            &[
+                "report",
+                "--state",
+                &state,
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ],
+            &env,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["findings"], json!([]));
+    assert_eq!(report["summary"]["declared_rules"], 450);
+    // 200 + 200 + 50 group ids.
+    assert_eq!(
+        report["scan"]["api_calls"],
+        json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroupRules": 3,
+               "ec2:DescribeSecurityGroups": 1})
+    );
+    server.verify().await;
 }
