@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::context::Inventory;
 use crate::model::{
-    CarrierRef, DeclaredAttachment, Direction, Finding, FindingCode, NetworkInterface, Subject,
+    CarrierRef, Change, DeclaredAttachment, Direction, Finding, FindingCode, NetworkInterface,
+    Subject,
 };
 
 /// At most this many of a group's rules are named in a message.
@@ -58,26 +59,22 @@ fn compare(
         .iter()
         .flat_map(|i| i.groups.iter().map(String::as_str))
         .collect();
-    let whole: Vec<&&DeclaredAttachment> = declarations.iter().filter(|d| !d.adds_only).collect();
+    // The declaration of the whole set, if any (not only groups added to it).
+    let whole = declarations.iter().copied().find(|d| !d.adds_only);
     let declared: BTreeSet<&str> = declarations
         .iter()
         .flat_map(|d| d.groups.iter().map(String::as_str))
         .collect();
     // Declarations that only add groups say nothing of the others.
-    let extra: Vec<&str> = match whole.is_empty() {
-        true => Vec::new(),
-        false => live.difference(&declared).copied().collect(),
+    let extra: Vec<&str> = match whole {
+        None => Vec::new(),
+        Some(_) => live.difference(&declared).copied().collect(),
     };
     let missing: Vec<&str> = declared.difference(&live).copied().collect();
     if extra.is_empty() && missing.is_empty() {
         return None;
     }
-    let owner = whole
-        .first()
-        .copied()
-        .unwrap_or(&declarations[0])
-        .owner
-        .clone();
+    let owner = whole.unwrap_or(declarations[0]).owner.clone();
     let mut said = Vec::new();
     for group in &extra {
         said.push(format!(
@@ -95,13 +92,13 @@ fn compare(
         ));
     }
     let message = format!("{} {}", carrier.label(), said.join("; "));
-    let live_list = match whole.is_empty() {
-        true => declared.intersection(&live).copied().collect::<Vec<_>>(),
-        false => live.iter().copied().collect(),
+    let live_list: Vec<&str> = match whole {
+        None => declared.intersection(&live).copied().collect(),
+        Some(_) => live.iter().copied().collect(),
     };
     Some(Finding {
         owner,
-        changes: vec![crate::model::Change::new(
+        changes: vec![Change::new(
             "security_groups",
             json!(declared.iter().collect::<Vec<_>>()),
             json!(live_list),

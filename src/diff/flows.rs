@@ -8,6 +8,7 @@
 //! not resolved here: a flow that only it could allow cannot be judged, and says so.
 //! A flow holds when every (source, destination) pair of interfaces passes.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::context::Inventory;
@@ -17,8 +18,24 @@ use crate::model::{
 };
 
 pub fn check(inv: &Inventory, flows: &[Flow]) -> Vec<Finding> {
-    flows.iter().filter_map(|flow| judge(inv, flow)).collect()
+    if flows.is_empty() {
+        return Vec::new();
+    }
+    // Each endpoint asks which interfaces carry a group: index them once.
+    let mut carrying: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
+    for interface in &inv.live.interfaces {
+        for group in &interface.groups {
+            carrying.entry(group.as_str()).or_default().push(interface);
+        }
+    }
+    flows
+        .iter()
+        .filter_map(|flow| judge(inv, &carrying, flow))
+        .collect()
 }
+
+/// The interfaces that carry each group.
+type Carrying<'a> = HashMap<&'a str, Vec<&'a NetworkInterface>>;
 
 /// One end of a flow: what it is called and the interfaces that stand for it.
 struct Endpoint<'a> {
@@ -28,7 +45,7 @@ struct Endpoint<'a> {
     region: Option<&'a str>,
 }
 
-fn judge(inv: &Inventory, flow: &Flow) -> Option<Finding> {
+fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
     let broken = |account: Option<&str>, region: Option<&str>, message: String| {
         Some(Finding::about(
             Subject {
@@ -48,7 +65,11 @@ fn judge(inv: &Inventory, flow: &Flow) -> Option<Finding> {
             ),
         ))
     };
-    let (from, to) = match (resolve(inv, &flow.from), resolve(inv, &flow.to)) {
+    let ends = (
+        resolve(inv, carrying, &flow.from),
+        resolve(inv, carrying, &flow.to),
+    );
+    let (from, to) = match ends {
         (Ok(from), Ok(to)) => (from, to),
         (Err(why), _) | (_, Err(why)) => {
             return broken(None, None, format!("{why}; the flow cannot be checked"));
@@ -91,8 +112,8 @@ fn judge(inv: &Inventory, flow: &Flow) -> Option<Finding> {
     let pairs = from.interfaces.len() * to.interfaces.len();
     if let Some(&(source, destination, side)) = blocked.first() {
         let why = match side {
-            Direction::Egress => blocked_egress(inv, &from, source, &to, destination, flow),
-            Direction::Ingress => blocked_ingress(inv, &from, source, &to, destination, flow),
+            Direction::Egress => blocked_by(inv, side, (&from, source), (&to, destination), flow),
+            Direction::Ingress => blocked_by(inv, side, (&to, destination), (&from, source), flow),
         };
         let share = match (blocked.len(), pairs) {
             (1, 1) => String::new(),
@@ -108,14 +129,18 @@ fn judge(inv: &Inventory, flow: &Flow) -> Option<Finding> {
 
 /// An endpoint named by a group id, a Terraform address (of a group, or of what
 /// carries groups), or a live group's name; or why it cannot be found.
-fn resolve<'a>(inv: &Inventory<'a>, text: &str) -> Result<Endpoint<'a>, String> {
+fn resolve<'a>(
+    inv: &Inventory<'a>,
+    carrying: &Carrying<'a>,
+    text: &str,
+) -> Result<Endpoint<'a>, String> {
     let declared = inv.intent.endpoint(text);
     if let Some(DeclaredEndpoint::Carrier(attachment)) = declared {
         let interfaces: Vec<&NetworkInterface> = inv
             .live
             .interfaces
             .iter()
-            .filter(|i| i.carrier_refs().contains(&attachment.carrier))
+            .filter(|i| i.stands_for(&attachment.carrier))
             .collect();
         let (account, region) = match interfaces.first() {
             Some(i) => (i.account_id.as_deref(), i.region.as_deref()),
@@ -162,12 +187,7 @@ fn resolve<'a>(inv: &Inventory<'a>, text: &str) -> Result<Endpoint<'a>, String> 
     let (account, region) = inv.group_scope(group_id);
     Ok(Endpoint {
         label: inv.group_label(group_id),
-        interfaces: inv
-            .live
-            .interfaces
-            .iter()
-            .filter(|i| i.groups.iter().any(|g| g == group_id))
-            .collect(),
+        interfaces: carrying.get(group_id).cloned().unwrap_or_default(),
         account,
         region,
     })
@@ -263,38 +283,22 @@ fn addresses(interface: &NetworkInterface) -> impl Iterator<Item = IpAddr> + '_ 
         .filter_map(|ip| ip.parse().ok())
 }
 
-/// `ALB has no egress rule for tcp 80 to ecs-front: it allows tcp 80 only to sg-…`.
-fn blocked_egress(
+/// `ecs-front (sg-2)'s ingress blocks it: its groups (…) allow tcp 80 only from
+/// alb-public (sg-1); ELB app/web (eni-1, 10.0.0.10) carries alb-by-hand (sg-3)`:
+/// the side that blocks (`blocking` of `interface`, in `direction`), and what the
+/// other side (`other` of `its_interface`) carries.
+fn blocked_by(
     inv: &Inventory,
-    from: &Endpoint,
-    source: &NetworkInterface,
-    to: &Endpoint,
-    destination: &NetworkInterface,
+    direction: Direction,
+    (blocking, interface): (&Endpoint, &NetworkInterface),
+    (other, its_interface): (&Endpoint, &NetworkInterface),
     flow: &Flow,
 ) -> String {
     format!(
-        "{}'s egress blocks it: {}{}",
-        from.label,
-        what_it_allows(inv, source, Direction::Egress, flow),
-        where_it_stands(inv, &to.label, destination),
-    )
-}
-
-/// `ecs-front allows tcp 80 only from sg-… (alb-public), which the ALB's interfaces
-/// no longer carry: they carry sg-…`.
-fn blocked_ingress(
-    inv: &Inventory,
-    from: &Endpoint,
-    source: &NetworkInterface,
-    to: &Endpoint,
-    destination: &NetworkInterface,
-    flow: &Flow,
-) -> String {
-    format!(
-        "{}'s ingress blocks it: {}{}",
-        to.label,
-        what_it_allows(inv, destination, Direction::Ingress, flow),
-        where_it_stands(inv, &from.label, source),
+        "{}'s {direction} blocks it: {}{}",
+        blocking.label,
+        what_it_allows(inv, interface, direction, flow),
+        where_it_stands(inv, &other.label, its_interface),
     )
 }
 

@@ -152,6 +152,24 @@ impl NetworkInterface {
     }
 }
 
+impl NetworkInterface {
+    /// Whether the interface is one of `carrier`'s (as `carrier_refs` would list
+    /// it, without building the list: flows ask this of every interface).
+    pub fn stands_for(&self, carrier: &CarrierRef) -> bool {
+        let description = self.description.as_deref().unwrap_or_default();
+        match carrier {
+            CarrierRef::Interface(id) => self.id == *id,
+            CarrierRef::LoadBalancer(key) => description.strip_prefix("ELB ") == Some(key.as_str()),
+            CarrierRef::Instance(id) => {
+                self.device_index == Some(0) && self.instance_id.as_deref() == Some(id.as_str())
+            }
+            CarrierRef::Lambda(name) => description
+                .strip_prefix("AWS Lambda VPC ENI-")
+                .is_some_and(|rest| rest.len() > name.len() && without_uuid_suffix(rest) == name),
+        }
+    }
+}
+
 /// `my-function-0f3c9a2e-…` without the UUID Lambda appends to its interfaces'
 /// descriptions.
 fn without_uuid_suffix(text: &str) -> &str {
@@ -267,6 +285,39 @@ mod tests {
             interface("ELB classic-web").carrier_refs(),
             [CarrierRef::Interface("eni-0123".into())]
         );
+    }
+
+    #[test]
+    fn stands_for_agrees_with_carrier_refs() {
+        let interfaces = [
+            interface("ELB app/web/50dc6c495c0c9188"),
+            interface("ELB classic-web"),
+            interface("AWS Lambda VPC ENI-orders-api-4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b"),
+            NetworkInterface {
+                instance_id: Some("i-0abc".into()),
+                device_index: Some(0),
+                ..interface("")
+            },
+            NetworkInterface {
+                instance_id: Some("i-0abc".into()),
+                device_index: Some(1),
+                ..interface("")
+            },
+        ];
+        let carriers = [
+            CarrierRef::LoadBalancer("app/web/50dc6c495c0c9188".into()),
+            CarrierRef::LoadBalancer("app/other/1".into()),
+            CarrierRef::Lambda("orders-api".into()),
+            CarrierRef::Lambda("orders".into()),
+            CarrierRef::Instance("i-0abc".into()),
+            CarrierRef::Interface("eni-0123".into()),
+            CarrierRef::Interface("eni-9".into()),
+        ];
+        for i in &interfaces {
+            for c in &carriers {
+                assert_eq!(i.stands_for(c), i.carrier_refs().contains(c), "{i:?} {c:?}");
+            }
+        }
     }
 
     #[test]

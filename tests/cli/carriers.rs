@@ -52,6 +52,23 @@ fn interfaces(dir: &std::path::Path, alb: &str) -> std::path::PathBuf {
     write_json(dir, "interfaces.json", &doc)
 }
 
+/// `report` (a table) of the chain's state against its clean captures and `enis`.
+fn table_args(enis: &std::path::Path) -> Vec<&str> {
+    vec![
+        "report",
+        "--state",
+        CHAIN_STATE,
+        "--live",
+        CLEAN_GROUPS,
+        "--live",
+        CLEAN_RULES,
+        "--live",
+        enis.to_str().unwrap(),
+        "--region",
+        "us-east-1",
+    ]
+}
+
 #[test]
 fn captured_interfaces_carry_the_chain_and_nothing_is_empty() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,19 +112,7 @@ fn a_group_detached_from_the_captured_alb_leaves_the_front_rule_empty() {
     );
 
     // The table names what carries each group, and what carries nothing.
-    let table = driftd(&[
-        "report",
-        "--state",
-        CHAIN_STATE,
-        "--live",
-        CLEAN_GROUPS,
-        "--live",
-        CLEAN_RULES,
-        "--live",
-        enis.to_str().unwrap(),
-        "--region",
-        "us-east-1",
-    ]);
+    let table = driftd(&table_args(&enis));
     let squeezed = table
         .stdout
         .split_whitespace()
@@ -146,22 +151,7 @@ fn history_tells_when_a_group_lost_its_carrier() {
         let sub = dir.path().join(name);
         std::fs::create_dir_all(&sub).unwrap();
         let enis = interfaces(&sub, alb);
-        let run = driftd_with_env(
-            &[
-                "report",
-                "--state",
-                CHAIN_STATE,
-                "--live",
-                CLEAN_GROUPS,
-                "--live",
-                CLEAN_RULES,
-                "--live",
-                enis.to_str().unwrap(),
-                "--region",
-                "us-east-1",
-            ],
-            std::slice::from_ref(&db),
-        );
+        let run = driftd_with_env(&table_args(&enis), std::slice::from_ref(&db));
         assert_ne!(run.code, 1, "{}", run.stderr);
     };
     scan(ALB_PUBLIC, "before");

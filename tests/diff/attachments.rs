@@ -98,3 +98,39 @@ fn attachment_modified_is_judged_only_where_it_can_be() {
     );
     assert_codes(&elsewhere.findings(), &[]);
 }
+
+#[test]
+fn a_group_only_added_to_an_interface_says_nothing_of_the_others() {
+    // aws_network_interface_sg_attachment: SHARED added to eni-0c00.
+    let added = |live: &[&str]| {
+        let mut world = chain()
+            .live_group(live_group(SHARED, "monitoring"))
+            .attach(
+                CarrierRef::Interface("eni-0c00".into()),
+                &[SHARED],
+                tf(STATE, "aws_network_interface_sg_attachment.monitoring"),
+            )
+            .interface("eni-0c00", "", live);
+        world.intent.attachments[0].adds_only = true;
+        world
+    };
+    // (The monitoring group itself is nobody's: sg-unmanaged, not this check's.)
+    let codes_of = |world: World| -> Vec<FindingCode> {
+        codes(&world.findings())
+            .into_iter()
+            .filter(|c| *c != FindingCode::SgUnmanaged)
+            .collect()
+    };
+    assert_eq!(codes_of(added(&[ALB, SHARED])), vec![]);
+    let f = only(&added(&[ALB]).findings(), FindingCode::AttachmentModified);
+    assert_eq!(
+        changes(&f),
+        vec![json_change("security_groups", json!([SHARED]), json!([]))]
+    );
+    assert!(
+        f.message
+            .starts_with(&format!("eni-0c00 no longer carries monitoring ({SHARED})")),
+        "{}",
+        f.message
+    );
+}

@@ -184,7 +184,11 @@ fn state_for(dir: &std::path::Path, ids: &[String]) -> String {
 /// `driftd report` on a state managing `ids`, against the server's pages.
 async fn report_against(server: &MockServer, ids: &[String]) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let state = state_for(dir.path(), ids);
+    report_on(server, state_for(dir.path(), ids)).await
+}
+
+/// `driftd report` on the state at `state`, against the server's pages.
+async fn report_on(server: &MockServer, state: String) -> Run {
     let env = env(server);
     tokio::task::spawn_blocking(move || {
         driftd_with_env(
@@ -561,24 +565,7 @@ async fn rule_ids_are_read_only_for_the_groups_that_need_them() {
             .await;
     }
     let dir = tempfile::tempdir().unwrap();
-    let state = state_with_rule_resources(dir.path(), &all);
-    let env = env(&server);
-    let run = tokio::task::spawn_blocking(move || {
-        driftd_with_env(
-            &[
-                "report",
-                "--state",
-                &state,
-                "--region",
-                "us-east-1",
-                "--format",
-                "json",
-            ],
-            &env,
-        )
-    })
-    .await
-    .unwrap();
+    let run = report_on(&server, state_with_rule_resources(dir.path(), &all)).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report = run.json();
     assert_eq!(report["findings"], json!([]));
