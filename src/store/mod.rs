@@ -6,6 +6,7 @@
 //! (busy timeout), so a running `serve` and an on-demand `report` share one file.
 //! One scan is one transaction: a crash leaves the previous state intact.
 
+mod carriers;
 mod history;
 pub mod lifecycle;
 mod retention;
@@ -260,7 +261,7 @@ impl Store {
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
         let known = load_findings(&mut tx).await?;
         let coverage = Coverage::new(scan.intent, scan.live, &report.scan.sources);
-        let updates = lifecycle::advance(known, report.findings.clone(), &coverage, now);
+        let mut updates = lifecycle::advance(known, report.findings.clone(), &coverage, now);
 
         put_blob(&mut tx, &sources).await?;
         put_tree(&mut tx, &live).await?;
@@ -271,6 +272,8 @@ impl Store {
             warn!(scan = %report.scan.id, "a newer scan was stored first; this one does not change finding statuses");
             (Vec::new(), 0)
         } else {
+            carriers::tell_last_carriers(&mut tx, &mut updates).await?;
+            carriers::remember(&mut tx, &report.carriers, now).await?;
             let events = put_updates(&mut tx, scan_row, &updates).await?;
             let queued = queue_messages(&mut tx, &report.scan.id, &updates, scan.compose).await?;
             (events, queued)

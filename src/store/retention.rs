@@ -63,6 +63,11 @@ pub async fn prune(
             .execute(&mut *tx)
             .await?
             .rows_affected();
+    // What carried a group that long ago is history too.
+    sqlx::query("DELETE FROM group_carriers WHERE last_seen < ?")
+        .bind(&cutoff)
+        .execute(&mut *tx)
+        .await?;
     // Delivered and refused messages are history too; pending ones always stay.
     sqlx::query("DELETE FROM outbox WHERE status <> 'pending' AND created_at < ?")
         .bind(&cutoff)

@@ -170,6 +170,26 @@ fn history_tells_when_a_group_lost_its_carrier() {
         entries[0]["changes"],
         json!([{"field": "carried_by", "before": ["ELB app/alb-public"], "after": []}])
     );
+    // The rule that still allows alb-public says what carried it, until when: the
+    // last scan that saw it carried.
+    let last_carried = entries[0]["previous_at"].as_str().unwrap();
+    let enis = interfaces(&dir.path().join("after"), ECS_API);
+    let again = driftd_with_env(
+        &[&table_args(&enis)[..], &["--format", "json"]].concat(),
+        std::slice::from_ref(&db),
+    );
+    let findings = drift(&again.json());
+    let empty = findings
+        .iter()
+        .find(|f| f["code"] == "reference-empty")
+        .expect("reference-empty");
+    assert!(
+        empty["message"].as_str().unwrap().ends_with(&format!(
+            "; {ALB_PUBLIC} was carried by ELB app/alb-public until {last_carried}"
+        )),
+        "{}",
+        empty["message"]
+    );
     let table = driftd_with_env(
         &["history", "--group", ALB_PUBLIC],
         std::slice::from_ref(&db),
