@@ -91,9 +91,16 @@ impl<'a> Coverage<'a> {
     /// group there that none of them uses is carried by nothing.
     pub fn interfaces_read(&self, account: Option<&str>, region: Option<&str>) -> bool {
         scopes_cover(self.interface_scopes, account, region)
+            && !self.live_failed_at(account, region)
             && !self.sources.iter().any(|s| {
                 !s.ok && s.kind == SourceKind::NetworkInterfaces && source_at(s, account, region)
             })
+    }
+
+    /// Whether every source was read: only then is something that cannot be found
+    /// (a flow's endpoint) known not to exist.
+    pub fn nothing_failed(&self) -> bool {
+        self.sources.iter().all(|s| s.ok)
     }
 
     /// Whether a live source read `account`/`region` completely.

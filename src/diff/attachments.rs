@@ -21,7 +21,19 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
         return Vec::new();
     }
     let mut declared: BTreeMap<&CarrierRef, Vec<&DeclaredAttachment>> = BTreeMap::new();
+    // Groups only added to an interface (`aws_network_interface_sg_attachment`),
+    // which count too for what the interface stands for (an instance's primary).
+    let mut added: BTreeMap<&str, Vec<&DeclaredAttachment>> = BTreeMap::new();
     for attachment in &inv.intent.attachments {
+        match &attachment.carrier {
+            // Lambda shares one interface among the functions of a subnet and group
+            // set, described after the first: which function it serves is unknown.
+            CarrierRef::Lambda(_) => continue,
+            CarrierRef::Interface(id) if attachment.adds_only => {
+                added.entry(id.as_str()).or_default().push(attachment);
+            }
+            _ => {}
+        }
         declared
             .entry(&attachment.carrier)
             .or_default()
@@ -37,11 +49,34 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
     }
     declared
         .into_iter()
-        .filter_map(|(carrier, declarations)| {
-            let live = interfaces.get(carrier)?;
-            compare(inv, carrier, &declarations, live)
+        .filter_map(|(carrier, mut declarations)| {
+            // Only the interfaces in the declared place: one name in two regions is
+            // two resources.
+            let live: Vec<&NetworkInterface> = interfaces
+                .get(carrier)?
+                .iter()
+                .copied()
+                .filter(|i| declarations.iter().any(|d| same_place(d, i)))
+                .collect();
+            for interface in &live {
+                if *carrier != CarrierRef::Interface(interface.id.clone()) {
+                    declarations.extend(added.get(interface.id.as_str()).into_iter().flatten());
+                }
+            }
+            (!live.is_empty()).then(|| compare(inv, carrier, &declarations, &live))?
         })
         .collect()
+}
+
+/// Whether the interface is where the declaration says its resource lives (an
+/// unknown account or region matches).
+fn same_place(declared: &DeclaredAttachment, interface: &NetworkInterface) -> bool {
+    let matches = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    matches(&declared.account_id, &interface.account_id)
+        && matches(&declared.region, &interface.region)
 }
 
 fn compare(

@@ -46,12 +46,14 @@ struct Endpoint<'a> {
 }
 
 fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
-    let broken = |account: Option<&str>, region: Option<&str>, message: String| {
+    // A flow is one finding whatever breaks it: no place in its id, and resolved
+    // only by a scan that read everything.
+    let broken = |message: String| {
         Some(Finding::about(
             Subject {
                 code: FindingCode::FlowBroken,
-                account_id: account.map(str::to_string),
-                region: region.map(str::to_string),
+                account_id: None,
+                region: None,
                 kind: "flow".to_string(),
                 id: flow.name.clone(),
                 key: "flow".to_string(),
@@ -71,8 +73,13 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
     );
     let (from, to) = match ends {
         (Ok(from), Ok(to)) => (from, to),
+        // Not found where everything was read: the endpoint is gone, or misnamed.
+        (Err(why), _) | (_, Err(why)) if inv.coverage.nothing_failed() => {
+            return broken(format!("{why}; the flow cannot be checked"));
+        }
         (Err(why), _) | (_, Err(why)) => {
-            return broken(None, None, format!("{why}; the flow cannot be checked"));
+            tracing::warn!(flow = %flow.name, "cannot judge the flow while a source is unread: {why}");
+            return None;
         }
     };
     // What carries each end is known only where its interfaces were read.
@@ -83,29 +90,37 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
     }
     for end in [&from, &to] {
         if end.interfaces.is_empty() {
-            return broken(
-                from.account,
-                from.region,
-                format!(
-                    "{} has no network interface: nothing carries the traffic",
-                    end.label
-                ),
-            );
+            return broken(format!(
+                "{} has no network interface: nothing carries the traffic",
+                end.label
+            ));
         }
     }
     let mut blocked = Vec::new();
     let mut unjudged = None;
     for source in &from.interfaces {
         for destination in &to.interfaces {
-            let egress = allows(inv, source, Direction::Egress, destination, flow);
-            let ingress = allows(inv, destination, Direction::Ingress, source, flow);
-            match (egress, ingress) {
-                (Verdict::Allowed, Verdict::Allowed) => {}
+            // A packet is IPv4 or IPv6 end to end: both sides must allow it in one
+            // family both interfaces have.
+            let mut verdicts = families(source, destination).into_iter().map(|family| {
+                (
+                    allows(inv, source, Direction::Egress, destination, flow, family),
+                    allows(inv, destination, Direction::Ingress, source, flow, family),
+                )
+            });
+            let first = verdicts.next().expect("at least one family");
+            if matches!(first, (Verdict::Allowed, Verdict::Allowed))
+                || verdicts.any(|v| matches!(v, (Verdict::Allowed, Verdict::Allowed)))
+            {
+                continue;
+            }
+            match first {
                 (Verdict::Blocked, _) => blocked.push((source, destination, Direction::Egress)),
                 (_, Verdict::Blocked) => blocked.push((source, destination, Direction::Ingress)),
                 (Verdict::Unknown(why), _) | (_, Verdict::Unknown(why)) => {
                     unjudged.get_or_insert(why);
                 }
+                (Verdict::Allowed, Verdict::Allowed) => {}
             }
         }
     }
@@ -119,7 +134,7 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
             (1, 1) => String::new(),
             (n, all) => format!(" ({n} of {all} interface pairs blocked)"),
         };
-        return broken(from.account, from.region, format!("{why}{share}"));
+        return broken(format!("{why}{share}"));
     }
     if let Some(why) = unjudged {
         tracing::warn!(flow = %flow.name, "cannot judge the flow: {why}");
@@ -136,12 +151,24 @@ fn resolve<'a>(
 ) -> Result<Endpoint<'a>, String> {
     let declared = inv.intent.endpoint(text);
     if let Some(DeclaredEndpoint::Carrier(attachment)) = declared {
-        let interfaces: Vec<&NetworkInterface> = inv
-            .live
-            .interfaces
-            .iter()
-            .filter(|i| i.stands_for(&attachment.carrier))
-            .collect();
+        let interfaces: Vec<&NetworkInterface> = match &attachment.carrier {
+            // Lambda shares one interface among the functions of a subnet and group
+            // set, named after the first: a function's are those of its set.
+            CarrierRef::Lambda(_) => inv
+                .live
+                .interfaces
+                .iter()
+                .filter(|i| {
+                    i.interface_type.as_deref() == Some("lambda") && i.groups == attachment.groups
+                })
+                .collect(),
+            carrier => inv
+                .live
+                .interfaces
+                .iter()
+                .filter(|i| i.stands_for(carrier))
+                .collect(),
+        };
         let (account, region) = match interfaces.first() {
             Some(i) => (i.account_id.as_deref(), i.region.as_deref()),
             None => (
@@ -212,8 +239,18 @@ fn allows(
     direction: Direction,
     other: &NetworkInterface,
     flow: &Flow,
+    family: Family,
 ) -> Verdict {
     let mut unknown = None;
+    // A group of the interface that was not read (another account's, say) may
+    // allow it.
+    if let Some(group) = interface
+        .groups
+        .iter()
+        .find(|g| !inv.live_groups.contains_key(g.as_str()))
+    {
+        unknown = Some(format!("{group} on {} was not read", interface.id));
+    }
     for rule in rules_of(inv, interface, direction) {
         if !carries_traffic(rule, flow) {
             continue;
@@ -227,7 +264,7 @@ fn allows(
                     )
                 });
             }
-            peer if peer_matches(peer, other) => return Verdict::Allowed,
+            peer if peer_matches(peer, other, family) => return Verdict::Allowed,
             _ => {}
         }
     }
@@ -263,16 +300,42 @@ fn carries_traffic(rule: &Rule, flow: &Flow) -> bool {
     }
 }
 
-fn peer_matches(peer: &Peer, interface: &NetworkInterface) -> bool {
-    match peer {
-        Peer::SecurityGroup(group) => interface.groups.iter().any(|g| g == group),
-        Peer::CidrIpv4(net) => {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V4,
+    V6,
+}
+
+/// The address families both interfaces have (IPv4 when neither names one).
+fn families(a: &NetworkInterface, b: &NetworkInterface) -> Vec<Family> {
+    let has = |i: &NetworkInterface, family: Family| {
+        addresses(i).any(|ip| match family {
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        })
+    };
+    let both: Vec<Family> = [Family::V4, Family::V6]
+        .into_iter()
+        .filter(|&f| has(a, f) && has(b, f))
+        .collect();
+    match both.is_empty() {
+        true => vec![Family::V4],
+        false => both,
+    }
+}
+
+/// Whether the peer names `interface` for traffic of `family`: a group peer by the
+/// groups it carries, a CIDR peer by its addresses of that family.
+fn peer_matches(peer: &Peer, interface: &NetworkInterface, family: Family) -> bool {
+    match (peer, family) {
+        (Peer::SecurityGroup(group), _) => interface.groups.iter().any(|g| g == group),
+        (Peer::CidrIpv4(net), Family::V4) => {
             addresses(interface).any(|a| matches!(a, IpAddr::V4(v4) if net.contains(&v4)))
         }
-        Peer::CidrIpv6(net) => {
+        (Peer::CidrIpv6(net), Family::V6) => {
             addresses(interface).any(|a| matches!(a, IpAddr::V6(v6) if net.contains(&v6)))
         }
-        Peer::PrefixList(_) => false,
+        _ => false,
     }
 }
 

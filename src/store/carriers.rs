@@ -34,7 +34,8 @@ pub async fn remember(
 pub async fn tell_last_carriers(tx: &mut Tx<'_>, updates: &mut [Update]) -> Result<(), StoreError> {
     for update in updates
         .iter_mut()
-        .filter(|u| u.finding.code == FindingCode::ReferenceEmpty)
+        // A resolved finding keeps the message it had.
+        .filter(|u| u.finding.code == FindingCode::ReferenceEmpty && u.resolved_at.is_none())
     {
         let finding = &mut update.finding;
         let Some(group) = finding

@@ -134,3 +134,46 @@ fn a_group_only_added_to_an_interface_says_nothing_of_the_others() {
         f.message
     );
 }
+
+#[test]
+fn a_group_attached_to_an_instances_primary_interface_is_the_instances_too() {
+    // The Terraform documentation's own example: aws_instance plus an
+    // aws_network_interface_sg_attachment on its primary interface.
+    let mut world = chain()
+        .live_group(live_group(SHARED, "monitoring"))
+        .attach(
+            CarrierRef::Instance("i-0abc".into()),
+            &[ALB],
+            tf(STATE, "aws_instance.web"),
+        )
+        .attach(
+            CarrierRef::Interface("eni-0b00".into()),
+            &[SHARED],
+            tf(STATE, "aws_network_interface_sg_attachment.monitoring"),
+        )
+        .interface_of_instance("eni-0b00", "i-0abc", 0, &[ALB, SHARED]);
+    world.intent.attachments[1].adds_only = true;
+    let attachments: Vec<Finding> = world
+        .findings()
+        .into_iter()
+        .filter(|f| f.code == FindingCode::AttachmentModified)
+        .collect();
+    assert_eq!(attachments, vec![]);
+}
+
+#[test]
+fn a_declaration_is_compared_only_with_interfaces_of_its_place() {
+    let mut world =
+        chain()
+            .attach(web_lb(), &[ALB], lb_owner())
+            .interface("eni-0a1b", ALB_INTERFACE, &[ALB]);
+    // The same load balancer name and id in another region carries other groups.
+    world = world.interface("eni-0e00", ALB_INTERFACE, &[FRONT]);
+    world.live.interfaces[1].region = Some(OTHER_REGION.to_string());
+    let attachments: Vec<Finding> = world
+        .findings()
+        .into_iter()
+        .filter(|f| f.code == FindingCode::AttachmentModified)
+        .collect();
+    assert_eq!(attachments, vec![]);
+}

@@ -162,7 +162,27 @@ fn cidr_peers_match_the_interfaces_private_addresses() {
     v6.live.interfaces[1]
         .private_ips
         .push("2001:db8::11".into());
+    assert_eq!(
+        flow_findings(&v6).len(),
+        1,
+        "IPv6 traffic needs an IPv6 address on the ALB's interface too"
+    );
+    v6.live.interfaces[0]
+        .private_ips
+        .push("2001:db8::10".into());
     assert_eq!(flow_findings(&v6), vec![]);
+    // One packet is one family: egress allowed only over IPv6 and ingress only over
+    // IPv4 let nothing through.
+    let mut mixed = world(&[ALB])
+        .live_rule(tcp_out(ALB, 80, 80, support::builders::v6("2001:db8::/64")))
+        .live_rule(tcp_in(FRONT, 80, 80, v4("10.0.0.10/32")));
+    mixed.live.interfaces[0]
+        .private_ips
+        .push("2001:db8::10".into());
+    mixed.live.interfaces[1]
+        .private_ips
+        .push("2001:db8::11".into());
+    assert_eq!(flow_findings(&mixed).len(), 1);
 }
 
 #[test]
@@ -222,4 +242,29 @@ fn flows_are_judged_only_where_the_interfaces_were_read() {
     let mut unread = world(&[SHARED]).live_rule(tcp_in(FRONT, 80, 80, sg(ALB)));
     unread.live.interface_scopes.clear();
     assert_eq!(flow_findings(&unread), vec![]);
+}
+
+#[test]
+fn flows_say_nothing_of_what_was_not_read() {
+    let failed_region = || SourceStatus {
+        account_id: Some(OTHER_ACCOUNT.to_string()),
+        region: Some(REGION.to_string()),
+        ..SourceStatus::failed(SourceKind::Ec2, "other/us-east-1", "503".into())
+    };
+    // An endpoint no source knows, while a source failed: it may be there.
+    let lost = open(world(&[ALB]))
+        .flow("aws_lb.gone", FRONT, Protocol::Tcp, Some(80))
+        .source(failed_region());
+    assert_eq!(flow_findings(&lost), vec![]);
+    // A group of unknown place, while a region failed: not said to have no interface.
+    let unknown = open(world(&[ALB]))
+        .flow("sg-0ffff00000000009", FRONT, Protocol::Tcp, Some(80))
+        .source(failed_region());
+    assert_eq!(flow_findings(&unknown), vec![]);
+    // A group on the interface that was not read may allow it: not judged.
+    let mut foreign = world(&[ALB]).live_rule(tcp_in(FRONT, 80, 80, sg(ALB)));
+    foreign.live.interfaces[0]
+        .groups
+        .push("sg-0ffff00000000009".into());
+    assert_eq!(flow_findings(&foreign), vec![]);
 }
