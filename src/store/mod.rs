@@ -245,7 +245,7 @@ impl Store {
     ) -> Result<Recorded, StoreError> {
         let report = scan.report;
         // Hashing is CPU work: done before taking the write lock.
-        let live = snapshot::live_tree(scan.live);
+        let live = snapshot::live_tree(scan.live, &report.carriers);
         let intent = snapshot::intent_tree(scan.intent);
         let sources =
             Blob::new(serde_json::to_vec(&report.scan.sources).expect("source statuses serialize"));

@@ -89,8 +89,9 @@ pub fn from_hex(text: &str) -> Option<Hash> {
     Some(hash)
 }
 
-/// The live view, one node per group id (groups and their rules).
-pub fn live_tree(live: &LiveView) -> Tree {
+/// The live view, one node per group id (groups, their rules, and what carries
+/// them where that is known: `carriers`, the diff's `DiffOutcome::carriers`).
+pub fn live_tree(live: &LiveView, carriers: &BTreeMap<String, Vec<String>>) -> Tree {
     let mut nodes: BTreeMap<&str, NodeParts> = BTreeMap::new();
     for group in &live.groups {
         nodes
@@ -105,15 +106,10 @@ pub fn live_tree(live: &LiveView) -> Tree {
             .push("rules", json(rule));
     }
     // What carries each group, where that is known (an empty list: nothing).
-    let carriers = live.carriers();
-    for group in &live.groups {
-        let (account, region) = (group.account_id.as_deref(), group.region.as_deref());
-        if !crate::coverage::scopes_cover(&live.interface_scopes, account, region) {
-            continue;
-        }
-        let parts = nodes.entry(&group.id).or_default();
+    for (group, carried_by) in carriers {
+        let parts = nodes.entry(group).or_default();
         parts.push(CARRIERS_READ, String::new());
-        for carrier in carriers.get(group.id.as_str()).into_iter().flatten() {
+        for carrier in carried_by {
             parts.push("carried_by", json(carrier));
         }
     }
@@ -267,7 +263,10 @@ mod tests {
         let mut b = a.clone();
         b.rules.reverse();
         b.groups.reverse();
-        assert_eq!(live_tree(&a).root, live_tree(&b).root);
+        assert_eq!(
+            live_tree(&a, &BTreeMap::new()).root,
+            live_tree(&b, &BTreeMap::new()).root
+        );
     }
 
     #[test]
@@ -275,7 +274,10 @@ mod tests {
         let a = view(&[80, 443]);
         let mut b = a.clone();
         b.rules[7].to_port = Some(8443);
-        let (ta, tb) = (live_tree(&a), live_tree(&b));
+        let (ta, tb) = (
+            live_tree(&a, &BTreeMap::new()),
+            live_tree(&b, &BTreeMap::new()),
+        );
         assert_ne!(ta.root, tb.root);
         let nodes = |t: &Tree| -> Vec<Hash> {
             t.buckets
@@ -293,10 +295,22 @@ mod tests {
     #[test]
     fn nodes_read_back_as_the_model() {
         let live = view(&[22]);
-        let tree = live_tree(&live);
+        let tree = live_tree(&live, &BTreeMap::new());
         let node: LiveNode = serde_json::from_slice(&tree.buckets[0].1[0].body).unwrap();
         let group = node.group.expect("the group document is kept");
         assert_eq!(node.rules, vec![rule(&group.id, 22)]);
+    }
+
+    /// What the diff says carries each group, all interfaces read.
+    fn carriers_of(live: &LiveView) -> BTreeMap<String, Vec<String>> {
+        let carried = live.carriers();
+        live.groups
+            .iter()
+            .map(|g| {
+                let by = carried.get(g.id.as_str()).into_iter().flatten().cloned();
+                (g.id.clone(), by.collect())
+            })
+            .collect()
     }
 
     #[test]
@@ -308,7 +322,7 @@ mod tests {
             group.region = Some("us-east-1".into());
         }
         // Not read: the node is what it was before carriers were read.
-        let unread = live_tree(&live);
+        let unread = live_tree(&live, &BTreeMap::new());
         live.interface_scopes = vec![Scope {
             account_id: Some("123456789012".into()),
             region: Some("us-east-1".into()),
@@ -319,7 +333,7 @@ mod tests {
             groups: vec!["sg-3".into()],
             ..NetworkInterface::default()
         }];
-        let carried = live_tree(&live);
+        let carried = live_tree(&live, &carriers_of(&live));
         let node_of = |tree: &Tree, group: &str| -> LiveNode {
             let bucket = tree
                 .buckets
@@ -340,7 +354,7 @@ mod tests {
         assert_eq!(node_of(&carried, "sg-4").carried_by, Some(vec![]));
         // The load balancer loses the group: one node changes.
         live.interfaces[0].groups = vec!["sg-4".into()];
-        let detached = live_tree(&live);
+        let detached = live_tree(&live, &carriers_of(&live));
         let nodes = |t: &Tree| -> Vec<Hash> {
             t.buckets
                 .iter()
@@ -354,7 +368,7 @@ mod tests {
             "sg-3 and sg-4"
         );
         assert_eq!(
-            live_tree(&live).root,
+            live_tree(&live, &carriers_of(&live)).root,
             detached.root,
             "the same view, the same root"
         );

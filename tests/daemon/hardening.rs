@@ -203,10 +203,20 @@ fn a_thousand_slow_clients_neither_starve_health_checks_nor_stay_open() {
         assert_eq!(service.get("/healthz"), (200, "ok\n".into()));
     }
     // The server holds at most its cap (256 by default) of them, beside the
-    // database, the listener and its own pipes (about 20).
-    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", service.child.id()))
-        .unwrap()
-        .count();
+    // database, the listener and its own pipes (about 20). On a loaded machine it
+    // may still be accepting (and closing) the last ones: it gets a moment, well
+    // inside the 2 s header timeout that would close them all anyway.
+    let count = || {
+        std::fs::read_dir(format!("/proc/{}/fd", service.child.id()))
+            .unwrap()
+            .count()
+    };
+    let settled = Instant::now();
+    let mut descriptors = count();
+    while descriptors >= 256 + 40 && settled.elapsed() < Duration::from_millis(800) {
+        std::thread::sleep(Duration::from_millis(50));
+        descriptors = count();
+    }
     assert!(descriptors < 256 + 40, "{descriptors} open descriptors");
     // Past the header timeout every slow connection has been closed by the server.
     std::thread::sleep(Duration::from_secs(3));
