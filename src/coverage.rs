@@ -174,9 +174,13 @@ impl<'a> Coverage<'a> {
             .filter(|s| Some(s.location.as_str()) == location)
             .collect();
         if !own.is_empty() {
+            // What a stack's drift results told is gone only where they were read.
+            let from_drift_results = finding.code == FindingCode::CfnDrift
+                || (finding.code == FindingCode::AttachmentModified
+                    && finding.owner.kind == OwnerKind::Cloudformation);
             return own
                 .iter()
-                .any(|s| s.ok && (finding.code != FindingCode::CfnDrift || s.drift_read));
+                .any(|s| s.ok && (!from_drift_results || s.drift_read));
         }
         finding.owner.kind == OwnerKind::Cloudformation
             && self

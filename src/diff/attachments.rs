@@ -10,7 +10,7 @@ use serde_json::json;
 use super::context::Inventory;
 use crate::model::{
     CarrierRef, Change, DeclaredAttachment, Direction, Finding, FindingCode, NetworkInterface,
-    Subject,
+    Owner, Subject,
 };
 
 /// At most this many of a group's rules are named in a message.
@@ -100,16 +100,49 @@ fn compare(
         .iter()
         .flat_map(|d| d.groups.iter().map(String::as_str))
         .collect();
-    // Declarations that only add groups say nothing of the others.
-    let extra: Vec<&str> = match whole {
-        None => Vec::new(),
-        Some(_) => live.difference(&declared).copied().collect(),
+    let owner = whole.unwrap_or(declarations[0]).owner.clone();
+    let place = Place {
+        account: first.account_id.clone(),
+        region: first.region.clone(),
     };
-    let missing: Vec<&str> = declared.difference(&live).copied().collect();
+    finding(
+        inv,
+        carrier,
+        owner,
+        place,
+        &declared,
+        &live,
+        whole.is_some(),
+    )
+}
+
+/// Where the carrier lives.
+pub struct Place {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The `attachment-modified` of `carrier` when its `live` groups differ from the
+/// `declared` ones; with `whole` false the declaration only adds its groups and
+/// says nothing of the others. Also what CloudFormation's drift results say
+/// (`diff/cloudformation.rs`).
+pub fn finding(
+    inv: &Inventory,
+    carrier: &CarrierRef,
+    owner: Owner,
+    place: Place,
+    declared: &BTreeSet<&str>,
+    live: &BTreeSet<&str>,
+    whole: bool,
+) -> Option<Finding> {
+    let extra: Vec<&str> = match whole {
+        false => Vec::new(),
+        true => live.difference(declared).copied().collect(),
+    };
+    let missing: Vec<&str> = declared.difference(live).copied().collect();
     if extra.is_empty() && missing.is_empty() {
         return None;
     }
-    let owner = whole.unwrap_or(declarations[0]).owner.clone();
     let mut said = Vec::new();
     for group in &extra {
         said.push(format!(
@@ -128,8 +161,8 @@ fn compare(
     }
     let message = format!("{} {}", carrier.label(), said.join("; "));
     let live_list: Vec<&str> = match whole {
-        None => declared.intersection(&live).copied().collect(),
-        Some(_) => live.iter().copied().collect(),
+        false => declared.intersection(live).copied().collect(),
+        true => live.iter().copied().collect(),
     };
     Some(Finding {
         owner,
@@ -141,8 +174,8 @@ fn compare(
         ..Finding::about(
             Subject {
                 code: FindingCode::AttachmentModified,
-                account_id: first.account_id.clone(),
-                region: first.region.clone(),
+                account_id: place.account,
+                region: place.region,
                 kind: carrier.resource_type().to_string(),
                 id: carrier_id(carrier),
                 key: "security_groups".to_string(),

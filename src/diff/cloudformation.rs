@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 
+use super::attachments;
 use super::changes::rule_changes;
 use super::context::{FindingSpec, Inventory, rule_spec};
 use super::groups;
@@ -59,6 +60,25 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
                     continue;
                 }
                 vec![rule_finding(inv, owner, Some(expected), None, Vec::new())]
+            }
+            DriftFound::Attachment(attachment) => {
+                let declared = attachment.declared.iter().map(String::as_str).collect();
+                let live = attachment.live.iter().map(String::as_str).collect();
+                let place = attachments::Place {
+                    account: drift.resource.account_id.clone(),
+                    region: drift.resource.region.clone(),
+                };
+                attachments::finding(
+                    inv,
+                    &attachment.carrier,
+                    owner.clone(),
+                    place,
+                    &declared,
+                    &live,
+                    true,
+                )
+                .into_iter()
+                .collect()
             }
             DriftFound::Properties(changes) => vec![resource_drift(drift, changes.clone())],
         };

@@ -28,7 +28,8 @@ pub use stack::{
     SECURITY_GROUP_EGRESS, SECURITY_GROUP_INGRESS, StackResource, parse_value,
 };
 pub use stack_drift::{
-    DriftFound, ElementChange, GroupDrift, PropertyPath, RuleEdit, StackDrift, StandaloneRule,
+    AttachmentDrift, DriftFound, ElementChange, GroupDrift, PropertyPath, RuleEdit, StackDrift,
+    StandaloneRule,
 };
 pub use time::{Timestamp, format_timestamp};
 mod intent;

@@ -4,6 +4,7 @@
 //! reads nothing else of CloudFormation.
 
 use super::finding::Change;
+use super::interface::CarrierRef;
 use super::rule::Rule;
 use super::stack::{DifferenceType, ResourceDriftStatus, StackResource};
 
@@ -34,9 +35,21 @@ pub enum DriftFound {
     RuleEdited(Box<RuleEdit>),
     /// A standalone rule CloudFormation reports deleted.
     RuleDeleted(Rule),
+    /// A resource that carries security groups (a load balancer, an instance, a
+    /// network interface) whose only differences are its groups.
+    Attachment(AttachmentDrift),
     /// Any other resource, or rules that did not read as rules: each difference by
     /// its property path.
     Properties(Vec<Change>),
+}
+
+/// The groups a stack declares for what carries them, and the ones it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentDrift {
+    pub carrier: CarrierRef,
+    /// Sorted.
+    pub declared: Vec<String>,
+    pub live: Vec<String>,
 }
 
 /// A group's `SecurityGroupIngress`/`SecurityGroupEgress` lists against AWS.

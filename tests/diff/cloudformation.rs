@@ -679,3 +679,60 @@ fn the_table_and_markdown_show_the_property_path_beside_the_field() {
         "{markdown}"
     );
 }
+
+/// A load balancer of the stack whose only drift is its `SecurityGroups`: the same
+/// finding as Terraform's, `attachment-modified`, not a `cfn-drift` by path.
+#[test]
+fn a_stacks_load_balancer_carrying_other_groups_is_attachment_modified() {
+    let arn =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188";
+    let mut world = alb_stack();
+    let mut lb = drift(
+        "WebLoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        arn,
+        ResourceDriftStatus::Modified,
+        json!({"Scheme": "internet-facing", "SecurityGroups": ["sg-alb"]}),
+        vec![difference(
+            "/SecurityGroups/1",
+            Value::Null,
+            json!("sg-front"),
+            DifferenceType::Add,
+        )],
+    );
+    lb.actual = json!({"Scheme": "internet-facing", "SecurityGroups": ["sg-alb", "sg-front"]});
+    world.intent.drifts.push(lb.clone());
+    let findings = world.findings();
+    let f = only(&findings, FindingCode::AttachmentModified);
+    assert_eq!(f.resource.kind, "load_balancer");
+    assert_eq!(f.resource.id.as_deref(), Some("app/web/50dc6c495c0c9188"));
+    assert_eq!(f.owner, stack_owner("WebLoadBalancer"));
+    assert_eq!(
+        changes(&f),
+        vec![crate::json_change(
+            "security_groups",
+            json!(["sg-alb"]),
+            json!(["sg-alb", "sg-front"])
+        )]
+    );
+    assert!(
+        f.message
+            .starts_with("ELB app/web carries ecs-front (sg-front), which "),
+        "{}",
+        f.message
+    );
+    assert!(of_code(&findings, FindingCode::CfnDrift).is_empty());
+
+    // Another property drifted too: every difference stays a cfn-drift by path.
+    let mut world = alb_stack();
+    lb.differences.push(difference(
+        "/Scheme",
+        json!("internet-facing"),
+        json!("internal"),
+        DifferenceType::NotEqual,
+    ));
+    world.intent.drifts.push(lb);
+    let findings = world.findings();
+    assert!(of_code(&findings, FindingCode::AttachmentModified).is_empty());
+    assert_eq!(of_code(&findings, FindingCode::CfnDrift).len(), 1);
+}

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use super::rules::{canonical_field, rule_from_properties};
 use crate::model::{
-    Change, Direction, DriftFound, ElementChange, GroupDrift, LiveView, PropertyDifference,
-    PropertyPath, ResourceDrift, ResourceDriftStatus, Rule, RuleEdit, SECURITY_GROUP, StackDrift,
-    StandaloneRule,
+    AttachmentDrift, CarrierRef, Change, Direction, DriftFound, ElementChange, GroupDrift,
+    LiveView, PropertyDifference, PropertyPath, ResourceDrift, ResourceDriftStatus, Rule, RuleEdit,
+    SECURITY_GROUP, StackDrift, StandaloneRule,
 };
 
 /// Every drift result in canonical terms, in the order given.
@@ -24,6 +24,47 @@ pub fn stack_drifts(drifts: &[ResourceDrift], live: &LiveView) -> Vec<StackDrift
         .iter()
         .map(|drift| stack_drift(drift, live))
         .collect()
+}
+
+/// A load balancer, instance or network interface whose only differences are its
+/// security groups: the groups declared and carried, from the whole properties.
+fn attachment_drift(drift: &ResourceDrift) -> Option<AttachmentDrift> {
+    let resource = &drift.resource;
+    let id = resource.physical_id.as_str();
+    let (carrier, pointer) = match resource.resource_type.as_str() {
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
+            (CarrierRef::load_balancer(id)?, "/SecurityGroups")
+        }
+        "AWS::EC2::Instance" => (CarrierRef::Instance(id.to_string()), "/SecurityGroupIds"),
+        "AWS::EC2::NetworkInterface" => (CarrierRef::Interface(id.to_string()), "/GroupSet"),
+        _ => return None,
+    };
+    let about_groups = |path: &str| {
+        path.strip_prefix(pointer)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if id.is_empty()
+        || drift.differences.is_empty()
+        || !drift.differences.iter().all(|d| about_groups(&d.path))
+    {
+        return None;
+    }
+    let groups = |properties: &serde_json::Value| -> Option<Vec<String>> {
+        let mut groups: Vec<String> = properties
+            .pointer(pointer)?
+            .as_array()?
+            .iter()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect();
+        groups.sort();
+        groups.dedup();
+        Some(groups)
+    };
+    Some(AttachmentDrift {
+        carrier,
+        declared: groups(&drift.expected)?,
+        live: groups(&drift.actual)?,
+    })
 }
 
 fn stack_drift(drift: &ResourceDrift, live: &LiveView) -> StackDrift {
@@ -46,7 +87,10 @@ fn stack_drift(drift: &ResourceDrift, live: &LiveView) -> StackDrift {
                 ..
             }),
         ) => standalone_drift(drift, expected, &named),
-        _ => DriftFound::Properties(raw_changes(&drift.differences)),
+        _ => match attachment_drift(drift) {
+            Some(found) => DriftFound::Attachment(found),
+            None => DriftFound::Properties(raw_changes(&drift.differences)),
+        },
     };
     StackDrift {
         resource: drift.resource.clone(),
