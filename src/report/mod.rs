@@ -249,18 +249,18 @@ pub(crate) fn no_findings_line(report: &Report) -> Option<&'static str> {
 
 /// Findings grouped by the security group (or the carrier of groups) they concern,
 /// in report order; findings about neither (source errors) come first under `None`.
-pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<&str>, Vec<&Finding>)> {
-    let mut groups: Vec<(Option<&str>, Vec<&Finding>)> = Vec::new();
+pub(crate) fn by_group(findings: &[Finding]) -> Vec<(Option<String>, Vec<&Finding>)> {
+    let mut groups: Vec<(Option<String>, Vec<&Finding>)> = Vec::new();
     for finding in findings {
         let r = &finding.resource;
-        let other = r.id.as_deref().filter(|_| not_group_subject(r).is_some());
-        let key = r.group_id.as_deref().or(other);
+        // A flow and a carrier may share a name: keyed by what heads them.
+        let key = r.group_id.clone().or_else(|| not_group_subject(r));
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(finding),
             None => groups.push((key, vec![finding])),
         }
     }
-    groups.sort_by_key(|(k, _)| k.map(str::to_string));
+    groups.sort_by(|(a, _), (b, _)| a.cmp(b));
     groups
 }
 
