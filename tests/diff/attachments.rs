@@ -11,6 +11,14 @@ fn lb_owner() -> Owner {
     tf(STATE, "module.lb.aws_lb.web")
 }
 
+/// This check's findings (the others are other checks').
+fn attachment_findings(world: &World) -> Vec<Finding> {
+    of_code(&world.findings(), FindingCode::AttachmentModified)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
 fn web_lb() -> CarrierRef {
     CarrierRef::LoadBalancer(ALB_ARN_KEY.to_string())
 }
@@ -115,13 +123,7 @@ fn a_group_only_added_to_an_interface_says_nothing_of_the_others() {
         world
     };
     // (The monitoring group itself is nobody's: sg-unmanaged, not this check's.)
-    let codes_of = |world: World| -> Vec<FindingCode> {
-        codes(&world.findings())
-            .into_iter()
-            .filter(|c| *c != FindingCode::SgUnmanaged)
-            .collect()
-    };
-    assert_eq!(codes_of(added(&[ALB, SHARED])), vec![]);
+    assert_eq!(attachment_findings(&added(&[ALB, SHARED])), vec![]);
     let f = only(&added(&[ALB]).findings(), FindingCode::AttachmentModified);
     assert_eq!(
         changes(&f),
@@ -153,12 +155,7 @@ fn a_group_attached_to_an_instances_primary_interface_is_the_instances_too() {
         )
         .interface_of_instance("eni-0b00", "i-0abc", 0, &[ALB, SHARED]);
     world.intent.attachments[1].adds_only = true;
-    let attachments: Vec<Finding> = world
-        .findings()
-        .into_iter()
-        .filter(|f| f.code == FindingCode::AttachmentModified)
-        .collect();
-    assert_eq!(attachments, vec![]);
+    assert_eq!(attachment_findings(&world), vec![]);
 }
 
 #[test]
@@ -170,10 +167,5 @@ fn a_declaration_is_compared_only_with_interfaces_of_its_place() {
     // The same load balancer name and id in another region carries other groups.
     world = world.interface("eni-0e00", ALB_INTERFACE, &[FRONT]);
     world.live.interfaces[1].region = Some(OTHER_REGION.to_string());
-    let attachments: Vec<Finding> = world
-        .findings()
-        .into_iter()
-        .filter(|f| f.code == FindingCode::AttachmentModified)
-        .collect();
-    assert_eq!(attachments, vec![]);
+    assert_eq!(attachment_findings(&world), vec![]);
 }
