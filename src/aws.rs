@@ -109,6 +109,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
         "describe_security_group_rules",
     ),
     ("ec2:DescribeSecurityGroups", "describe_security_groups"),
+    ("ecs:DescribeTasks", "describe_tasks"),
+    ("ecs:ListTasks", "list_tasks"),
     ("s3:GetObject", "get_object"),
     ("sts:AssumeRole", "assume_role"),
 ];

@@ -97,6 +97,15 @@ impl<'a> Coverage<'a> {
             })
     }
 
+    /// Whether the tasks of the ECS services of `account`/`region` were read, so
+    /// that a service with none has none.
+    pub fn ecs_read(&self, account: Option<&str>, region: Option<&str>) -> bool {
+        !self
+            .sources
+            .iter()
+            .any(|s| !s.ok && s.kind == SourceKind::Ecs && source_at(s, account, region))
+    }
+
     /// Whether every source was read: only then is something that cannot be found
     /// (a flow's endpoint) known not to exist.
     pub fn nothing_failed(&self) -> bool {

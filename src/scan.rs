@@ -157,9 +157,9 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
         intent.extend(stack_intent);
         sources.extend(stack_sources);
     }
-    // Rule ids and tags only where the intent compares them: fewer calls.
-    let live_source = live_source_for(plan, &intent, sdk.as_ref())
-        .with_rule_detail_groups(intent.rule_detail_groups());
+    // Rule ids and tags only where the intent compares them (fewer calls), and the
+    // tasks of the services it declares.
+    let live_source = live_source_for(plan, &intent, sdk.as_ref()).for_intent(&intent);
     let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)

@@ -177,23 +177,12 @@ pub fn finding(
                 account_id: place.account,
                 region: place.region,
                 kind: carrier.resource_type().to_string(),
-                id: carrier_id(carrier),
+                id: carrier.id().to_string(),
                 key: "security_groups".to_string(),
             },
             message,
         )
     })
-}
-
-/// The id a report gives the carrier: the load balancer's `app/<name>/<id>`, the
-/// instance, interface or function name.
-fn carrier_id(carrier: &CarrierRef) -> String {
-    match carrier {
-        CarrierRef::LoadBalancer(id)
-        | CarrierRef::Instance(id)
-        | CarrierRef::Interface(id)
-        | CarrierRef::Lambda(id) => id.clone(),
-    }
 }
 
 /// `; it allows ingress tcp 443 from 0.0.0.0/0, …`: what a group let in by hand

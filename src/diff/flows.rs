@@ -40,6 +40,8 @@ type Carrying<'a> = HashMap<&'a str, Vec<&'a NetworkInterface>>;
 /// One end of a flow: what it is called and the interfaces that stand for it.
 struct Endpoint<'a> {
     label: String,
+    /// An ECS service: its tasks are known only where ECS was read.
+    ecs: bool,
     interfaces: Vec<&'a NetworkInterface>,
     account: Option<&'a str>,
     region: Option<&'a str>,
@@ -82,10 +84,13 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
             return None;
         }
     };
-    // What carries each end is known only where its interfaces were read.
-    if !inv.coverage.interfaces_read(from.account, from.region)
-        || !inv.coverage.interfaces_read(to.account, to.region)
-    {
+    // What carries each end is known only where its interfaces (and, for a
+    // service, its tasks) were read.
+    let read = |end: &Endpoint| {
+        inv.coverage.interfaces_read(end.account, end.region)
+            && (!end.ecs || inv.coverage.ecs_read(end.account, end.region))
+    };
+    if !read(&from) || !read(&to) {
         return None;
     }
     for end in [&from, &to] {
@@ -177,6 +182,7 @@ fn resolve<'a>(
             ),
         };
         return Ok(Endpoint {
+            ecs: matches!(attachment.carrier, CarrierRef::EcsService(_)),
             label: carrier_label(&attachment.carrier, text),
             interfaces,
             account,
@@ -213,6 +219,7 @@ fn resolve<'a>(
     };
     let (account, region) = inv.group_scope(group_id);
     Ok(Endpoint {
+        ecs: false,
         label: inv.group_label(group_id),
         interfaces: carrying.get(group_id).cloned().unwrap_or_default(),
         account,

@@ -14,6 +14,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 SourceKind::Ec2 => "ec2_region",
                 SourceKind::LiveFile => "live_file",
                 SourceKind::NetworkInterfaces => "network_interfaces",
+                SourceKind::Ecs => "ecs_services",
             };
             let error = source.error.as_deref().unwrap_or("unknown error");
             // Readers name the file in their errors already: said once.
@@ -25,6 +26,8 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 "no rule-added or sg-unmanaged findings are reported while it is unread"
             } else if source.kind == SourceKind::NetworkInterfaces {
                 "what carries its groups is unknown: no group there is said to be carried by nothing"
+            } else if source.kind == SourceKind::Ecs {
+                "which interfaces are its services' tasks is unknown: no ECS service there is judged"
             } else {
                 "nothing it would have covered is reported missing"
             };
@@ -51,6 +54,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
 fn what_of(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::NetworkInterfaces => "the network interfaces of ",
+        SourceKind::Ecs => "the ECS services of ",
         _ => "",
     }
 }

@@ -13,6 +13,8 @@ pub struct NetworkInterface {
     pub description: Option<String>,
     /// The service that created it (`amazon-elb`, `amazon-rds`), when not the owner.
     pub requester_id: Option<String>,
+    /// The ECS service (`cluster/name`) whose task it is, where ECS was read.
+    pub ecs_service: Option<String>,
     /// The instance it is attached to, if any, and as which device (0: primary).
     pub instance_id: Option<String>,
     pub device_index: Option<i32>,
@@ -53,6 +55,9 @@ impl NetworkInterface {
         if let Some(instance) = &self.instance_id {
             return format!("instance {instance}");
         }
+        if let Some(service) = &self.ecs_service {
+            return CarrierRef::EcsService(service.clone()).label();
+        }
         // An awsvpc task's interface is described by its attachment's ARN.
         if description.starts_with("arn:aws:ecs:") && description.contains(":attachment/") {
             return format!("ecs task {}", self.id);
@@ -81,6 +86,8 @@ pub enum CarrierRef {
     Instance(String),
     Interface(String),
     Lambda(String),
+    /// `cluster/name`.
+    EcsService(String),
 }
 
 impl CarrierRef {
@@ -98,8 +105,21 @@ impl CarrierRef {
             "instance" => CarrierRef::Instance(id),
             "network_interface" => CarrierRef::Interface(id),
             "lambda_function" => CarrierRef::Lambda(id),
+            "ecs_service" => CarrierRef::EcsService(id),
             _ => return None,
         })
+    }
+
+    /// The report's `resource.id`: the load balancer's `app/<name>/<id>`, the
+    /// instance, interface or function name, the service's `cluster/name`.
+    pub fn id(&self) -> &str {
+        match self {
+            CarrierRef::LoadBalancer(id)
+            | CarrierRef::Instance(id)
+            | CarrierRef::Interface(id)
+            | CarrierRef::Lambda(id)
+            | CarrierRef::EcsService(id) => id,
+        }
     }
 
     /// The report's `resource.type`.
@@ -109,6 +129,7 @@ impl CarrierRef {
             CarrierRef::Instance(_) => "instance",
             CarrierRef::Interface(_) => "network_interface",
             CarrierRef::Lambda(_) => "lambda_function",
+            CarrierRef::EcsService(_) => "ecs_service",
         }
     }
 
@@ -123,6 +144,7 @@ impl CarrierRef {
             CarrierRef::Instance(id) => format!("instance {id}"),
             CarrierRef::Interface(id) => id.clone(),
             CarrierRef::Lambda(name) => format!("lambda {name}"),
+            CarrierRef::EcsService(service) => format!("ecs service {service}"),
         }
     }
 }
@@ -141,6 +163,9 @@ impl NetworkInterface {
         }
         if let (Some(instance), Some(0)) = (&self.instance_id, self.device_index) {
             refs.push(CarrierRef::Instance(instance.clone()));
+        }
+        if let Some(service) = &self.ecs_service {
+            refs.push(CarrierRef::EcsService(service.clone()));
         }
         if let Some(rest) = description.strip_prefix("AWS Lambda VPC ENI-") {
             let function = without_uuid_suffix(rest);
@@ -163,6 +188,7 @@ impl NetworkInterface {
             CarrierRef::Instance(id) => {
                 self.device_index == Some(0) && self.instance_id.as_deref() == Some(id.as_str())
             }
+            CarrierRef::EcsService(service) => self.ecs_service.as_ref() == Some(service),
             CarrierRef::Lambda(name) => description
                 .strip_prefix("AWS Lambda VPC ENI-")
                 .is_some_and(|rest| rest.len() > name.len() && without_uuid_suffix(rest) == name),

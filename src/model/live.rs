@@ -30,18 +30,32 @@ impl LiveView {
     }
 
     /// What carries each group: the distinct carriers of the interfaces using it,
-    /// sorted. A group no read interface uses is absent.
+    /// sorted; an ECS service with its number of tasks (`ecs service prod/front
+    /// (3 tasks)`). A group no read interface uses is absent.
     pub fn carriers(&self) -> BTreeMap<&str, BTreeSet<String>> {
-        let mut carriers: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        let mut counted: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
         for interface in &self.interfaces {
             for group in &interface.groups {
-                carriers
+                *counted
                     .entry(group.as_str())
                     .or_default()
-                    .insert(interface.carrier());
+                    .entry(interface.carrier())
+                    .or_default() += 1;
             }
         }
-        carriers
+        counted
+            .into_iter()
+            .map(|(group, carriers)| {
+                let labels = carriers.into_iter().map(|(label, interfaces)| {
+                    match (label.starts_with("ecs service "), interfaces) {
+                        (true, 1) => format!("{label} (1 task)"),
+                        (true, n) => format!("{label} ({n} tasks)"),
+                        (false, _) => label,
+                    }
+                });
+                (group, labels.collect())
+            })
+            .collect()
     }
 }
 

@@ -168,6 +168,8 @@ pub fn interface_to_model(doc: InterfaceDoc) -> NetworkInterface {
         interface_type: doc.interface_type,
         description: doc.description.filter(|d| !d.is_empty()),
         requester_id: doc.requester_id,
+        // Which service's task it is, ECS says (`sources::ecs`), not EC2.
+        ecs_service: None,
         device_index: doc.attachment.as_ref().and_then(|a| a.device_index),
         instance_id: doc.attachment.and_then(|a| a.instance_id),
         groups,

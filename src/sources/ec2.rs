@@ -25,6 +25,7 @@ use crate::sources::describe::{
     Ipv6AddressDoc, Ipv6RangeDoc, PermissionDoc, PrefixListDoc, PrivateIpDoc, ReferencedGroupDoc,
     RuleDoc, TagDoc, group_to_model, interface_to_model, live_rules, rule_to_model,
 };
+use crate::sources::ecs::{DeclaredService, ecs_client, task_interfaces};
 use crate::sources::{SourceKind, SourceStatus};
 
 /// The most items a page may hold; the fewest calls.
@@ -41,6 +42,8 @@ pub struct Ec2Plan {
     /// with a `group-id` filter); `None` for every group. See
     /// `Intent::rule_detail_groups`.
     pub rule_detail_groups: Option<BTreeSet<String>>,
+    /// The ECS services whose tasks' interfaces are named (`aws_ecs_service`).
+    pub ecs_services: Vec<DeclaredService>,
 }
 
 /// Group ids per `DescribeSecurityGroupRules` call: AWS takes at most 200 values
@@ -111,6 +114,18 @@ pub async fn scan(
             let client = ec2_client(&config, region, calls);
             let (account_id, region, limit) = (account_id.clone(), region.clone(), limit.clone());
             let details = details.clone();
+            // The declared services of this place (an unknown place is any).
+            let services: Vec<String> = plan
+                .ecs_services
+                .iter()
+                .filter(|s| s.region.as_deref().is_none_or(|r| r == region))
+                .filter(|s| match (&s.account_id, &account_id) {
+                    (Some(declared), Some(read)) => declared == read,
+                    _ => true,
+                })
+                .map(|s| s.service.clone())
+                .collect();
+            let ecs = (!services.is_empty()).then(|| ecs_client(&config, &region, calls));
             let span = info_span!("region", aws.region = %region, aws.account = ?account_id);
             tasks.spawn(
                 async move {
@@ -119,8 +134,22 @@ pub async fn scan(
                         "reading EC2 {}",
                         location(account_id.as_deref(), &region)
                     ));
-                    let result =
+                    let mut result =
                         read_region(&client, account_id.clone(), details.as_ref().as_ref()).await;
+                    let tasks = match (&ecs, &mut result) {
+                        (Some(ecs), Ok(inventory)) => {
+                            let services: Vec<&str> = services.iter().map(String::as_str).collect();
+                            let tasks = task_interfaces(ecs, &services).await;
+                            if let (Ok(tasks), Ok(interfaces)) = (&tasks, &mut inventory.interfaces)
+                            {
+                                for interface in interfaces {
+                                    interface.ecs_service = tasks.get(&interface.id).cloned();
+                                }
+                            }
+                            Some(tasks.map(|_| ()))
+                        }
+                        _ => None,
+                    };
                     match &result {
                         Ok(inventory) => step.done(format_args!(
                             "{} groups, {} rules, {}",
@@ -134,7 +163,7 @@ pub async fn scan(
                         )),
                         Err(error) => step.failed(error),
                     }
-                    (account_id, region, result)
+                    (account_id, region, result, tasks)
                 }
                 .instrument(span),
             );
@@ -143,7 +172,7 @@ pub async fn scan(
 
     let mut live = LiveView::default();
     while let Some(joined) = tasks.join_next().await {
-        let (account_id, region, result) = joined.expect("region task does not panic");
+        let (account_id, region, result, tasks) = joined.expect("region task does not panic");
         match result {
             Ok(mut inventory) => {
                 for group in &mut inventory.groups {
@@ -189,6 +218,17 @@ pub async fn scan(
                     region: Some(region.clone()),
                     ..interfaces_status
                 });
+                if let Some(tasks) = tasks {
+                    let status = match tasks {
+                        Ok(()) => SourceStatus::ok(SourceKind::Ecs, &location),
+                        Err(error) => SourceStatus::failed(SourceKind::Ecs, &location, error),
+                    };
+                    statuses.push(SourceStatus {
+                        account_id: inventory.account_id.clone(),
+                        region: Some(region.clone()),
+                        ..status
+                    });
+                }
                 live.extend(LiveView {
                     groups: inventory.groups,
                     rules: inventory.rules,

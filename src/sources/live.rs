@@ -3,15 +3,15 @@
 //! view (groups, rules and the scopes it read completely) and one status per place
 //! it read. Adding a live source is a variant here and its reader module.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use aws_config::SdkConfig;
 
 use super::ec2::{self, Ec2Plan};
+use super::ecs::DeclaredService;
 use super::{SourceStatus, live_file};
 use crate::aws::ApiCalls;
-use crate::model::LiveView;
+use crate::model::{CarrierRef, Intent, LiveView};
 use crate::progress::Step;
 
 /// Where reality comes from.
@@ -60,12 +60,25 @@ impl LiveSource {
         }
     }
 
-    /// Reads rule ids and tags only for these groups (see
-    /// `Intent::rule_detail_groups`); captured files are read as they are.
-    pub fn with_rule_detail_groups(self, groups: Option<BTreeSet<String>>) -> LiveSource {
+    /// What the intent needs read beside the groups: rule ids and tags only for
+    /// the groups that compare them (`Intent::rule_detail_groups`), and the tasks of
+    /// the ECS services it declares groups for. Captured files are read as they are.
+    pub fn for_intent(self, intent: &Intent) -> LiveSource {
         match self {
             LiveSource::Aws(plan) => LiveSource::Aws(Ec2Plan {
-                rule_detail_groups: groups,
+                rule_detail_groups: intent.rule_detail_groups(),
+                ecs_services: intent
+                    .attachments
+                    .iter()
+                    .filter_map(|a| match &a.carrier {
+                        CarrierRef::EcsService(service) => Some(DeclaredService {
+                            service: service.clone(),
+                            account_id: a.account_id.clone(),
+                            region: a.region.clone(),
+                        }),
+                        _ => None,
+                    })
+                    .collect(),
                 ..plan
             }),
             files => files,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cloudformation;
 pub mod describe;
 pub mod ec2;
+pub mod ecs;
 pub mod json_error;
 pub mod live;
 pub mod live_file;
@@ -42,6 +43,8 @@ pub enum SourceKind {
     LiveFile,
     /// What carries the groups: `DescribeNetworkInterfaces`, per account and region.
     NetworkInterfaces,
+    /// Which interfaces are the tasks of the declared ECS services.
+    Ecs,
 }
 
 impl SourceKind {

@@ -861,3 +861,182 @@ fn regions_default_to_the_intent_and_a_wrong_region_is_never_an_all_clear() {
         run.stderr
     );
 }
+
+/// ECS answers `ListTasks`/`DescribeTasks` from a local HTTP server speaking its
+/// protocol (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.*`):
+/// moto runs no task of a service (docs/local-aws.md). The shapes are those of the
+/// ECS API reference's examples: a task with its `ElasticNetworkInterface`
+/// attachment and that attachment's details.
+fn ecs_answering(rt: &tokio::runtime::Runtime, tasks: &[(&str, &str)]) -> wiremock::MockServer {
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, ResponseTemplate};
+    let target = |op: &str| format!("AmazonEC2ContainerServiceV20141113.{op}");
+    let arns: Vec<String> = tasks
+        .iter()
+        .map(|(id, _)| format!("arn:aws:ecs:us-east-1:123456789012:task/prod/{id}"))
+        .collect();
+    let described: Vec<Value> = tasks
+        .iter()
+        .zip(&arns)
+        .map(|((_, eni), arn)| {
+            json!({"taskArn": arn, "clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+                "group": "service:front", "lastStatus": "RUNNING", "launchType": "FARGATE",
+                "attachments": [{"id": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "type": "ElasticNetworkInterface",
+                    "status": "ATTACHED", "details": [
+                        {"name": "subnetId", "value": "subnet-0c9e8ba8"},
+                        {"name": "networkInterfaceId", "value": eni},
+                        {"name": "macAddress", "value": "02:74:b0:72:79:61"},
+                        {"name": "privateIPv4Address", "value": "10.20.1.11"}]}]})
+        })
+        .collect();
+    let json_11 = |body: Value| {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/x-amz-json-1.1")
+            .set_body_json(body)
+    };
+    rt.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", target("ListTasks").as_str()))
+            .respond_with(json_11(json!({"taskArns": arns})))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", target("DescribeTasks").as_str()))
+            .respond_with(json_11(json!({"tasks": described, "failures": []})))
+            .mount(&server)
+            .await;
+        server
+    })
+}
+
+/// An ECS service whose tasks lost their group: the state's `aws_ecs_service`
+/// declares ecs-front for the tasks of prod/front, and its task's interface now
+/// carries alb-internal instead.
+#[test]
+fn an_ecs_service_whose_tasks_lost_their_group() {
+    let s = Scenario::new(&[]);
+    let front = s.group("ecs-front");
+    let task_eni = s.seed["interfaces"]["ecs-front"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The state declares the service.
+    let mut state: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.state()).unwrap()).unwrap();
+    state["resources"].as_array_mut().unwrap().push(json!({
+        "module": "module.ecs", "mode": "managed", "type": "aws_ecs_service", "name": "front",
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
+            "id": "arn:aws:ecs:us-east-1:123456789012:service/prod/front", "name": "front",
+            "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/prod", "desired_count": 1,
+            "launch_type": "FARGATE",
+            "network_configuration": [{"assign_public_ip": false, "security_groups": [front],
+                                       "subnets": ["subnet-0c9e8ba8"]}]}}]}));
+    std::fs::write(s.state(), state.to_string()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ecs = ecs_answering(&rt, &[("0a1b", task_eni.as_str())]);
+    let mut env = s.moto.env();
+    env.push(("AWS_ENDPOINT_URL_ECS".into(), ecs.uri()));
+    let state_path = s.state();
+    let report = |format: &str| {
+        driftd_with_env(
+            &[
+                "report",
+                "--state",
+                &state_path,
+                "--region",
+                "us-east-1",
+                "--format",
+                format,
+            ],
+            &env,
+        )
+    };
+
+    // As declared: nothing, and the task is named by its service.
+    let run = report("json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(drift(&json), Vec::<Value>::new());
+    assert_eq!(json["scan"]["api_calls"]["ecs:ListTasks"], 1);
+    assert_eq!(json["scan"]["api_calls"]["ecs:DescribeTasks"], 1);
+    let refs = driftd_with_env(
+        &[
+            "refs",
+            &front,
+            "--state",
+            &state_path,
+            "--region",
+            "us-east-1",
+        ],
+        &env,
+    );
+    assert!(
+        refs.stdout.contains(&format!("us-east-1 {task_eni}")),
+        "{}",
+        refs.stdout
+    );
+
+    // The task's interface loses ecs-front.
+    let internal = s.group("alb-internal");
+    s.moto.python(&format!(
+        "ec2.modify_network_interface_attribute(NetworkInterfaceId='{task_eni}', Groups=['{internal}'])"
+    ));
+    let run = report("json");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let findings = drift(&run.json());
+    let f = findings
+        .iter()
+        .find(|f| f["code"] == "attachment-modified")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(f["resource"]["type"], "ecs_service");
+    assert_eq!(f["resource"]["id"], "prod/front");
+    assert_eq!(f["owner"]["address"], "module.ecs.aws_ecs_service.front");
+    assert_eq!(
+        f["changes"],
+        json!([{"field": "security_groups", "expected": [front], "actual": [internal]}])
+    );
+    let table = report("table");
+    let squeezed = table
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        squeezed.contains("ecs service prod/front (1 task)"),
+        "{}",
+        table.stdout
+    );
+
+    // ECS unreadable: a source error, and nothing said of the service.
+    let mut down = s.moto.env();
+    down.push(("AWS_ENDPOINT_URL_ECS".into(), "http://127.0.0.1:9".into()));
+    down.push(("AWS_MAX_ATTEMPTS".into(), "1".into()));
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--state",
+            &state_path,
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &down,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let findings = drift(&run.json());
+    assert!(
+        findings.iter().all(|f| f["code"] != "attachment-modified"),
+        "{findings:#?}"
+    );
+    assert!(
+        findings.iter().any(|f| f["code"] == "source-error"
+            && f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("could not read the ECS services of 123456789012/us-east-1")),
+        "{findings:#?}"
+    );
+}

@@ -157,6 +157,11 @@ fn what_carries_the_groups_is_read_from_each_resource_kind() {
         resource("aws_lambda_function", "orders", serde_json::json!({"function_name": "orders-api",
             "arn": "arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
             "vpc_config": [{"security_group_ids": ["sg-0f"], "subnet_ids": ["subnet-1"], "vpc_id": "vpc-1"}]})),
+        resource("aws_ecs_service", "front", serde_json::json!({"name": "front",
+            "id": "arn:aws:ecs:eu-west-1:123456789012:service/prod/front",
+            "cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/prod",
+            "network_configuration": [{"security_groups": ["sg-10"], "subnets": ["subnet-1"],
+                                       "assign_public_ip": false}]})),
         // Outside a VPC: no groups.
         resource("aws_lambda_function", "cron", serde_json::json!({"function_name": "cron",
             "arn": "arn:aws:lambda:eu-west-1:123456789012:function:cron", "vpc_config": []})),
@@ -215,6 +220,13 @@ fn what_carries_the_groups_is_read_from_each_resource_kind() {
                 strings(&["sg-0f"]),
                 false,
                 "aws_lambda_function.orders".into(),
+                eu.clone()
+            ),
+            (
+                CarrierRef::EcsService("prod/front".into()),
+                strings(&["sg-10"]),
+                false,
+                "aws_ecs_service.front".into(),
                 eu
             ),
         ]

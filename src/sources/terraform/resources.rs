@@ -8,6 +8,7 @@
 //! | `data "aws_security_group"` | a group the state only reads |
 //! | `aws_lb`/`aws_alb` `security_groups`, `aws_instance` `vpc_security_group_ids`, `aws_network_interface` `security_groups`, `aws_lambda_function` `vpc_config.security_group_ids` | the groups declared for what carries them |
 //! | `aws_network_interface_sg_attachment` | one group added to an interface |
+//! | `aws_ecs_service` `network_configuration.security_groups` | the groups of its tasks |
 
 use std::collections::HashMap;
 
@@ -38,6 +39,7 @@ pub enum CarrierKind {
     NetworkInterface,
     InterfaceGroupAttachment,
     LambdaFunction,
+    EcsService,
 }
 
 impl ResourceKind {
@@ -60,6 +62,7 @@ impl ResourceKind {
             ("managed", "aws_lambda_function") => {
                 ResourceKind::Carrier(CarrierKind::LambdaFunction)
             }
+            ("managed", "aws_ecs_service") => ResourceKind::Carrier(CarrierKind::EcsService),
             _ => return None,
         })
     }
@@ -113,6 +116,14 @@ pub struct Attributes {
     network_interface_id: Option<String>,
     function_name: Option<String>,
     vpc_config: Option<Vec<VpcConfig>>,
+    cluster: Option<String>,
+    network_configuration: Option<Vec<NetworkConfiguration>>,
+}
+
+/// `aws_ecs_service.network_configuration[0]`.
+#[derive(Debug, Default, Deserialize)]
+struct NetworkConfiguration {
+    security_groups: Option<Vec<String>>,
 }
 
 /// `aws_lambda_function.vpc_config[0]`.
@@ -283,7 +294,12 @@ impl StateReader {
         owner: Owner,
         attrs: Attributes,
     ) -> Result<(), String> {
-        let (account_id, region) = arn_scope(attrs.arn.as_deref());
+        // A service's id is its ARN; the other resources have an `arn`.
+        let arn = match kind {
+            CarrierKind::EcsService => attrs.id.as_deref(),
+            _ => attrs.arn.as_deref(),
+        };
+        let (account_id, region) = arn_scope(arn);
         let (carrier, groups, adds_only) = match kind {
             CarrierKind::LoadBalancer => {
                 let arn = required(&attrs.arn, "arn")?;
@@ -325,6 +341,23 @@ impl StateReader {
                     .flat_map(|c| c.security_group_ids.unwrap_or_default())
                     .collect();
                 (CarrierRef::Lambda(name.to_string()), Some(groups), false)
+            }
+            CarrierKind::EcsService => {
+                let name = required(&attrs.name, "name")?;
+                // `cluster` is the cluster's ARN (`…:cluster/prod`) or its name.
+                let cluster = required(&attrs.cluster, "cluster")?;
+                let cluster = cluster.rsplit('/').next().unwrap_or(cluster);
+                let groups = attrs
+                    .network_configuration
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| c.security_groups.unwrap_or_default())
+                    .collect();
+                (
+                    CarrierRef::EcsService(format!("{cluster}/{name}")),
+                    Some(groups),
+                    false,
+                )
             }
         };
         let mut groups: Vec<String> = groups
