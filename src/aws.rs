@@ -109,6 +109,10 @@ pub const OPERATIONS: &[(&str, &str)] = &[
         "describe_security_group_rules",
     ),
     ("ec2:DescribeSecurityGroups", "describe_security_groups"),
+    (
+        "ec2:GetManagedPrefixListEntries",
+        "get_managed_prefix_list_entries",
+    ),
     ("ecs:DescribeTasks", "describe_tasks"),
     ("ecs:ListTasks", "list_tasks"),
     ("s3:GetObject", "get_object"),

@@ -159,7 +159,8 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
     }
     // Rule ids and tags only where the intent compares them (fewer calls), and the
     // tasks of the services it declares.
-    let live_source = live_source_for(plan, &intent, sdk.as_ref()).for_intent(&intent);
+    let flows = !plan.options.flows.is_empty();
+    let live_source = live_source_for(plan, &intent, sdk.as_ref()).for_intent(&intent, flows);
     let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)

@@ -263,6 +263,18 @@ fn allows(
             continue;
         }
         match &rule.peer {
+            Peer::PrefixList(list) if inv.live.prefix_lists.contains_key(list) => {
+                let cidrs = &inv.live.prefix_lists[list];
+                let family_of = |net: &ipnet::IpNet| match net {
+                    ipnet::IpNet::V4(_) => Family::V4,
+                    ipnet::IpNet::V6(_) => Family::V6,
+                };
+                if cidrs.iter().any(|net| {
+                    family_of(net) == family && addresses(other).any(|a| net.contains(&a))
+                }) {
+                    return Verdict::Allowed;
+                }
+            }
             Peer::PrefixList(list) => {
                 unknown.get_or_insert_with(|| {
                     format!(

@@ -18,6 +18,9 @@ pub struct LiveView {
     /// The (account, region) pairs whose network interfaces were read completely:
     /// only there may a group be said to be carried by nothing.
     pub interface_scopes: Vec<Scope>,
+    /// The CIDRs of the managed prefix lists the live rules name, where they were
+    /// read (only for `[[flow]]`s); a list absent here is unresolved.
+    pub prefix_lists: BTreeMap<String, Vec<ipnet::IpNet>>,
 }
 
 impl LiveView {
@@ -25,6 +28,7 @@ impl LiveView {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);
         self.interfaces.extend(other.interfaces);
+        self.prefix_lists.extend(other.prefix_lists);
         add_scopes(&mut self.scopes, other.scopes);
         add_scopes(&mut self.interface_scopes, other.interface_scopes);
     }

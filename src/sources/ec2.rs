@@ -6,7 +6,7 @@
 //! cannot be read are a failed source of their own: the groups are still compared,
 //! but nothing there is said to be carried by nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_config::{Region, SdkConfig};
@@ -44,6 +44,8 @@ pub struct Ec2Plan {
     pub rule_detail_groups: Option<BTreeSet<String>>,
     /// The ECS services whose tasks' interfaces are named (`aws_ecs_service`).
     pub ecs_services: Vec<DeclaredService>,
+    /// Read the entries of the prefix lists the rules name (`[[flow]]`s need them).
+    pub resolve_prefix_lists: bool,
 }
 
 /// Group ids per `DescribeSecurityGroupRules` call: AWS takes at most 200 values
@@ -55,6 +57,8 @@ struct RegionInventory {
     account_id: Option<String>,
     groups: Vec<SecurityGroup>,
     rules: Vec<Rule>,
+    /// The entries of the prefix lists the rules name, where read.
+    prefix_lists: BTreeMap<String, Vec<ipnet::IpNet>>,
     /// Every interface of the region, or why they could not be read.
     interfaces: Result<Vec<NetworkInterface>, String>,
 }
@@ -126,6 +130,7 @@ pub async fn scan(
                 .map(|s| s.service.clone())
                 .collect();
             let ecs = (!services.is_empty()).then(|| ecs_client(&config, &region, calls));
+            let resolve_prefix_lists = plan.resolve_prefix_lists;
             let span = info_span!("region", aws.region = %region, aws.account = ?account_id);
             tasks.spawn(
                 async move {
@@ -136,6 +141,9 @@ pub async fn scan(
                     ));
                     let mut result =
                         read_region(&client, account_id.clone(), details.as_ref().as_ref()).await;
+                    if let (true, Ok(inventory)) = (resolve_prefix_lists, &mut result) {
+                        inventory.prefix_lists = prefix_lists(&client, &inventory.rules).await;
+                    }
                     let tasks = match (&ecs, &mut result) {
                         (Some(ecs), Ok(inventory)) => {
                             let services: Vec<&str> = services.iter().map(String::as_str).collect();
@@ -235,6 +243,7 @@ pub async fn scan(
                     scopes,
                     interfaces,
                     interface_scopes,
+                    prefix_lists: inventory.prefix_lists,
                 });
             }
             Err(error) => {
@@ -288,6 +297,7 @@ async fn read_region(
         groups,
         rules,
         interfaces,
+        prefix_lists: BTreeMap::new(),
     })
 }
 
@@ -350,6 +360,49 @@ async fn read_groups_and_rules(
     };
     Ok((groups, rules))
 }
+
+/// The entries of every managed prefix list `rules` name. One that cannot be read
+/// stays unresolved (a flow it could allow is then not judged), said in the log.
+async fn prefix_lists(
+    client: &aws_sdk_ec2::Client,
+    rules: &[Rule],
+) -> BTreeMap<String, Vec<ipnet::IpNet>> {
+    let named: BTreeSet<&str> = rules
+        .iter()
+        .filter_map(|r| match &r.peer {
+            crate::model::Peer::PrefixList(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut read = BTreeMap::new();
+    'lists: for id in named {
+        let mut cidrs = Vec::new();
+        let mut pages = client
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(id)
+            .max_results(PREFIX_LIST_PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => cidrs.extend(
+                    page.entries()
+                        .iter()
+                        .filter_map(|e| e.cidr()?.parse::<ipnet::IpNet>().ok()),
+                ),
+                Err(e) => {
+                    warn!(prefix_list = id, error = %error_text(&e), "could not read a prefix list: flows it could allow are not judged");
+                    continue 'lists;
+                }
+            }
+        }
+        read.insert(id.to_string(), cidrs);
+    }
+    read
+}
+
+/// `GetManagedPrefixListEntries` returns at most 100 entries a page.
+const PREFIX_LIST_PAGE: i32 = 100;
 
 /// `DescribeSecurityGroupRules`, every page, of `group_ids` (every group when `None`).
 async fn read_rules(

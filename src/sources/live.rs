@@ -63,7 +63,7 @@ impl LiveSource {
     /// What the intent needs read beside the groups: rule ids and tags only for
     /// the groups that compare them (`Intent::rule_detail_groups`), and the tasks of
     /// the ECS services it declares groups for. Captured files are read as they are.
-    pub fn for_intent(self, intent: &Intent) -> LiveSource {
+    pub fn for_intent(self, intent: &Intent, flows: bool) -> LiveSource {
         match self {
             LiveSource::Aws(plan) => LiveSource::Aws(Ec2Plan {
                 rule_detail_groups: intent.rule_detail_groups(),
@@ -79,6 +79,7 @@ impl LiveSource {
                         _ => None,
                     })
                     .collect(),
+                resolve_prefix_lists: flows,
                 ..plan
             }),
             files => files,

@@ -262,5 +262,7 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
         scopes: scopes_of(&accounts),
         interface_scopes: scopes_of(&interface_accounts),
         interfaces,
+        // Captures hold no prefix list's entries: flows they could allow are not judged.
+        prefix_lists: BTreeMap::new(),
     }
 }

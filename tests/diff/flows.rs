@@ -268,3 +268,26 @@ fn flows_say_nothing_of_what_was_not_read() {
         .push("sg-0ffff00000000009".into());
     assert_eq!(flow_findings(&foreign), vec![]);
 }
+
+#[test]
+fn a_resolved_prefix_list_is_judged_by_its_entries() {
+    let through = |cidr: &str| {
+        let mut world = world(&[ALB])
+            .live_rule(tcp_out(ALB, 80, 80, Peer::PrefixList("pl-0abc".into())))
+            .live_rule(tcp_in(FRONT, 80, 80, sg(ALB)));
+        world
+            .live
+            .prefix_lists
+            .insert("pl-0abc".into(), vec![cidr.parse().unwrap()]);
+        world
+    };
+    // The task's interface is 10.0.0.11.
+    assert_eq!(flow_findings(&through("10.0.0.0/28")), vec![]);
+    let message = broken_message(&through("10.9.0.0/16"));
+    assert!(
+        message.contains("'s egress blocks it: its groups (alb-public (sg-0a1b000000000001)) allow tcp 80 only to pl-0abc"),
+        "{message}"
+    );
+    // An IPv6 entry does not carry IPv4 traffic.
+    assert_eq!(flow_findings(&through("2001:db8::/32")).len(), 1);
+}

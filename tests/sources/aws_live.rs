@@ -1040,3 +1040,79 @@ fn an_ecs_service_whose_tasks_lost_their_group() {
         "{findings:#?}"
     );
 }
+
+/// A flow allowed only through a managed prefix list: its entries are read
+/// (`GetManagedPrefixListEntries`) and judged as the interfaces' addresses.
+#[test]
+fn a_flow_through_a_prefix_list_is_judged_by_its_entries() {
+    let s = Scenario::new(&[]);
+    let (internal, api) = (s.group("alb-internal"), s.group("ecs-api"));
+    let with_list = |cidr: &str| -> (i32, Value) {
+        // The seeded interfaces are in 10.20.1.0/24.
+        let pl = s.moto.python(&format!(
+            "pl=ec2.create_managed_prefix_list(PrefixListName='lbs-{n}', MaxEntries=5, AddressFamily='IPv4', \
+             Entries=[{{'Cidr': '{cidr}'}}])['PrefixList']['PrefixListId']\n\
+             for group, call in (('{internal}', ec2.authorize_security_group_egress), ('{api}', ec2.authorize_security_group_ingress)):\n\
+             \x20   call(GroupId=group, IpPermissions=[{{'IpProtocol': 'tcp', 'FromPort': 9000, 'ToPort': 9000, 'PrefixListIds': [{{'PrefixListId': pl}}]}}])\n\
+             print(pl)",
+            n = cidr.replace(['.', '/'], "-"),
+        ));
+        let config = s.dir.path().join("pl.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
+                 [[flow]]\nname = \"internal-to-api-9000\"\nfrom = \"alb-internal\"\nto = \"ecs-api\"\nport = 9000\n",
+                toml::Value::String(s.state())
+            ),
+        )
+        .unwrap();
+        let run = driftd_with_env(
+            &[
+                "report",
+                "--config",
+                config.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &s.moto.env(),
+        );
+        // Revoke what this list allowed, for the next one.
+        s.moto.python(&format!(
+            "pl='{}'\n\
+             ec2.revoke_security_group_egress(GroupId='{internal}', IpPermissions=[{{'IpProtocol': 'tcp', 'FromPort': 9000, 'ToPort': 9000, 'PrefixListIds': [{{'PrefixListId': pl}}]}}])\n\
+             ec2.revoke_security_group_ingress(GroupId='{api}', IpPermissions=[{{'IpProtocol': 'tcp', 'FromPort': 9000, 'ToPort': 9000, 'PrefixListIds': [{{'PrefixListId': pl}}]}}])",
+            pl.trim()
+        ));
+        (run.code, run.json())
+    };
+    let flow_findings = |report: &Value| -> Vec<Value> {
+        drift(report)
+            .into_iter()
+            .filter(|f| f["code"] == "flow-broken")
+            .collect()
+    };
+    let (_, report) = with_list("10.20.1.0/24");
+    assert_eq!(
+        flow_findings(&report),
+        Vec::<Value>::new(),
+        "{:#}",
+        report["findings"]
+    );
+    // One list, named by two rules: one call.
+    assert_eq!(
+        report["scan"]["api_calls"]["ec2:GetManagedPrefixListEntries"],
+        1
+    );
+    let (_, report) = with_list("10.99.0.0/16");
+    let broken = flow_findings(&report);
+    assert_eq!(broken.len(), 1, "{:#}", report["findings"]);
+    assert!(
+        broken[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("alb-internal ({internal})'s egress blocks it")),
+        "{}",
+        broken[0]["message"]
+    );
+}
