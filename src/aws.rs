@@ -114,6 +114,10 @@ pub const OPERATIONS: &[(&str, &str)] = &[
         "get_managed_prefix_list_entries",
     ),
     ("ecs:DescribeTasks", "describe_tasks"),
+    (
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "describe_load_balancers",
+    ),
     ("ecs:ListTasks", "list_tasks"),
     ("s3:GetObject", "get_object"),
     ("sts:AssumeRole", "assume_role"),

@@ -50,6 +50,12 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
     declared
         .into_iter()
         .filter_map(|(carrier, mut declarations)| {
+            // A load balancer ELBv2 describes carries what ELBv2 says.
+            if let CarrierRef::LoadBalancer(key) = carrier
+                && let Some(groups) = inv.live.load_balancers.get(key)
+            {
+                return described_balancer(inv, carrier, &declarations, groups);
+            }
             // Only the interfaces in the declared place: one name in two regions is
             // two resources.
             let live: Vec<&NetworkInterface> = interfaces
@@ -66,6 +72,24 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
             (!live.is_empty()).then(|| compare(inv, carrier, &declarations, &live))?
         })
         .collect()
+}
+
+/// A load balancer's declared groups against those ELBv2 describes for it.
+fn described_balancer(
+    inv: &Inventory,
+    carrier: &CarrierRef,
+    declarations: &[&DeclaredAttachment],
+    groups: &[String],
+) -> Option<Finding> {
+    let declaration = declarations.first()?;
+    let declared = declaration.groups.iter().map(String::as_str).collect();
+    let live = groups.iter().map(String::as_str).collect();
+    let place = Place {
+        account: declaration.account_id.clone(),
+        region: declaration.region.clone(),
+    };
+    let owner = declaration.owner.clone();
+    finding(inv, carrier, owner, place, &declared, &live, true)
 }
 
 /// Whether the interface is where the declaration says its resource lives (an

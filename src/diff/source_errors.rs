@@ -15,6 +15,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 SourceKind::LiveFile => "live_file",
                 SourceKind::NetworkInterfaces => "network_interfaces",
                 SourceKind::Ecs => "ecs_services",
+                SourceKind::Elbv2 => "load_balancers",
             };
             let error = source.error.as_deref().unwrap_or("unknown error");
             // Readers name the file in their errors already: said once.
@@ -28,6 +29,8 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 "what carries its groups is unknown: no group there is said to be carried by nothing"
             } else if source.kind == SourceKind::Ecs {
                 "which interfaces are its services' tasks is unknown: no ECS service there is judged"
+            } else if source.kind == SourceKind::Elbv2 {
+                "its load balancers are judged by their interfaces alone"
             } else {
                 "nothing it would have covered is reported missing"
             };
@@ -55,6 +58,7 @@ fn what_of(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::NetworkInterfaces => "the network interfaces of ",
         SourceKind::Ecs => "the ECS services of ",
+        SourceKind::Elbv2 => "the load balancers of ",
         _ => "",
     }
 }

@@ -21,6 +21,9 @@ pub struct LiveView {
     /// The CIDRs of the managed prefix lists the live rules name, where they were
     /// read (only for `[[flow]]`s); a list absent here is unresolved.
     pub prefix_lists: BTreeMap<String, Vec<ipnet::IpNet>>,
+    /// The security groups of the declared load balancers ELBv2 describes, by
+    /// `app/<name>/<id>` (sorted).
+    pub load_balancers: BTreeMap<String, Vec<String>>,
 }
 
 impl LiveView {
@@ -29,6 +32,7 @@ impl LiveView {
         self.rules.extend(other.rules);
         self.interfaces.extend(other.interfaces);
         self.prefix_lists.extend(other.prefix_lists);
+        self.load_balancers.extend(other.load_balancers);
         add_scopes(&mut self.scopes, other.scopes);
         add_scopes(&mut self.interface_scopes, other.interface_scopes);
     }

@@ -26,6 +26,7 @@ use crate::sources::describe::{
     RuleDoc, TagDoc, group_to_model, interface_to_model, live_rules, rule_to_model,
 };
 use crate::sources::ecs::{DeclaredService, ecs_client, task_interfaces};
+use crate::sources::elbv2::{DeclaredLoadBalancer, elbv2_client, load_balancer_groups};
 use crate::sources::{SourceKind, SourceStatus};
 
 /// The most items a page may hold; the fewest calls.
@@ -46,6 +47,78 @@ pub struct Ec2Plan {
     pub ecs_services: Vec<DeclaredService>,
     /// Read the entries of the prefix lists the rules name (`[[flow]]`s need them).
     pub resolve_prefix_lists: bool,
+    /// The load balancers whose groups ELBv2 is asked for (`aws_lb`).
+    pub load_balancers: Vec<DeclaredLoadBalancer>,
+}
+
+/// What the intent declares in one account and region beside its groups, and the
+/// clients to read it with.
+struct Declared {
+    services: Vec<String>,
+    balancers: Vec<String>,
+    ecs: Option<aws_sdk_ecs::Client>,
+    elbv2: Option<aws_sdk_elasticloadbalancingv2::Client>,
+}
+
+impl Declared {
+    fn in_place(
+        plan: &Ec2Plan,
+        account_id: Option<&str>,
+        region: &str,
+        config: &SdkConfig,
+        calls: &ApiCalls,
+    ) -> Declared {
+        // An unknown account or region is any.
+        let here = |account: &Option<String>, at: &Option<String>| {
+            at.as_deref().is_none_or(|r| r == region)
+                && match (account.as_deref(), account_id) {
+                    (Some(declared), Some(read)) => declared == read,
+                    _ => true,
+                }
+        };
+        let services: Vec<String> = plan
+            .ecs_services
+            .iter()
+            .filter(|s| here(&s.account_id, &s.region))
+            .map(|s| s.service.clone())
+            .collect();
+        let balancers: Vec<String> = plan
+            .load_balancers
+            .iter()
+            .filter(|b| here(&b.account_id, &b.region))
+            .map(|b| b.arn.clone())
+            .collect();
+        Declared {
+            ecs: (!services.is_empty()).then(|| ecs_client(config, region, calls)),
+            elbv2: (!balancers.is_empty()).then(|| elbv2_client(config, region, calls)),
+            services,
+            balancers,
+        }
+    }
+
+    /// Reads them into `inventory`; each read is a source of its own.
+    async fn read(&self, inventory: &mut RegionInventory) -> Vec<(SourceKind, Result<(), String>)> {
+        let mut outcomes = Vec::new();
+        if let Some(ecs) = &self.ecs {
+            let services: Vec<&str> = self.services.iter().map(String::as_str).collect();
+            let tasks = task_interfaces(ecs, &services).await;
+            if let (Ok(tasks), Ok(interfaces)) = (&tasks, &mut inventory.interfaces) {
+                for interface in interfaces {
+                    interface.ecs_service = tasks.get(&interface.id).cloned();
+                }
+            }
+            outcomes.push((SourceKind::Ecs, tasks.map(|_| ())));
+        }
+        if let Some(elbv2) = &self.elbv2 {
+            let arns: Vec<&str> = self.balancers.iter().map(String::as_str).collect();
+            let groups = load_balancer_groups(elbv2, &arns).await;
+            outcomes.push((
+                SourceKind::Elbv2,
+                groups.map(|groups| inventory.load_balancers = groups),
+            ));
+        }
+        outcomes
+    }
 }
 
 /// Group ids per `DescribeSecurityGroupRules` call: AWS takes at most 200 values
@@ -59,6 +132,8 @@ struct RegionInventory {
     rules: Vec<Rule>,
     /// The entries of the prefix lists the rules name, where read.
     prefix_lists: BTreeMap<String, Vec<ipnet::IpNet>>,
+    /// The groups of the declared load balancers, where read.
+    load_balancers: BTreeMap<String, Vec<String>>,
     /// Every interface of the region, or why they could not be read.
     interfaces: Result<Vec<NetworkInterface>, String>,
 }
@@ -118,18 +193,7 @@ pub async fn scan(
             let client = ec2_client(&config, region, calls);
             let (account_id, region, limit) = (account_id.clone(), region.clone(), limit.clone());
             let details = details.clone();
-            // The declared services of this place (an unknown place is any).
-            let services: Vec<String> = plan
-                .ecs_services
-                .iter()
-                .filter(|s| s.region.as_deref().is_none_or(|r| r == region))
-                .filter(|s| match (&s.account_id, &account_id) {
-                    (Some(declared), Some(read)) => declared == read,
-                    _ => true,
-                })
-                .map(|s| s.service.clone())
-                .collect();
-            let ecs = (!services.is_empty()).then(|| ecs_client(&config, &region, calls));
+            let declared = Declared::in_place(plan, account_id.as_deref(), &region, &config, calls);
             let resolve_prefix_lists = plan.resolve_prefix_lists;
             let span = info_span!("region", aws.region = %region, aws.account = ?account_id);
             tasks.spawn(
@@ -144,19 +208,9 @@ pub async fn scan(
                     if let (true, Ok(inventory)) = (resolve_prefix_lists, &mut result) {
                         inventory.prefix_lists = prefix_lists(&client, &inventory.rules).await;
                     }
-                    let tasks = match (&ecs, &mut result) {
-                        (Some(ecs), Ok(inventory)) => {
-                            let services: Vec<&str> = services.iter().map(String::as_str).collect();
-                            let tasks = task_interfaces(ecs, &services).await;
-                            if let (Ok(tasks), Ok(interfaces)) = (&tasks, &mut inventory.interfaces)
-                            {
-                                for interface in interfaces {
-                                    interface.ecs_service = tasks.get(&interface.id).cloned();
-                                }
-                            }
-                            Some(tasks.map(|_| ()))
-                        }
-                        _ => None,
+                    let extra = match &mut result {
+                        Ok(inventory) => declared.read(inventory).await,
+                        Err(_) => Vec::new(),
                     };
                     match &result {
                         Ok(inventory) => step.done(format_args!(
@@ -171,7 +225,7 @@ pub async fn scan(
                         )),
                         Err(error) => step.failed(error),
                     }
-                    (account_id, region, result, tasks)
+                    (account_id, region, result, extra)
                 }
                 .instrument(span),
             );
@@ -180,7 +234,7 @@ pub async fn scan(
 
     let mut live = LiveView::default();
     while let Some(joined) = tasks.join_next().await {
-        let (account_id, region, result, tasks) = joined.expect("region task does not panic");
+        let (account_id, region, result, extra) = joined.expect("region task does not panic");
         match result {
             Ok(mut inventory) => {
                 for group in &mut inventory.groups {
@@ -226,10 +280,10 @@ pub async fn scan(
                     region: Some(region.clone()),
                     ..interfaces_status
                 });
-                if let Some(tasks) = tasks {
-                    let status = match tasks {
-                        Ok(()) => SourceStatus::ok(SourceKind::Ecs, &location),
-                        Err(error) => SourceStatus::failed(SourceKind::Ecs, &location, error),
+                for (kind, outcome) in extra {
+                    let status = match outcome {
+                        Ok(()) => SourceStatus::ok(kind, &location),
+                        Err(error) => SourceStatus::failed(kind, &location, error),
                     };
                     statuses.push(SourceStatus {
                         account_id: inventory.account_id.clone(),
@@ -244,6 +298,7 @@ pub async fn scan(
                     interfaces,
                     interface_scopes,
                     prefix_lists: inventory.prefix_lists,
+                    load_balancers: inventory.load_balancers,
                 });
             }
             Err(error) => {
@@ -298,6 +353,7 @@ async fn read_region(
         rules,
         interfaces,
         prefix_lists: BTreeMap::new(),
+        load_balancers: BTreeMap::new(),
     })
 }
 

@@ -9,6 +9,7 @@ use aws_config::SdkConfig;
 
 use super::ec2::{self, Ec2Plan};
 use super::ecs::DeclaredService;
+use super::elbv2::DeclaredLoadBalancer;
 use super::{SourceStatus, live_file};
 use crate::aws::ApiCalls;
 use crate::model::{CarrierRef, Intent, LiveView};
@@ -80,6 +81,23 @@ impl LiveSource {
                     })
                     .collect(),
                 resolve_prefix_lists: flows,
+                load_balancers: intent
+                    .attachments
+                    .iter()
+                    .filter_map(|a| match (&a.carrier, &a.account_id, &a.region) {
+                        // The ARN again, from what it names.
+                        (CarrierRef::LoadBalancer(key), Some(account), Some(region)) => {
+                            Some(DeclaredLoadBalancer {
+                                arn: format!(
+                                    "arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/{key}"
+                                ),
+                                account_id: Some(account.clone()),
+                                region: Some(region.clone()),
+                            })
+                        }
+                        _ => None,
+                    })
+                    .collect(),
                 ..plan
             }),
             files => files,

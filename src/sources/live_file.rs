@@ -264,5 +264,6 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
         interfaces,
         // Captures hold no prefix list's entries: flows they could allow are not judged.
         prefix_lists: BTreeMap::new(),
+        load_balancers: BTreeMap::new(),
     }
 }

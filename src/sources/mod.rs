@@ -6,6 +6,7 @@ pub mod cloudformation;
 pub mod describe;
 pub mod ec2;
 pub mod ecs;
+pub mod elbv2;
 pub mod json_error;
 pub mod live;
 pub mod live_file;
@@ -45,6 +46,8 @@ pub enum SourceKind {
     NetworkInterfaces,
     /// Which interfaces are the tasks of the declared ECS services.
     Ecs,
+    /// The security groups of the declared load balancers.
+    Elbv2,
 }
 
 impl SourceKind {

@@ -71,8 +71,9 @@ fn seeded_chain_matches_its_state_at_the_minimum_of_calls() {
     assert_eq!(report["summary"]["declared_rules"], 12);
     assert_eq!(
         report["scan"]["api_calls"],
+        // The state's load balancer is asked of ELBv2 too.
         json!({"ec2:DescribeNetworkInterfaces": 1, "ec2:DescribeSecurityGroupRules": 1,
-               "ec2:DescribeSecurityGroups": 1})
+               "ec2:DescribeSecurityGroups": 1, "elasticloadbalancing:DescribeLoadBalancers": 1})
     );
     // The all-clear covers what carries the groups too: the interfaces were read.
     assert_eq!(report["scan"]["sources"][2]["kind"], "network-interfaces");
@@ -480,8 +481,8 @@ fn a_failing_region_makes_a_partial_scan_without_false_deletions() {
         .collect();
     assert_eq!(
         ok.len(),
-        3,
-        "the state, and us-east-1's groups and interfaces were read"
+        4,
+        "the state, and us-east-1's groups, interfaces and load balancers were read"
     );
 }
 
@@ -573,7 +574,8 @@ fn two_regions_and_an_assumed_role_account() {
         report["scan"]["api_calls"],
         // Rule ids only where the states' rule resources are: one region per account.
         json!({"ec2:DescribeNetworkInterfaces": 4, "ec2:DescribeSecurityGroupRules": 2,
-               "ec2:DescribeSecurityGroups": 4, "sts:AssumeRole": 1})
+               "ec2:DescribeSecurityGroups": 4, "elasticloadbalancing:DescribeLoadBalancers": 2,
+               "sts:AssumeRole": 1})
     );
     let locations: Vec<&str> = report["scan"]["sources"]
         .as_array()
@@ -681,6 +683,11 @@ fn per_service_endpoint_variables_are_honoured() {
     let s = Scenario::new(&[]);
     let mut env = s.moto.env_through("http://127.0.0.1:9");
     env.push(("AWS_ENDPOINT_URL_EC2".into(), s.moto.endpoint()));
+    // The state declares a load balancer: ELBv2 is asked too, through its own name.
+    env.push((
+        "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2".into(),
+        s.moto.endpoint(),
+    ));
     let state = s.state();
     let run = driftd_with_env(
         &[
@@ -1114,5 +1121,71 @@ fn a_flow_through_a_prefix_list_is_judged_by_its_entries() {
             .contains(&format!("alb-internal ({internal})'s egress blocks it")),
         "{}",
         broken[0]["message"]
+    );
+}
+
+/// A load balancer the state declares is asked of ELBv2 (`DescribeLoadBalancers`):
+/// its own groups, whatever its interfaces. moto keeps a load balancer's groups and
+/// `SetSecurityGroups` (docs/local-aws.md).
+#[test]
+fn a_declared_load_balancer_is_compared_with_what_elbv2_says_it_carries() {
+    let s = Scenario::new(&[]);
+    let alb = s.group("alb-public");
+    let vpc = s.seed["vpc"].as_str().unwrap();
+    let arn = s.moto.python(&format!(
+        "elb=boto3.client('elbv2', **kw)\n\
+         a=ec2.create_subnet(VpcId='{vpc}', CidrBlock='10.20.2.0/24', AvailabilityZone='us-east-1a')['Subnet']['SubnetId']\n\
+         b=ec2.create_subnet(VpcId='{vpc}', CidrBlock='10.20.3.0/24', AvailabilityZone='us-east-1b')['Subnet']['SubnetId']\n\
+         print(elb.create_load_balancer(Name='web', Subnets=[a, b], SecurityGroups=['{alb}'])['LoadBalancers'][0]['LoadBalancerArn'])"
+    ));
+    let arn = arn.trim().to_string();
+    let mut state: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.state()).unwrap()).unwrap();
+    state["resources"].as_array_mut().unwrap().push(json!({
+        "module": "module.lb", "mode": "managed", "type": "aws_lb", "name": "web",
+        "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+        "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
+            "arn": arn, "id": arn, "name": "web", "load_balancer_type": "application",
+            "security_groups": [alb]}}]}));
+    std::fs::write(s.state(), state.to_string()).unwrap();
+
+    let (code, report) = s.report(&[]);
+    assert_eq!(code, 0, "{:#}", report["findings"]);
+    // The seed's state also declares a load balancer moto never made: the call for
+    // both fails as LoadBalancerNotFound, and each is asked alone (1 + 2).
+    assert_eq!(
+        report["scan"]["api_calls"]["elasticloadbalancing:DescribeLoadBalancers"],
+        3
+    );
+    let elbv2 = report["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "elbv2")
+        .expect("an elbv2 source");
+    assert_eq!(elbv2["ok"], true);
+
+    let wide = s.moto.python(&format!(
+        "elb=boto3.client('elbv2', **kw)\n\
+         g=ec2.create_security_group(GroupName='wide-open', Description='wide-open', VpcId='{vpc}')['GroupId']\n\
+         elb.set_security_groups(LoadBalancerArn='{arn}', SecurityGroups=['{alb}', g])\n\
+         print(g)"
+    ));
+    let wide = wide.trim().to_string();
+    let (code, report) = s.report(&[]);
+    assert_eq!(code, 2);
+    let findings = drift(&report);
+    let f = findings
+        .iter()
+        .find(|f| f["code"] == "attachment-modified")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let key = arn.split_once(":loadbalancer/").unwrap().1;
+    assert_eq!(f["resource"]["id"], key);
+    assert_eq!(f["owner"]["address"], "module.lb.aws_lb.web");
+    let mut live = vec![alb.clone(), wide];
+    live.sort();
+    assert_eq!(
+        f["changes"],
+        json!([{"field": "security_groups", "expected": [alb], "actual": live}])
     );
 }
