@@ -1189,3 +1189,49 @@ fn a_declared_load_balancer_is_compared_with_what_elbv2_says_it_carries() {
         json!([{"field": "security_groups", "expected": [alb], "actual": live}])
     );
 }
+
+/// A flow whose endpoint nothing carries: the database's interface is deleted (its
+/// instance stopped for good), and the API's path to it is broken, said so.
+#[test]
+fn a_flow_whose_endpoint_has_no_interface_is_broken() {
+    let s = Scenario::new(&[]);
+    let rds_eni = s.seed["interfaces"]["rds"].as_str().unwrap();
+    s.moto.python(&format!(
+        "ec2.delete_network_interface(NetworkInterfaceId='{rds_eni}')"
+    ));
+    let config = s.dir.path().join("flows.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
+             [[flow]]\nname = \"api-to-rds\"\nfrom = \"ecs-api\"\nto = \"rds\"\nport = 3306\n",
+            toml::Value::String(s.state())
+        ),
+    )
+    .unwrap();
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &s.moto.env(),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let findings = drift(&run.json());
+    let broken: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["code"] == "flow-broken")
+        .collect();
+    assert_eq!(broken.len(), 1, "{findings:#?}");
+    let rds = s.group("rds");
+    assert_eq!(
+        broken[0]["message"],
+        format!(
+            "flow api-to-rds (tcp 3306 from ecs-api to rds): rds ({rds}) has no network \
+             interface: nothing carries the traffic"
+        )
+    );
+}
