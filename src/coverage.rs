@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Finding, FindingCode, Intent, LiveView, OwnerKind, Scope};
+use crate::model::{Finding, FindingCode, Intent, LiveView, OwnerKind, Scope, overlaps};
 use crate::sources::cloudformation::ALL_STACKS;
 use crate::sources::{SourceKind, SourceStatus};
 
@@ -229,12 +229,4 @@ fn unjudged_stack_groups(intent: &Intent, sources: &[SourceStatus]) -> BTreeSet<
 /// Whether `source` may have read `account`/`region`.
 fn source_at(source: &SourceStatus, account: Option<&str>, region: Option<&str>) -> bool {
     overlaps(source.account_id.as_deref(), account) && overlaps(source.region.as_deref(), region)
-}
-
-/// Unknown on either side may be the same account or region.
-fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
-    }
 }

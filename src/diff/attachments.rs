@@ -10,7 +10,7 @@ use serde_json::json;
 use super::context::Inventory;
 use crate::model::{
     CarrierRef, Change, DeclaredAttachment, Direction, Finding, FindingCode, NetworkInterface,
-    Owner, Subject,
+    Owner, Rule, Subject, overlaps,
 };
 
 /// At most this many of a group's rules are named in a message.
@@ -95,12 +95,10 @@ fn described_balancer(
 /// Whether the interface is where the declaration says its resource lives (an
 /// unknown account or region matches).
 fn same_place(declared: &DeclaredAttachment, interface: &NetworkInterface) -> bool {
-    let matches = |a: &Option<String>, b: &Option<String>| match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
-    };
-    matches(&declared.account_id, &interface.account_id)
-        && matches(&declared.region, &interface.region)
+    overlaps(
+        declared.account_id.as_deref(),
+        interface.account_id.as_deref(),
+    ) && overlaps(declared.region.as_deref(), interface.region.as_deref())
 }
 
 fn compare(
@@ -214,13 +212,8 @@ pub fn finding(
 fn allows(inv: &Inventory, group_id: &str) -> String {
     let rules: Vec<String> = [Direction::Ingress, Direction::Egress]
         .into_iter()
-        .flat_map(|direction| {
-            inv.live_rules
-                .get(&(group_id, direction))
-                .into_iter()
-                .flatten()
-        })
-        .map(|keyed| keyed.item.label())
+        .flat_map(|direction| inv.live_rules_of(group_id, direction))
+        .map(Rule::label)
         .collect();
     match rules.len() {
         0 => "; it allows nothing".to_string(),

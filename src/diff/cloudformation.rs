@@ -51,11 +51,8 @@ pub fn check(inv: &Inventory) -> Vec<Finding> {
             DriftFound::RuleDeleted(expected) => {
                 // EC2 is read in the same scan; where it still shows the rule, trust it.
                 let still_live = inv
-                    .live_rules
-                    .get(&(expected.group_id.as_str(), expected.direction))
-                    .is_some_and(|rules| {
-                        rules.iter().any(|r| r.item.key_ref() == expected.key_ref())
-                    });
+                    .live_rules_of(&expected.group_id, expected.direction)
+                    .any(|r| r.key_ref() == expected.key_ref());
                 if still_live {
                     continue;
                 }
@@ -262,13 +259,7 @@ fn undeclared_live_rules(inv: &Inventory, reported: &[Finding]) -> Vec<Finding> 
                 .flatten()
                 .map(|d| d.item.rule.key())
                 .collect();
-            for live in inv
-                .live_rules
-                .get(&(group_id, direction))
-                .into_iter()
-                .flatten()
-                .map(|k| k.item)
-            {
+            for live in inv.live_rules_of(group_id, direction) {
                 let key = live.key();
                 let explained = declared.contains(&key)
                     || others.contains(&key)

@@ -122,6 +122,19 @@ impl<'a> Inventory<'a> {
         }
     }
 
+    /// The live rules of a group in one direction.
+    pub fn live_rules_of<'s>(
+        &'s self,
+        group_id: &'s str,
+        direction: Direction,
+    ) -> impl Iterator<Item = &'a Rule> + use<'a, 's> {
+        self.live_rules
+            .get(&(group_id, direction))
+            .into_iter()
+            .flatten()
+            .map(|keyed| keyed.item)
+    }
+
     /// Whether a stack's standalone ingress/egress resource declares this live rule:
     /// by its `sgr-` id, or by the rule its expected properties give.
     pub fn declared_by_stack(&self, live: &Rule) -> bool {

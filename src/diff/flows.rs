@@ -295,13 +295,10 @@ fn rules_of<'a>(
     interface: &'a NetworkInterface,
     direction: Direction,
 ) -> impl Iterator<Item = &'a Rule> + 'a {
-    interface.groups.iter().flat_map(move |group| {
-        inv.live_rules
-            .get(&(group.as_str(), direction))
-            .into_iter()
-            .flatten()
-            .map(|keyed| keyed.item)
-    })
+    interface
+        .groups
+        .iter()
+        .flat_map(move |group| inv.live_rules_of(group, direction))
 }
 
 /// Whether the rule's protocol and ports cover the flow's.

@@ -123,8 +123,7 @@ fn unmanaged_group(inv: &Inventory, group: &SecurityGroup) -> Finding {
     let id = group.id.as_str();
     let rules: Vec<&Rule> = [Direction::Ingress, Direction::Egress]
         .into_iter()
-        .flat_map(|direction| inv.live_rules.get(&(id, direction)).into_iter().flatten())
-        .map(|k| k.item)
+        .flat_map(|direction| inv.live_rules_of(id, direction))
         .collect();
     let exposed: Vec<String> = rules
         .iter()

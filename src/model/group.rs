@@ -75,13 +75,16 @@ impl Scope {
     /// was read by this scope. Unknown on either side matches: a group whose ARN is
     /// unknown is compared in every region read.
     pub fn covers(&self, account: Option<&str>, region: Option<&str>) -> bool {
-        fn matches(scope: &Option<String>, value: Option<&str>) -> bool {
-            match (scope, value) {
-                (Some(s), Some(v)) => s == v,
-                _ => true,
-            }
-        }
-        matches(&self.account_id, account) && matches(&self.region, region)
+        overlaps(self.account_id.as_deref(), account) && overlaps(self.region.as_deref(), region)
+    }
+}
+
+/// Whether two accounts (or two regions) may be the same: unknown on either side
+/// may be anything.
+pub fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, info_span, warn};
 
 use crate::aws::{ApiCalls, error_text};
-use crate::model::{LiveView, NetworkInterface, Rule, Scope, SecurityGroup};
+use crate::model::{LiveView, NetworkInterface, Rule, Scope, SecurityGroup, overlaps};
 use crate::progress::Step;
 use crate::sources::accounts::Account;
 use crate::sources::accounts::account_configs;
@@ -70,11 +70,7 @@ impl Declared {
     ) -> Declared {
         // An unknown account or region is any.
         let here = |account: &Option<String>, at: &Option<String>| {
-            at.as_deref().is_none_or(|r| r == region)
-                && match (account.as_deref(), account_id) {
-                    (Some(declared), Some(read)) => declared == read,
-                    _ => true,
-                }
+            overlaps(account.as_deref(), account_id) && overlaps(at.as_deref(), Some(region))
         };
         let services: Vec<String> = plan
             .ecs_services

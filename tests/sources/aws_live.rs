@@ -37,6 +37,27 @@ impl Scenario {
         self.seed["rules"][name].as_str().unwrap().to_string()
     }
 
+    /// `report --format json` with a config holding this scenario's state, read in
+    /// us-east-1, and `flows` (`[[flow]]` tables).
+    fn report_with_flows(&self, flows: &str) -> Run {
+        let config = self.dir.path().join("flows.toml");
+        let text = format!(
+            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n{flows}",
+            toml::Value::String(self.state())
+        );
+        std::fs::write(&config, text).unwrap();
+        driftd_with_env(
+            &[
+                "report",
+                "--config",
+                config.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            &self.moto.env(),
+        )
+    }
+
     fn report(&self, extra: &[&str]) -> (i32, Value) {
         let state = self.state();
         let mut args = vec![
@@ -292,27 +313,13 @@ fn a_permissive_group_attached_by_hand_to_the_alb() {
 #[test]
 fn declared_flows_hold_and_break_when_the_alb_is_detached() {
     let flows = |s: &Scenario| -> (i32, Value) {
-        let config = s.dir.path().join("flows.toml");
-        let text = format!(
-            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
-             [[flow]]\nname = \"alb-to-front\"\nfrom = \"module.lb.aws_lb.public\"\n\
+        let run = s.report_with_flows(&format!(
+            "[[flow]]\nname = \"alb-to-front\"\nfrom = \"module.lb.aws_lb.public\"\n\
              to = 'module.net.aws_security_group.this[\"ecs-front\"]'\nport = 80\n\
              [[flow]]\nname = \"front-to-internal\"\nfrom = \"ecs-front\"\nto = \"alb-internal\"\nport = 80\n\
              [[flow]]\nname = \"api-to-rds\"\nfrom = \"{}\"\nto = \"rds\"\nport = 3306\n",
-            toml::Value::String(s.state()),
             s.group("ecs-api"),
-        );
-        std::fs::write(&config, text).unwrap();
-        let run = driftd_with_env(
-            &[
-                "report",
-                "--config",
-                config.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-            &s.moto.env(),
-        );
+        ));
         assert_ne!(run.code, 1, "{}", run.stderr);
         (run.code, run.json())
     };
@@ -1064,25 +1071,8 @@ fn a_flow_through_a_prefix_list_is_judged_by_its_entries() {
              print(pl)",
             n = cidr.replace(['.', '/'], "-"),
         ));
-        let config = s.dir.path().join("pl.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
-                 [[flow]]\nname = \"internal-to-api-9000\"\nfrom = \"alb-internal\"\nto = \"ecs-api\"\nport = 9000\n",
-                toml::Value::String(s.state())
-            ),
-        )
-        .unwrap();
-        let run = driftd_with_env(
-            &[
-                "report",
-                "--config",
-                config.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-            &s.moto.env(),
+        let run = s.report_with_flows(
+            "[[flow]]\nname = \"internal-to-api-9000\"\nfrom = \"alb-internal\"\nto = \"ecs-api\"\nport = 9000\n",
         );
         // Revoke what this list allowed, for the next one.
         s.moto.python(&format!(
@@ -1199,25 +1189,8 @@ fn a_flow_whose_endpoint_has_no_interface_is_broken() {
     s.moto.python(&format!(
         "ec2.delete_network_interface(NetworkInterfaceId='{rds_eni}')"
     ));
-    let config = s.dir.path().join("flows.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
-             [[flow]]\nname = \"api-to-rds\"\nfrom = \"ecs-api\"\nto = \"rds\"\nport = 3306\n",
-            toml::Value::String(s.state())
-        ),
-    )
-    .unwrap();
-    let run = driftd_with_env(
-        &[
-            "report",
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        &s.moto.env(),
+    let run = s.report_with_flows(
+        "[[flow]]\nname = \"api-to-rds\"\nfrom = \"ecs-api\"\nto = \"rds\"\nport = 3306\n",
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     let findings = drift(&run.json());
