@@ -21,6 +21,10 @@ pub struct Acknowledgement {
     /// deployment covers, say).
     pub account: Option<String>,
     pub region: Option<String>,
+    /// Only changes CloudTrail says this principal made: an IAM ARN, `*` matching any
+    /// run of characters, compared with the caller's ARN and, for an assumed role,
+    /// the role's (`arn:aws:iam::1:role/terraform-ci*` covers its sessions).
+    pub changed_by: Option<String>,
     pub reason: String,
     pub expires: Option<Expiry>,
 }
@@ -88,7 +92,18 @@ impl Acknowledgement {
                 .region
                 .as_ref()
                 .is_none_or(|r| finding.region.as_ref() == Some(r));
-        code_ok && group_ok && address_ok && place_ok
+        let principal_ok = self.changed_by.as_ref().is_none_or(|pattern| {
+            let pattern = wildmatch::WildMatch::new(pattern);
+            finding
+                .changed_by
+                .as_ref()
+                .and_then(|a| a.changed_by())
+                .is_some_and(|by| {
+                    pattern.matches(&by.principal)
+                        || by.role_arn().is_some_and(|role| pattern.matches(&role))
+                })
+        });
+        code_ok && group_ok && address_ok && place_ok && principal_ok
     }
 
     /// A change is covered by its field (`tags` covers `tags.Name`) or, for

@@ -109,7 +109,7 @@ impl<'a> Coverage<'a> {
     /// Whether every source was read: only then is something that cannot be found
     /// (a flow's endpoint) known not to exist.
     pub fn nothing_failed(&self) -> bool {
-        self.sources.iter().all(|s| s.ok)
+        !self.sources.iter().any(SourceStatus::holds_back)
     }
 
     /// Whether a live source read `account`/`region` completely.
@@ -134,7 +134,8 @@ impl<'a> Coverage<'a> {
     /// Whether a group in `account`/`region` that nobody saw is gone for certain:
     /// every source read, and that place among the scopes read (`driftd refs`).
     pub fn read_in_full(&self, account: Option<&str>, region: Option<&str>) -> bool {
-        self.sources.iter().all(|s| s.ok) && scopes_cover(self.scopes, account, region)
+        !self.sources.iter().any(SourceStatus::holds_back)
+            && scopes_cover(self.scopes, account, region)
     }
 
     /// Whether this scan read everything `finding` depends on, so that its absence

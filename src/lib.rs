@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for where data enters, is normalised, diffed and reported.
 
 pub mod acknowledge;
+pub mod attribution;
 pub mod aws;
 pub mod cli;
 pub mod config;

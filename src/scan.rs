@@ -30,6 +30,9 @@ pub struct ScanPlan {
     pub options: DiffOptions,
     pub acknowledgements: Vec<Acknowledgement>,
     pub limits: ScanLimits,
+    /// Ask CloudTrail who made each change (`[cloudtrail] enabled`, default true);
+    /// only where the live side is AWS itself.
+    pub cloudtrail: bool,
 }
 
 /// How long a scan may take without `[scan] timeout`: above CloudFormation's default
@@ -208,10 +211,20 @@ pub struct Scan {
 /// of a scan without history (every finding new); `store::Store::record` replaces
 /// them with what history says.
 pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
+    run_with_history(plan, now, None).await
+}
+
+/// A scan whose attribution asks `store` what is known already (each change is
+/// looked up in CloudTrail once).
+async fn run_with_history(
+    plan: &ScanPlan,
+    now: impl Fn() -> Timestamp,
+    store: Option<&crate::store::Store>,
+) -> Scan {
     let started_at = now();
     let id = scan_id(&started_at);
     let calls = ApiCalls::default();
-    let (intent, live, sources) = collect(plan, &calls)
+    let (intent, live, mut sources) = collect(plan, &calls)
         .instrument(info_span!("scan", scan.id = %id))
         .await;
     let step = Step::start("comparing");
@@ -229,8 +242,10 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
         outcome.managed_groups,
         outcome.findings.len()
     ));
-    let finished_at = now();
     let mut findings = outcome.findings;
+    let compared_at = now();
+    sources.extend(attribute(plan, store, &mut findings, compared_at, &calls).await);
+    let finished_at = now();
     acknowledge::apply(&mut findings, &plan.acknowledgements, finished_at);
     // Without history every finding is new, first and last seen now.
     let seen = format_timestamp(&finished_at);
@@ -267,6 +282,34 @@ pub async fn run(plan: &ScanPlan, now: impl Fn() -> Timestamp) -> Scan {
     }
 }
 
+/// Who made each change, from CloudTrail, where the plan asks and reads AWS:
+/// the `cloudtrail` statuses to add to the scan's sources.
+async fn attribute(
+    plan: &ScanPlan,
+    store: Option<&crate::store::Store>,
+    findings: &mut [Finding],
+    now: Timestamp,
+    calls: &ApiCalls,
+) -> Vec<SourceStatus> {
+    let LiveSource::Aws(ec2) = &plan.live else {
+        return Vec::new();
+    };
+    if !plan.cloudtrail || !findings.iter().any(|f| f.code.is_attributed()) {
+        return Vec::new();
+    }
+    let Some(sdk) = sdk_for(plan).await else {
+        return Vec::new();
+    };
+    let history = match store {
+        None => Default::default(),
+        Some(store) => store.attribution_history(findings).await.unwrap_or_else(|e| {
+            warn!(error = %e, "could not read what history knows of who changed what: looking every change up");
+            Default::default()
+        }),
+    };
+    crate::attribution::attribute(&sdk, &ec2.accounts, findings, &history, now, calls).await
+}
+
 /// Runs one scan and stores it, so that statuses and `first_seen` come from history;
 /// then prunes history older than `retain_days`. When storing fails the report
 /// keeps the statuses of a scan without history, and the error is returned beside it.
@@ -276,7 +319,7 @@ pub async fn run_and_store(
     retain_days: u32,
     routing: &crate::notify::Routing,
 ) -> (Scan, Result<(), crate::store::StoreError>) {
-    let mut scan = run(plan, chrono::Utc::now).await;
+    let mut scan = run_with_history(plan, chrono::Utc::now, Some(store)).await;
     let carriers = scan.report.carriers.clone();
     let compose = |scan_id: &str, events: &[(&Finding, Event)]| {
         crate::notify::compose(routing, scan_id, events, &carriers)

@@ -119,7 +119,12 @@ pub fn render_table(entries: &[HistoryEntry], query: &HistoryQuery) -> String {
             .map(|c| describe_change(&c.field, &c.before, &c.after))
             .collect::<Vec<_>>()
             .join(", ");
-        let detail = [rule, fields]
+        let who = entry
+            .changed_by
+            .as_ref()
+            .map(|by| format!("(by {})", by.sentence()))
+            .unwrap_or_default();
+        let detail = [rule, fields, who]
             .into_iter()
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()

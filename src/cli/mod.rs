@@ -245,6 +245,7 @@ fn plan_from_config(config: &Config, states: Vec<String>, live: LiveSource) -> S
         },
         acknowledgements: config.acknowledgements.clone(),
         limits: limits(config),
+        cloudtrail: config.cloudtrail.unwrap_or(true),
     }
 }
 

@@ -27,10 +27,22 @@ fn acknowledgement(
         problems.add(path, "`reason` is required: say why this drift is intended");
     }
     // A place alone would hide every drift there: `account`/`region` narrow.
-    if raw.code.is_none() && raw.group_id.is_none() && raw.address.is_none() {
+    if raw.code.is_none()
+        && raw.group_id.is_none()
+        && raw.address.is_none()
+        && raw.changed_by.is_none()
+    {
         problems.add(
             path,
-            "give at least one of `code`, `group_id` or `address` (`account` and `region` only narrow them); an acknowledgement of everything would hide all drift",
+            "give at least one of `code`, `group_id`, `address` or `changed_by` (`account` and `region` only narrow them); an acknowledgement of everything would hide all drift",
+        );
+    }
+    if let Some(pattern) = &raw.changed_by
+        && pattern.trim_matches('*').is_empty()
+    {
+        problems.add(
+            format!("{path}.changed_by"),
+            "name a principal (an IAM ARN; `*` matches any run of characters): a bare `*` would acknowledge every attributed change",
         );
     }
     let code = match raw.code {
@@ -63,6 +75,7 @@ fn acknowledgement(
         field: raw.field,
         account: raw.account,
         region: raw.region,
+        changed_by: raw.changed_by,
         reason: reason?,
         expires: expires?,
     })

@@ -76,6 +76,8 @@ pub struct Config {
     pub webhook_secret: Option<Secret>,
     pub acknowledgements: Vec<Acknowledgement>,
     pub severity: BTreeMap<FindingCode, Severity>,
+    /// `[cloudtrail] enabled` (default true): say who made each change.
+    pub cloudtrail: Option<bool>,
     /// `[[flow]]`: paths that must stay open.
     pub flows: Vec<Flow>,
 }
@@ -272,6 +274,7 @@ fn validate(raw: RawConfig, base_dir: Option<&Path>, problems: &mut Problems) ->
     scan::accounts(raw.account, &mut config, problems);
     scan::terraform(raw.terraform, base_dir, &mut config, problems);
     scan::cloudformation(raw.cloudformation, &mut config, problems);
+    config.cloudtrail = raw.cloudtrail.and_then(|c| c.enabled);
     service::store(raw.store, &mut config, problems);
     service::server(raw.server, &mut config, problems);
     service::schedules(raw.schedule, base_dir, &mut config, problems);

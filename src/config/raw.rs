@@ -24,6 +24,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub schedule: Vec<RawSchedule>,
     pub notify: Option<Sections>,
+    pub cloudtrail: Option<RawCloudTrail>,
     #[serde(default)]
     pub flow: Vec<RawFlow>,
     #[serde(default)]
@@ -117,6 +118,13 @@ pub struct RawAcknowledge {
     pub field: Option<String>,
     pub account: Option<String>,
     pub region: Option<String>,
+    pub changed_by: Option<String>,
     pub reason: Option<String>,
     pub expires: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudTrail {
+    pub enabled: Option<bool>,
 }

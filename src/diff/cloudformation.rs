@@ -390,5 +390,6 @@ fn resource_drift(drift: &StackDrift, changes: Vec<Change>) -> Finding {
         acknowledged: None,
         recurred: false,
         group_owner: None,
+        changed_by: None,
     }
 }

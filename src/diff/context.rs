@@ -298,6 +298,7 @@ impl<'a> Inventory<'a> {
             acknowledged: None,
             recurred: false,
             group_owner,
+            changed_by: None,
         }
     }
 }

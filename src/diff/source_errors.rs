@@ -6,7 +6,7 @@ use crate::sources::{SourceKind, SourceStatus};
 pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
     sources
         .iter()
-        .filter(|s| !s.ok)
+        .filter(|s| s.holds_back())
         .map(|source| {
             let kind = match source.kind {
                 SourceKind::Terraform => "terraform_state",
@@ -16,6 +16,7 @@ pub fn check(sources: &[SourceStatus]) -> Vec<Finding> {
                 SourceKind::NetworkInterfaces => "network_interfaces",
                 SourceKind::Ecs => "ecs_services",
                 SourceKind::Elbv2 => "load_balancers",
+                SourceKind::Cloudtrail => "cloudtrail",
             };
             let error = source.error.as_deref().unwrap_or("unknown error");
             // Readers name the file in their errors already: said once.

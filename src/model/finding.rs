@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::changed_by::Attribution;
 use super::owner::Owner;
 use super::rule::{Direction, Rule};
 use super::stack::DifferenceType;
@@ -66,6 +67,21 @@ finding_codes! {
 impl FindingCode {
     pub fn parse(raw: &str) -> Option<FindingCode> {
         FindingCode::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+
+    /// Whether a CloudTrail event can make this drift, and so say who changed it.
+    pub fn is_attributed(self) -> bool {
+        matches!(
+            self,
+            FindingCode::RuleAdded
+                | FindingCode::RuleRemoved
+                | FindingCode::RuleModified
+                | FindingCode::SgModified
+                | FindingCode::SgMissing
+                | FindingCode::SgUnmanaged
+                | FindingCode::AttachmentModified
+                | FindingCode::ReferenceEmpty
+        )
     }
 
     /// Whether the finding is about what carries the groups: judged, and resolved,
@@ -212,6 +228,13 @@ pub struct Finding {
     /// itself (a `rule-added` has no owner; its group's owner should act).
     #[serde(skip)]
     pub group_owner: Option<Owner>,
+    /// Who made this change, from CloudTrail; absent when nobody looked it up.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::changed_by::deserialize_attribution"
+    )]
+    pub changed_by: Option<Attribution>,
 }
 
 /// What a finding about something other than a group's rule concerns: a source,
@@ -261,6 +284,7 @@ impl Finding {
             acknowledged: None,
             recurred: false,
             group_owner: None,
+            changed_by: None,
         }
     }
 

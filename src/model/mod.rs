@@ -1,6 +1,7 @@
 //! The canonical model every source is normalised into: one rule per peer, in the
 //! shape of `DescribeSecurityGroupRules`. No I/O lives here.
 
+mod changed_by;
 mod event;
 mod finding;
 mod flow;
@@ -13,6 +14,7 @@ mod stack;
 mod stack_drift;
 mod time;
 
+pub use changed_by::{Attribution, ChangedBy, Effect, RulePatch, TrailEvent, Via};
 pub use event::Event;
 pub use finding::{
     Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity, Subject,

@@ -216,8 +216,19 @@ fn finding_text(f: &Finding, event: Event, affects: &[String]) -> String {
     if !affects.is_empty() {
         let _ = writeln!(text, "Affects: {}", escape(&affects.join(", ")));
     }
+    if let Some(attribution) = &f.changed_by {
+        let _ = writeln!(text, "{}", escape(&capitalised(&attribution.sentence())));
+    }
     let _ = write!(text, "Owner: {}", escape(&owner_text(f)));
     clip(&text, MAX_TEXT)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The `[[acknowledge]]` entry that would acknowledge this finding.

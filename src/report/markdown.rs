@@ -84,6 +84,9 @@ fn change_cell(finding: &Finding) -> String {
     if lines.is_empty() || message_says_more(finding.code) {
         lines.insert(0, cell(&finding.message));
     }
+    if let Some(attribution) = &finding.changed_by {
+        lines.push(format!("_{}_", cell(&attribution.sentence())));
+    }
     if let Some(ack) = &finding.acknowledged {
         let until = ack
             .expires

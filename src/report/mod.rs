@@ -107,7 +107,7 @@ impl Report {
     ) -> Report {
         // What was not read makes the scan partial: a failed source, or a scope
         // holding declared groups that no live source read (unless acknowledged).
-        let complete = sources.iter().all(|s| s.ok)
+        let complete = !sources.iter().any(SourceStatus::holds_back)
             && !findings
                 .iter()
                 .any(|f| f.code == FindingCode::ScopeUnscanned && f.acknowledged.is_none());
@@ -183,7 +183,7 @@ impl Report {
 pub(crate) fn partial_reason(report: &Report) -> Option<&'static str> {
     match (
         report.scan.complete,
-        report.scan.sources.iter().all(|s| s.ok),
+        !report.scan.sources.iter().any(SourceStatus::holds_back),
     ) {
         (true, _) => None,
         (false, false) => Some("some sources could not be read"),

@@ -256,6 +256,9 @@ fn details(finding: &Finding, owner_below: bool) -> Vec<String> {
     if finding.status != FindingStatus::New || finding.recurred {
         details.push(format!("status: {}", status_text(finding)));
     }
+    if let Some(attribution) = &finding.changed_by {
+        details.push(attribution.sentence());
+    }
     if let Some(ack) = &finding.acknowledged {
         let until = ack
             .expires

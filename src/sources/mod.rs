@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cloudformation;
+pub mod cloudtrail;
 pub mod describe;
 pub mod ec2;
 pub mod ecs;
@@ -48,6 +49,8 @@ pub enum SourceKind {
     Ecs,
     /// The security groups of the declared load balancers.
     Elbv2,
+    /// Who made each change (`LookupEvents`): enrichment, never part of the verdict.
+    Cloudtrail,
 }
 
 impl SourceKind {
@@ -64,6 +67,12 @@ impl SourceKind {
 }
 
 impl SourceStatus {
+    /// A failed source that leaves part of the scan unjudged (the scan is partial).
+    /// CloudTrail only says who made a change: its failure judges nothing.
+    pub fn holds_back(&self) -> bool {
+        !self.ok && self.kind != SourceKind::Cloudtrail
+    }
+
     /// A failed source of intent whose ownership is unknown: anything nobody else
     /// declares may be declared there.
     pub fn leaves_intent_unknown(&self) -> bool {

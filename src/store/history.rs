@@ -19,7 +19,9 @@ use super::snapshot::{Bucket, Hash, LiveNode, Root, bucket_of, from_hex};
 use super::{StoreError, load_document};
 use crate::coverage::scopes_cover;
 use crate::diff::{match_rules, rule_changes};
-use crate::model::{DeclaredRule, Direction, Owner, Rule, Scope, Timestamp, format_timestamp};
+use crate::model::{
+    ChangedBy, DeclaredRule, Direction, Owner, Rule, Scope, Timestamp, format_timestamp,
+};
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery {
@@ -80,6 +82,9 @@ pub struct HistoryEntry {
     pub before: Option<Rule>,
     pub after: Option<Rule>,
     pub changes: Vec<FieldChange>,
+    /// Who made this change, when a finding about it was attributed (CloudTrail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<ChangedBy>,
 }
 
 struct ScanRow {
@@ -171,8 +176,42 @@ pub async fn history(
         }
         previous = Some((index, root.scopes));
     }
+    let findings = super::load_findings(&mut tx).await?;
     tx.commit().await?;
+    for entry in &mut entries {
+        entry.changed_by = who_made(entry, findings.iter().map(|k| &k.finding));
+    }
     Ok(entries)
+}
+
+/// The attributed finding about the same change: the same group, an event between
+/// the two scans, and for a rule the same rule (as it became, or as it was).
+fn who_made<'f>(
+    entry: &HistoryEntry,
+    findings: impl Iterator<Item = &'f crate::model::Finding>,
+) -> Option<ChangedBy> {
+    // The earlier scan read AWS some time before it finished.
+    let after = parse_time(&entry.previous_at)? - chrono::Duration::minutes(30);
+    let before = parse_time(&entry.at)?;
+    let entry_rule = entry.after.as_ref().or(entry.before.as_ref());
+    findings
+        .filter(|f| f.resource.group_id.as_deref() == Some(entry.group_id.as_str()))
+        .filter_map(|f| Some((f, f.changed_by.as_ref()?.changed_by()?)))
+        .filter(|(_, by)| parse_time(&by.time).is_some_and(|t| t >= after && t <= before))
+        .find(|(f, _)| match entry_rule {
+            Some(rule) => [&f.actual, &f.expected]
+                .into_iter()
+                .flatten()
+                .any(|r| r.key_ref() == rule.key_ref()),
+            None => f.direction.is_none(),
+        })
+        .map(|(_, by)| by.clone())
+}
+
+fn parse_time(text: &str) -> Option<Timestamp> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Group id → node hash, as the scan of `root` saw them (only `group`'s when
@@ -294,6 +333,7 @@ impl Change {
             before: self.before,
             after: self.after,
             changes: self.changes,
+            changed_by: None,
         }
     }
 }

@@ -154,6 +154,7 @@ mod tests {
             acknowledged: None,
             recurred: false,
             group_owner: None,
+            changed_by: None,
         }
     }
 

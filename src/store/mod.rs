@@ -6,6 +6,7 @@
 //! (busy timeout), so a running `serve` and an on-demand `report` share one file.
 //! One scan is one transaction: a crash leaves the previous state intact.
 
+mod attribution;
 mod carriers;
 mod history;
 pub mod lifecycle;
@@ -26,6 +27,7 @@ use crate::model::{Finding, FindingStatus, Intent, LiveView};
 use crate::report::Report;
 
 pub use crate::model::Event;
+pub use attribution::{AttributionHistory, Prior};
 pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
 use lifecycle::{Known, Update};
 pub use retention::Pruned;
@@ -294,6 +296,19 @@ impl Store {
             events,
             queued,
         })
+    }
+
+    /// What history says about who changed `findings` (this scan's, before storing).
+    pub async fn attribution_history(
+        &self,
+        findings: &[Finding],
+    ) -> Result<AttributionHistory, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let history = attribution::read(&mut tx, findings)
+            .await
+            .map_err(|e| e.naming(&self.path))?;
+        tx.rollback().await?;
+        Ok(history)
     }
 
     /// Drops scans older than `retain_days` (never the latest, never what an open

@@ -32,6 +32,7 @@ fn ack(reason: &str) -> Acknowledgement {
         field: None,
         account: None,
         region: None,
+        changed_by: None,
         reason: reason.to_string(),
         expires: None,
     }

@@ -626,6 +626,7 @@ fn cfn_drift_is_acknowledged_per_field_by_canonical_name_or_property_path() {
         field: Some(field.to_string()),
         account: None,
         region: None,
+        changed_by: None,
         reason: "blue/green cut-over, OPS-7".to_string(),
         expires: None,
     };

@@ -87,6 +87,7 @@ fn a_region_left_to_another_deployment_is_acknowledged_by_region() {
         field: None,
         account: None,
         region: Some("eu-west-1".to_string()),
+        changed_by: None,
         reason: "eu-west-1 is scanned by the EU deployment".to_string(),
         expires: None,
     };

@@ -25,6 +25,7 @@ fn example_findings() -> Vec<Finding> {
         options: DiffOptions::default(),
         acknowledgements: vec![],
         limits: Default::default(),
+        cloudtrail: false,
     };
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 6, 0, 0).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

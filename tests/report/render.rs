@@ -28,6 +28,7 @@ fn example_report() -> Report {
         options: DiffOptions::default(),
         acknowledgements: config.acknowledgements.clone(),
         limits: Default::default(),
+        cloudtrail: false,
     };
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 6, 0, 0).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

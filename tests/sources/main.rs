@@ -10,6 +10,7 @@ mod support;
 mod aws_live;
 mod cloudformation_api;
 mod cloudformation_moto;
+mod cloudtrail;
 mod corpus;
 mod ec2_paging;
 mod fuzz_readers;

@@ -364,6 +364,7 @@ fn example_plan(live: [&str; 2]) -> ScanPlan {
         options: DiffOptions::default(),
         acknowledgements: vec![],
         limits: Default::default(),
+        cloudtrail: false,
     }
 }
 

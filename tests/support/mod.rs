@@ -9,4 +9,5 @@ pub mod moto;
 pub mod region_gate;
 pub mod service;
 pub mod tools;
+pub mod trail;
 pub mod views;

@@ -14,6 +14,9 @@ use serde_json::Value;
 pub struct Moto {
     child: Child,
     pub port: u16,
+    /// CloudTrail beside it (moto has no LookupEvents): empty until a test adds
+    /// events.
+    pub trail: super::trail::FakeTrail,
 }
 
 fn root() -> PathBuf {
@@ -48,7 +51,11 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let moto = Moto { child, port };
+        let moto = Moto {
+            child,
+            port,
+            trail: super::trail::FakeTrail::start(),
+        };
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -69,6 +76,7 @@ impl Moto {
     pub fn env(&self) -> Vec<(String, String)> {
         [
             ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ENDPOINT_URL_CLOUDTRAIL", self.trail.endpoint()),
             ("AWS_ACCESS_KEY_ID", "testing".into()),
             ("AWS_SECRET_ACCESS_KEY", "testing".into()),
             ("AWS_REGION", "us-east-1".into()),
