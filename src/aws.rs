@@ -100,6 +100,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("cloudformation:DescribeStacks", "describe_stacks"),
     ("cloudformation:DetectStackDrift", "detect_stack_drift"),
     ("cloudformation:ListStackResources", "list_stack_resources"),
+    ("cloudtrail:LookupEvents", "lookup_events"),
     (
         "ec2:DescribeNetworkInterfaces",
         "describe_network_interfaces",

@@ -13,6 +13,8 @@ Events are fed by the tests (POST /_fake/events: a list of
 {"record": <a CloudTrail record>, "resources": [{"ResourceType", "ResourceName"}]}),
 shaped after tests/fixtures/cloudtrail/records.json. GET /_fake/requests returns
 every request it answered: time, region, access key, attribute, throttled.
+POST /_fake/deny with a list of access keys makes their calls fail with
+`AccessDeniedException`, as for a role without `cloudtrail:LookupEvents`.
 
 Usage: fake_cloudtrail.py [--port N]   (prints the port it listens on)
 """
@@ -36,6 +38,7 @@ lock = threading.Lock()
 events = []  # (epoch seconds, region, lookup event as returned)
 requests = []
 recent = collections.defaultdict(collections.deque)
+denied = set()  # access keys refused
 
 
 def epoch(text):
@@ -117,6 +120,11 @@ class Handler(BaseHTTPRequestHandler):
                                    to_lookup_event(item)))
             self.reply(200, {"added": len(items)}, "application/json")
             return
+        if self.path == "/_fake/deny":
+            with lock:
+                denied.update(self.body())
+            self.reply(200, {"denied": sorted(denied)}, "application/json")
+            return
         if self.headers.get("X-Amz-Target") not in TARGETS:
             self.error(400, "UnknownOperationException", "only LookupEvents is served here")
             return
@@ -136,10 +144,18 @@ class Handler(BaseHTTPRequestHandler):
             requests.append({
                 "time": time.time(), "region": region, "access_key": key,
                 "attributes": attributes, "next_token": request.get("NextToken"),
+                "start": request.get("StartTime"), "end": request.get("EndTime"),
                 "throttled": throttled,
             })
         if throttled:
             self.error(400, "ThrottlingException", "Rate exceeded")
+            return
+        if key in denied:
+            # The shape IAM gives a caller without cloudtrail:LookupEvents.
+            self.error(400, "AccessDeniedException",
+                       "User: arn:aws:iam::123456789012:user/driftd is not authorized to perform: "
+                       "cloudtrail:LookupEvents because no identity-based policy allows the "
+                       "cloudtrail:LookupEvents action")
             return
         if len(attributes) > 1:
             self.error(400, "InvalidLookupAttributesException",

@@ -82,8 +82,10 @@ pub async fn read(tx: &mut Tx<'_>, findings: &[Finding]) -> Result<AttributionHi
 }
 
 /// The same drift as last time: a change of values is a new change to attribute.
+/// Compared as stored (what serialisation keeps), since `known` was read back.
 fn same_drift(known: &Finding, now: &Finding) -> bool {
-    known.expected == now.expected && known.actual == now.actual && known.changes == now.changes
+    let values = |f: &Finding| serde_json::json!([f.expected, f.actual, f.changes]);
+    values(known) == values(now)
 }
 
 /// When the last scan before `first_seen` started: the drift came after it.

@@ -5,7 +5,6 @@ use super::*;
 use driftd::model::CarrierRef;
 
 const ALB_ARN_KEY: &str = "app/web/50dc6c495c0c9188";
-const ALB_INTERFACE: &str = "ELB app/web/50dc6c495c0c9188";
 
 fn lb_owner() -> Owner {
     tf(STATE, "module.lb.aws_lb.web")

@@ -4,9 +4,6 @@
 use super::*;
 use driftd::model::CarrierRef;
 
-const ALB_INTERFACE: &str = "ELB app/web/50dc6c495c0c9188";
-const TASK_INTERFACE: &str =
-    "arn:aws:ecs:us-east-1:111111111111:attachment/4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 const EXTRA: &str = "sg-0e00000000000005";
 /// The load balancer's Terraform address, declaring `ALB` for it.
 const LB: &str = "module.lb.aws_lb.web";

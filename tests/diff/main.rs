@@ -10,6 +10,7 @@ mod support;
 
 mod acknowledge;
 mod attachments;
+mod attribution;
 mod cloudformation;
 mod flows;
 mod groups;
@@ -35,6 +36,11 @@ const FRONT: &str = "sg-0f00000000000002";
 const SHARED: &str = "sg-05a4000000000003";
 const GONE: &str = "sg-0dead000000000004";
 const LOOSE: &str = "sg-0100000000000005";
+
+/// What the interfaces of the chain's load balancer and of an ECS task say they are.
+const ALB_INTERFACE: &str = "ELB app/web/50dc6c495c0c9188";
+const TASK_INTERFACE: &str =
+    "arn:aws:ecs:us-east-1:111111111111:attachment/4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
 
 fn alb_owner() -> Owner {
     tf(STATE, "module.net.aws_security_group.alb")

@@ -169,10 +169,6 @@ fn no_dependency_hidden_when_another_state_reads_it_or_someone_manages_it() {
 
 // ── reference-empty ────────────────────────────────────────────────────────────
 
-const ALB_INTERFACE: &str = "ELB app/web/50dc6c495c0c9188";
-const TASK_INTERFACE: &str =
-    "arn:aws:ecs:us-east-1:111111111111:attachment/4f6a7c2e-1b3d-4e5f-8a9b-0c1d2e3f4a5b";
-
 /// The chain with its carriers: the ALB's interface carries `alb-public`, a task's
 /// interface `ecs-front`; the front allows port 80 from the ALB's group.
 fn carried_chain() -> World {

@@ -2,85 +2,11 @@
 //! the five-group ECS chain of DESIGN.md seeded through the EC2 API with its matching
 //! Terraform state, then each incident's drift applied, and driftd run as a user would.
 
+use crate::scenario::Scenario;
 use crate::support::cli::*;
 use crate::support::moto::Moto;
 use crate::support::region_gate;
 use serde_json::{Value, json};
-
-struct Scenario {
-    moto: Moto,
-    dir: tempfile::TempDir,
-    seed: Value,
-}
-
-impl Scenario {
-    fn new(drift: &[&str]) -> Scenario {
-        let moto = Moto::start();
-        let dir = tempfile::tempdir().unwrap();
-        let mut args = Vec::new();
-        for d in drift {
-            args.extend(["--drift", d]);
-        }
-        let seed = moto.seed_chain(&dir.path().join("chain.tfstate"), &args);
-        Scenario { moto, dir, seed }
-    }
-
-    fn state(&self) -> String {
-        self.dir.path().join("chain.tfstate").display().to_string()
-    }
-
-    fn group(&self, name: &str) -> String {
-        self.seed["groups"][name].as_str().unwrap().to_string()
-    }
-
-    fn rule(&self, name: &str) -> String {
-        self.seed["rules"][name].as_str().unwrap().to_string()
-    }
-
-    /// `report --format json` with a config holding this scenario's state, read in
-    /// us-east-1, and `flows` (`[[flow]]` tables).
-    fn report_with_flows(&self, flows: &str) -> Run {
-        let config = self.dir.path().join("flows.toml");
-        let text = format!(
-            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n{flows}",
-            toml::Value::String(self.state())
-        );
-        std::fs::write(&config, text).unwrap();
-        driftd_with_env(
-            &[
-                "report",
-                "--config",
-                config.to_str().unwrap(),
-                "--format",
-                "json",
-            ],
-            &self.moto.env(),
-        )
-    }
-
-    fn report(&self, extra: &[&str]) -> (i32, Value) {
-        let state = self.state();
-        let mut args = vec![
-            "report",
-            "--state",
-            &state,
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-        ];
-        args.extend(extra);
-        let run = driftd_with_env(&args, &self.moto.env());
-        assert_ne!(
-            run.code, 1,
-            "driftd failed:\n{}\n{}",
-            run.stderr, run.stdout
-        );
-        let report = run.json();
-        assert_valid_report(&report);
-        (run.code, report)
-    }
-}
 
 #[test]
 fn seeded_chain_matches_its_state_at_the_minimum_of_calls() {
@@ -313,7 +239,7 @@ fn a_permissive_group_attached_by_hand_to_the_alb() {
 #[test]
 fn declared_flows_hold_and_break_when_the_alb_is_detached() {
     let flows = |s: &Scenario| -> (i32, Value) {
-        let run = s.report_with_flows(&format!(
+        let run = s.report_with(&format!(
             "[[flow]]\nname = \"alb-to-front\"\nfrom = \"module.lb.aws_lb.public\"\n\
              to = 'module.net.aws_security_group.this[\"ecs-front\"]'\nport = 80\n\
              [[flow]]\nname = \"front-to-internal\"\nfrom = \"ecs-front\"\nto = \"alb-internal\"\nport = 80\n\
@@ -1071,7 +997,7 @@ fn a_flow_through_a_prefix_list_is_judged_by_its_entries() {
              print(pl)",
             n = cidr.replace(['.', '/'], "-"),
         ));
-        let run = s.report_with_flows(
+        let run = s.report_with(
             "[[flow]]\nname = \"internal-to-api-9000\"\nfrom = \"alb-internal\"\nto = \"ecs-api\"\nport = 9000\n",
         );
         // Revoke what this list allowed, for the next one.
@@ -1189,7 +1115,7 @@ fn a_flow_whose_endpoint_has_no_interface_is_broken() {
     s.moto.python(&format!(
         "ec2.delete_network_interface(NetworkInterfaceId='{rds_eni}')"
     ));
-    let run = s.report_with_flows(
+    let run = s.report_with(
         "[[flow]]\nname = \"api-to-rds\"\nfrom = \"ecs-api\"\nto = \"rds\"\nport = 3306\n",
     );
     assert_eq!(run.code, 2, "{}", run.stderr);

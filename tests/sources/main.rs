@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod attribution;
 mod aws_live;
 mod cloudformation_api;
 mod cloudformation_moto;
@@ -14,4 +15,5 @@ mod cloudtrail;
 mod corpus;
 mod ec2_paging;
 mod fuzz_readers;
+mod scenario;
 mod terraform_state;

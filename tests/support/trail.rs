@@ -106,6 +106,38 @@ pub fn event(key: &str, values: &[(&str, Value)]) -> Value {
     json!({"record": record, "resources": resources})
 }
 
+/// `event` made by the fixture's identity `who` through its user agent `how`
+/// (`console`, `terraform`, …): the agent's source address and console flag too.
+pub fn event_by(key: &str, who: &str, how: &str, values: &[(&str, Value)]) -> Value {
+    let agent = &fixture()["user_agents"][how];
+    assert!(agent.is_object(), "no user agent {how} in the fixture");
+    let mut all = vec![
+        ("USER_IDENTITY", identity(who)),
+        ("USER_AGENT", agent["userAgent"].clone()),
+    ];
+    if let Some(ip) = agent.get("sourceIPAddress") {
+        all.push(("SOURCE_IP", ip.clone()));
+    }
+    all.extend(values.iter().cloned());
+    let mut made = event(key, &all);
+    if let Some(flag) = agent.get("sessionCredentialFromConsole") {
+        made["record"]["sessionCredentialFromConsole"] = flag.clone();
+    }
+    made
+}
+
+/// An event time `minutes` before now, as CloudTrail writes it.
+pub fn minutes_ago(minutes: i64) -> Value {
+    let time = chrono::Utc::now() - chrono::Duration::minutes(minutes);
+    json!(time.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// `time` (as `minutes_ago` gives it) as driftd reports times.
+pub fn reported_time(time: &Value) -> String {
+    let text = time.as_str().expect("a time string");
+    format!("{}.000Z", text.trim_end_matches('Z'))
+}
+
 /// A user identity of the fixture (`sso`, `iam_user`, `terraform_role`, …).
 pub fn identity(key: &str) -> Value {
     fixture()["user_identities"][key]["userIdentity"].clone()
@@ -146,6 +178,12 @@ impl FakeTrail {
     /// Adds events (as `event` makes them).
     pub fn add(&self, events: &[Value]) {
         self.http("POST", "/_fake/events", Some(&json!(events)));
+    }
+
+    /// Refuses every later call made with `access_key`, as IAM does without
+    /// `cloudtrail:LookupEvents`.
+    pub fn deny(&self, access_key: &str) {
+        self.http("POST", "/_fake/deny", Some(&json!([access_key])));
     }
 
     /// Every LookupEvents request answered so far.

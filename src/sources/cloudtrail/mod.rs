@@ -77,11 +77,15 @@ impl Trail {
         }
     }
 
-    /// Waits for this scope's next slot.
-    async fn pace(&self) {
+    /// Waits for this scope's next slot, then holds it until `call` is answered:
+    /// the next slot is a pace after the answer (a call the SDK retried may have
+    /// gone out late).
+    async fn paced<T>(&self, call: impl Future<Output = T>) -> T {
         let mut next = self.next_call.lock().await;
         sleep_until(*next).await;
+        let answer = call.await;
         *next = Instant::now() + PACE;
+        answer
     }
 
     /// Every event with `attribute` between `start` and `end`, newest first.
@@ -99,8 +103,7 @@ impl Trail {
                 warn!(%attribute, pages = MAX_PAGES, "stopped reading older CloudTrail events");
                 break;
             }
-            self.pace().await;
-            let out = self
+            let call = self
                 .client
                 .lookup_events()
                 .lookup_attributes(attribute.to_sdk())
@@ -108,7 +111,9 @@ impl Trail {
                 .end_time(aws_smithy_types::DateTime::from_secs(end.timestamp() + 1))
                 .max_results(PAGE_SIZE)
                 .set_next_token(token.take())
-                .send()
+                .send();
+            let out = self
+                .paced(call)
                 .await
                 .map_err(|e| format!("LookupEvents {attribute}: {}", error_text(&e)))?;
             for event in out.events() {
