@@ -286,7 +286,7 @@ fn unset_environment_variable_is_named() {
 
 #[test]
 fn acknowledgements_are_validated() {
-    let cases: [(&str, &str, &[&str]); 7] = [
+    let cases: [(&str, &str, &[&str]); 8] = [
         (
             "no reason",
             "[[acknowledge]]\ncode = \"rule-added\"\n",
@@ -300,7 +300,18 @@ fn acknowledgements_are_validated() {
         (
             "only a reason",
             "[[acknowledge]]\nreason = \"everything is fine\"\n",
-            &["acknowledge[0]", "code", "group_id", "address"],
+            &[
+                "acknowledge[0]",
+                "code",
+                "group_id",
+                "address",
+                "changed_by",
+            ],
+        ),
+        (
+            "anyone at all",
+            "[[acknowledge]]\nchanged_by = \"**\"\nreason = \"r\"\n",
+            &["acknowledge[0].changed_by", "bare `*`"],
         ),
         (
             "only a reason and a field",

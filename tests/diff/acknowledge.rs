@@ -4,7 +4,9 @@
 use crate::support::builders::*;
 use chrono::{DateTime, TimeZone, Utc};
 use driftd::acknowledge::{Acknowledgement, Expiry, apply};
-use driftd::model::{Acknowledged, Finding, FindingCode, Owner, SecurityGroup, Severity};
+use driftd::model::{
+    Acknowledged, Attribution, ChangedBy, Finding, FindingCode, Owner, SecurityGroup, Severity,
+};
 
 const ALB: &str = "sg-0a1b000000000001";
 const FRONT: &str = "sg-0f00000000000002";
@@ -151,6 +153,62 @@ fn by_group_id() {
     assert!(is_acked(rule_added(), std::slice::from_ref(&a)));
     assert!(is_acked(description_and_port(), std::slice::from_ref(&a)));
     assert!(!is_acked(rule_added_on_front(), &[a]));
+}
+
+/// `rule_added()` as CloudTrail attributes it (or not).
+fn rule_added_by(attribution: Option<Attribution>) -> Finding {
+    Finding {
+        changed_by: attribution,
+        ..rule_added()
+    }
+}
+
+fn made_by(principal: &str) -> Option<Attribution> {
+    Some(Attribution::Found(ChangedBy {
+        principal: principal.into(),
+        event: "AuthorizeSecurityGroupIngress".into(),
+        time: "2026-11-25T05:40:00.000Z".into(),
+        source_ip: Some("198.51.100.7".into()),
+        user_agent: None,
+        via: None,
+        event_id: None,
+    }))
+}
+
+#[test]
+fn by_who_changed_it_the_pipeline_role_and_not_a_person() {
+    let a = Acknowledgement {
+        changed_by: Some("arn:aws:iam::*:role/terraform-ci*".into()),
+        ..ack("the pipeline's own changes")
+    };
+    let acks = std::slice::from_ref(&a);
+    // A session of the role, matched through the role it belongs to.
+    let pipeline = "arn:aws:sts::123456789012:assumed-role/terraform-ci-prod/gh-run-4411";
+    assert!(is_acked(rule_added_by(made_by(pipeline)), acks));
+    let person =
+        "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_admin_1a2b/jane@example.com";
+    assert!(!is_acked(rule_added_by(made_by(person)), acks));
+    assert!(!is_acked(
+        rule_added_by(made_by("arn:aws:iam::123456789012:user/terraform-ci")),
+        acks
+    ));
+    // Nobody known yet: not acknowledged.
+    for unknown in [
+        None,
+        Some(Attribution::Pending),
+        Some(Attribution::NotFound),
+    ] {
+        assert!(!is_acked(rule_added_by(unknown), acks));
+    }
+    // A user ARN given whole matches that user.
+    let user = Acknowledgement {
+        changed_by: Some("arn:aws:iam::123456789012:user/deploy-bot".into()),
+        ..ack("the deploy bot")
+    };
+    assert!(is_acked(
+        rule_added_by(made_by("arn:aws:iam::123456789012:user/deploy-bot")),
+        &[user]
+    ));
 }
 
 #[test]

@@ -111,12 +111,17 @@ fn the_alb_egress_port_change_is_tied_to_the_console_session_that_made_it() {
         &when[..16]
     );
     // The table wraps long lines: compare words.
-    let words = table.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words = table
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(words.contains(&line), "{line}\n{}", table.stdout);
 }
 
 /// Two changes to one group, one by hand in the console and one by Terraform's
-/// role, each tied to its own event; an event on another group is not taken.
+/// role, each tied to its own event; an event on another group is not taken. An
+/// `[[acknowledge]] changed_by` naming the pipeline's role covers its change only.
 #[test]
 fn a_console_change_and_a_terraform_change_on_one_group_are_told_apart() {
     let s = Scenario::new(&["ssh-open", "revoke-db-egress"]);
@@ -163,8 +168,20 @@ fn a_console_change_and_a_terraform_change_on_one_group_are_told_apart() {
     );
     s.moto.trail.add(&[ssh.clone(), revoke.clone(), elsewhere]);
 
-    let (_, report) = s.report(&[]);
+    // The pipeline's own role is trusted; hands are not.
+    let run = s.report_with(
+        "[[acknowledge]]\nchanged_by = \"arn:aws:iam::*:role/Operator\"\n\
+         reason = \"what Terraform's role applies was reviewed\"\n",
+    );
+    let report = run.json();
+    assert_valid_report(&report);
     let findings = drift(&report);
+    assert_eq!(only(&findings, "rule-added")["acknowledged"], Value::Null);
+    assert_eq!(
+        only(&findings, "rule-removed")["acknowledged"]["reason"],
+        "what Terraform's role applies was reviewed"
+    );
+    assert_eq!(run.code, 2, "the hand change still fails the run");
     let added = &only(&findings, "rule-added")["changed_by"];
     assert_eq!(added["via"], "console");
     assert_eq!(added["principal"], identity("sso")["arn"]);
