@@ -2,7 +2,8 @@
 # The main job on a fresh machine: installs the local AWS endpoint (moto, pinned, in
 # .venv/), starts it on a free port, creates the five-group ECS chain of DESIGN.md
 # through the EC2 API, writes the Terraform state that matches it, applies the
-# incidents' drift as a console user would, and runs `driftd report` against it.
+# incidents' drift as a console user would, feeds a local CloudTrail with the events
+# behind them, and runs `driftd report` against it.
 # Extra arguments go to `driftd report` (e.g. --format json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,10 @@ work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 moto=$!
-trap 'kill "$moto" 2>/dev/null || true; rm -rf "$work"' EXIT
+# CloudTrail beside it (moto has no LookupEvents): who made each change.
+.venv/bin/python scripts/localaws/fake_cloudtrail.py >"$work/trail.port" 2>"$work/trail.log" &
+trail=$!
+trap 'kill "$moto" "$trail" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.1
@@ -28,7 +32,14 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
 echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incidents' drift..." >&2
 .venv/bin/python scripts/localaws/seed_chain.py --endpoint "$AWS_ENDPOINT_URL" \
   --state-out "$work/terraform.tfstate" \
-  --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared --drift alb-detached >/dev/null
+  --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared --drift alb-detached \
+  >"$work/seed.json"
+for _ in $(seq 100); do
+  [ -s "$work/trail.port" ] && break
+  sleep 0.1
+done
+export AWS_ENDPOINT_URL_CLOUDTRAIL="http://127.0.0.1:$(head -1 "$work/trail.port")"
+.venv/bin/python scripts/localaws/demo_trail.py --trail "$AWS_ENDPOINT_URL_CLOUDTRAIL" <"$work/seed.json"
 
 # The acknowledgement runs out in 60 days, whenever the demo is run.
 expires="$(python3 -c 'import datetime as d; print(d.date.today() + d.timedelta(days=60))')"

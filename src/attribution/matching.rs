@@ -126,13 +126,32 @@ fn same(finding_rule: Option<&Rule>, event_rule: &Rule) -> bool {
 /// them: every group it found live is in `set`, and no declared group it found
 /// missing is.
 fn sets_as_found(finding: &Finding, set: &[String]) -> bool {
-    let Some(change) = finding
-        .changes
-        .iter()
-        .find(|c| c.field == "security_groups")
-    else {
+    let Some((declared, live)) = group_lists(finding) else {
         return false;
     };
+    live.iter().all(|g| set.contains(g))
+        && declared
+            .iter()
+            .filter(|g| !live.contains(g))
+            .all(|g| !set.contains(g))
+}
+
+/// For an `attachment-modified`: the carrier, and the declared groups it no longer
+/// carries (what it carried before the change, as far as this scan can tell).
+pub fn no_longer_carried(finding: &Finding) -> Option<(CarrierRef, Vec<String>)> {
+    let resource = &finding.resource;
+    let carrier = CarrierRef::from_resource(&resource.kind, resource.id.as_deref()?)?;
+    let (declared, live) = group_lists(finding)?;
+    let dropped = declared.into_iter().filter(|g| !live.contains(g)).collect();
+    Some((carrier, dropped))
+}
+
+/// An `attachment-modified`'s group lists: (declared, live).
+fn group_lists(finding: &Finding) -> Option<(Vec<String>, Vec<String>)> {
+    let change = finding
+        .changes
+        .iter()
+        .find(|c| c.field == "security_groups")?;
     let list = |v: &serde_json::Value| -> Vec<String> {
         v.as_array()
             .into_iter()
@@ -140,10 +159,5 @@ fn sets_as_found(finding: &Finding, set: &[String]) -> bool {
             .filter_map(|g| g.as_str().map(str::to_string))
             .collect()
     };
-    let (declared, live) = (list(&change.expected), list(&change.actual));
-    live.iter().all(|g| set.contains(g))
-        && declared
-            .iter()
-            .filter(|g| !live.contains(g))
-            .all(|g| !set.contains(g))
+    Some((list(&change.expected), list(&change.actual)))
 }

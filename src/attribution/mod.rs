@@ -93,7 +93,7 @@ pub async fn attribute(
         scopes.values().map(Vec::len).sum::<usize>()
     ));
     let configs = account_configs(sdk, accounts, calls).await;
-    let carriers = Arc::new(history.last_carriers.clone());
+    let carriers = Arc::new(previous_carriers(findings, history));
     let mut tasks = JoinSet::new();
     for ((account, region), needs) in scopes {
         let config = if accounts.is_empty() {
@@ -152,6 +152,29 @@ pub async fn attribute(
     }
     info!(attributed, "attribution finished");
     statuses
+}
+
+/// What carried each group before this scan: history's labels, and the carriers an
+/// `attachment-modified` says no longer carry a group IaC declares for them (all a
+/// first scan knows of a detach).
+fn previous_carriers(
+    findings: &[Finding],
+    history: &AttributionHistory,
+) -> HashMap<String, Vec<String>> {
+    let mut carriers = history.last_carriers.clone();
+    let attachments = findings
+        .iter()
+        .filter(|f| f.code == FindingCode::AttachmentModified);
+    for (carrier, dropped) in attachments.filter_map(matching::no_longer_carried) {
+        for group in dropped {
+            let labels = carriers.entry(group).or_default();
+            let label = carrier.label();
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+    }
+    carriers
 }
 
 /// The `cloudtrail` entry of `scan.sources` for one account and region.

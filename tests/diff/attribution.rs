@@ -100,7 +100,7 @@ fn the_old_record_shape_counts_as_the_current_one() {
             ("EVENT_TIME", minutes_ago(3)),
         ],
     );
-    assert_eq!(picked(&finding, &[old.clone()], &[]), id(&old));
+    assert_eq!(picked(&finding, std::slice::from_ref(&old), &[]), id(&old));
 }
 
 #[test]

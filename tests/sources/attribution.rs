@@ -119,6 +119,45 @@ fn the_alb_egress_port_change_is_tied_to_the_console_session_that_made_it() {
     assert!(words.contains(&line), "{line}\n{}", table.stdout);
 }
 
+/// Incident 2: alb-public detached from the load balancer, which got a group made by
+/// hand. The detach (`SetSecurityGroups`) explains both the load balancer's changed
+/// groups and the front rule that now reaches nothing; the group's creation explains
+/// the unmanaged group. On a first scan, with no history of what carried alb-public.
+#[test]
+fn the_detach_is_tied_to_the_load_balancer_and_to_the_rule_it_emptied() {
+    let s = Scenario::new(&["alb-detached"]);
+    let by_hand = s.seed["drift"]["alb-detached"].as_str().unwrap();
+    let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb-public/50dc6c495c0c9188";
+    let created = event_by(
+        "CreateSecurityGroup",
+        "sso",
+        "console",
+        &[
+            ("GROUP_ID", json!(by_hand)),
+            ("GROUP_NAME", json!("alb-by-hand")),
+            ("EVENT_TIME", minutes_ago(14)),
+        ],
+    );
+    let detach = event_by(
+        "SetSecurityGroups.elbv2",
+        "sso",
+        "console",
+        &[
+            ("GROUP_ID", json!(by_hand)),
+            ("LB_ARN", json!(lb)),
+            ("EVENT_TIME", minutes_ago(12)),
+        ],
+    );
+    s.moto.trail.add(&[created.clone(), detach.clone()]);
+
+    let (_, report) = s.report(&[]);
+    let findings = drift(&report);
+    let event_of = |code: &str| only(&findings, code)["changed_by"]["event_id"].clone();
+    assert_eq!(event_of("attachment-modified"), detach["record"]["eventID"]);
+    assert_eq!(event_of("reference-empty"), detach["record"]["eventID"]);
+    assert_eq!(event_of("sg-unmanaged"), created["record"]["eventID"]);
+}
+
 /// Two changes to one group, one by hand in the console and one by Terraform's
 /// role, each tied to its own event; an event on another group is not taken. An
 /// `[[acknowledge]] changed_by` naming the pipeline's role covers its change only.
@@ -251,7 +290,7 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
 
     let made = minutes_ago(2);
     let console = alb_egress_set_to(&s, 8080, "sso", "console", &made);
-    s.moto.trail.add(&[console.clone()]);
+    s.moto.trail.add(std::slice::from_ref(&console));
     let second = scan();
     let findings = drift(&second);
     assert_eq!(

@@ -120,8 +120,11 @@ pub fn event_by(key: &str, who: &str, how: &str, values: &[(&str, Value)]) -> Va
     }
     all.extend(values.iter().cloned());
     let mut made = event(key, &all);
+    // The flag is the caller's, not the documented record's.
+    let record = made["record"].as_object_mut().expect("a record");
+    record.remove("sessionCredentialFromConsole");
     if let Some(flag) = agent.get("sessionCredentialFromConsole") {
-        made["record"]["sessionCredentialFromConsole"] = flag.clone();
+        record.insert("sessionCredentialFromConsole".into(), flag.clone());
     }
     made
 }
