@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use driftd::diff::DiffOptions;
-use driftd::model::{Finding, FindingCode};
+use driftd::model::{Attribution, ChangedBy, Finding, FindingCode, Via};
 use driftd::notify::slack::{MAX_BLOCKS, MAX_HEADER, MAX_TEXT, Notice, messages};
 use driftd::scan::{LiveSource, ScanPlan, run};
 use driftd::store::Event;
@@ -102,6 +102,53 @@ fn incident_1_the_alb_egress_port_exact_payload() {
         pretty,
         "docs/slack-example.json is stale: UPDATE_DOCS=1 cargo test --test notify slack::"
     );
+}
+
+/// The message says who changed it, or that CloudTrail has not said yet.
+#[test]
+fn who_changed_it_is_said_under_the_finding() {
+    let findings = example_findings();
+    let port = findings
+        .iter()
+        .find(|f| f.code == FindingCode::RuleModified)
+        .expect("the example's edited ALB egress port");
+    let console = ChangedBy {
+        principal:
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_admin_1a2b/jane.doe@example.com"
+                .into(),
+        event: "ModifySecurityGroupRules".into(),
+        time: "2026-11-25T05:46:02.000Z".into(),
+        source_ip: Some("198.51.100.7".into()),
+        user_agent: Some("Mozilla/5.0".into()),
+        via: Some(Via::Console),
+        event_id: Some("6c1d4e0a-8f3b-4f7e-9b1a-2d5c6e7f8a90".into()),
+    };
+    for (attribution, line) in [
+        (
+            Attribution::Found(console),
+            "Changed by jane.doe@example.com via console from 198.51.100.7 at 2026-11-25 05:46 \
+             UTC (ModifySecurityGroupRules)",
+        ),
+        (
+            Attribution::Pending,
+            "Changed by: pending (CloudTrail has not delivered the event yet)",
+        ),
+    ] {
+        let finding = Finding {
+            changed_by: Some(attribution),
+            ..port.clone()
+        };
+        let sent = messages(
+            "scan-20261125T060000000Z-0001",
+            &[Notice {
+                finding: &finding,
+                event: Event::New,
+                affects: vec![],
+            }],
+        );
+        let all = texts(&sent[0]).join("\n");
+        assert!(all.contains(line), "{line} in\n{all}");
+    }
 }
 
 #[test]

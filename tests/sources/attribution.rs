@@ -251,10 +251,11 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
     std::fs::write(
         &config,
         format!(
-            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {}\n\
-             [notify.slack]\nwebhook_url = \"{}/services/T0/B0/x\"\nmin_severity = \"info\"\n",
+            "[scan]\nregions = [\"us-east-1\"]\n[[terraform]]\nstate = {1}\n\
+             [notify.slack]\nwebhook_url = \"{0}/services/T0/B0/x\"\nmin_severity = \"info\"\n\
+             [notify.webhook]\nurl = \"{0}/hook\"\nsecret = \"s3cr3t\"\n",
+            slack.uri(),
             toml::Value::String(s.state()),
-            slack.uri()
         ),
     )
     .unwrap();
@@ -278,7 +279,20 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
         assert_eq!(run.code, 2, "{}", run.stderr);
         run.json()
     };
-    let sent = || rt.block_on(slack.received_requests()).unwrap();
+    // What Slack got (the webhook's posts go to /hook).
+    let sent = || {
+        let all = rt.block_on(slack.received_requests()).unwrap();
+        all.into_iter()
+            .filter(|r| r.url.path() != "/hook")
+            .collect::<Vec<_>>()
+    };
+    let hooked = || {
+        let all = rt.block_on(slack.received_requests()).unwrap();
+        all.into_iter()
+            .filter(|r| r.url.path() == "/hook")
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap())
+            .collect::<Vec<_>>()
+    };
 
     let first = scan();
     let findings = drift(&first);
@@ -287,6 +301,12 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
     assert_eq!(sent().len(), 1);
     let message = String::from_utf8_lossy(&sent()[0].body).into_owned();
     assert!(message.contains("pending"), "{message}");
+    let hooks = hooked();
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(
+        hooks[0]["notices"][0]["finding"]["changed_by"],
+        json!({"pending": true})
+    );
 
     let made = minutes_ago(2);
     let console = alb_egress_set_to(&s, 8080, "sso", "console", &made);
@@ -307,6 +327,7 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
         1,
         "the attribution alone sends no second alert"
     );
+    assert_eq!(hooked().len(), 1);
     // Found by the group, so no lookup by event name this time.
     assert_eq!(second["scan"]["api_calls"]["cloudtrail:LookupEvents"], 1);
     let asked = s.moto.trail.requests().len();
@@ -320,6 +341,63 @@ fn a_change_without_its_event_yet_is_pending_then_attributed_without_a_second_al
     assert_eq!(
         third["scan"]["api_calls"].get("cloudtrail:LookupEvents"),
         None
+    );
+}
+
+/// `history` says who made each change it lists: the ALB's egress port edited
+/// between two stored scans, and the event that did it.
+#[test]
+fn history_says_who_made_each_change() {
+    let s = Scenario::new(&[]);
+    let mut env = s.moto.env();
+    env.push(database_env(&s.dir.path().join("driftd.db")));
+    let state = s.state();
+    let scan = || {
+        let run = driftd_with_env(
+            &["report", "--state", &state, "--region", "us-east-1"],
+            &env,
+        );
+        assert_ne!(run.code, 1, "{}", run.stderr);
+    };
+    scan();
+    s.moto.python(&format!(
+        "ec2.modify_security_group_rules(GroupId='{}', SecurityGroupRules=[{{\
+         'SecurityGroupRuleId': '{}', 'SecurityGroupRule': {{'IpProtocol': 'tcp', \
+         'FromPort': 8080, 'ToPort': 8080, 'ReferencedGroupId': '{}', \
+         'Description': 'to ecs-front tasks'}}}}])",
+        s.group("alb-public"),
+        s.rule("alb_to_front"),
+        s.group("ecs-front")
+    ));
+    let made = minutes_ago(0);
+    let console = alb_egress_set_to(&s, 8080, "sso", "console", &made);
+    s.moto.trail.add(std::slice::from_ref(&console));
+    scan();
+
+    let history = driftd_with_env(&["history", "--format", "json"], &env);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let entries = history.json();
+    let modified: Vec<&Value> = entries
+        .as_array()
+        .expect("a list of changes")
+        .iter()
+        .filter(|e| e["group_id"] == s.group("alb-public").as_str())
+        .collect();
+    assert_eq!(modified.len(), 1, "{entries:#}");
+    assert_eq!(
+        modified[0]["changed_by"]["event_id"],
+        console["record"]["eventID"]
+    );
+    let table = driftd_with_env(&["history"], &env);
+    let words = table
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("(by jane.doe@example.com via console at"),
+        "{}",
+        table.stdout
     );
 }
 
