@@ -245,6 +245,7 @@ async fn run_with_history(
     let mut findings = outcome.findings;
     let compared_at = now();
     sources.extend(attribute(plan, store, &mut findings, compared_at, &calls).await);
+    crate::attribution::attribute_flows(&mut findings, &outcome.flow_ends);
     let finished_at = now();
     acknowledge::apply(&mut findings, &plan.acknowledgements, finished_at);
     // Without history every finding is new, first and last seen now.

@@ -12,13 +12,17 @@
 //!   `DeleteSecurityGroup`; `sg-unmanaged`: `CreateSecurityGroup`;
 //! - `attachment-modified`: the carrier's groups set to what they are now;
 //! - `reference-empty`: the groups of what last carried the empty group set to a
-//!   list without it (the detach).
+//!   list without it (the detach);
+//! - `flow-broken`: no event of its own; the latest change found at its ends (a
+//!   detach from what carries them, a rule of their groups) is what broke it.
 
 use std::collections::HashMap;
 
 use chrono::Duration;
 
-use crate::model::{CarrierRef, Effect, Finding, FindingCode, Rule, Timestamp, TrailEvent};
+use crate::model::{
+    CarrierRef, Effect, Finding, FindingCode, FlowEnds, Rule, Timestamp, TrailEvent,
+};
 
 /// The latest successful event in `[start, end]` that made `finding`'s drift.
 pub fn latest<'e>(
@@ -160,4 +164,29 @@ fn group_lists(finding: &Finding) -> Option<(Vec<String>, Vec<String>)> {
             .collect()
     };
     Some((list(&change.expected), list(&change.actual)))
+}
+
+/// Whether `finding` is a change at a broken flow's ends: what carries them had its
+/// groups changed, or a rule of one of their groups changed or now reaches nothing.
+pub fn at_ends(finding: &Finding, ends: &FlowEnds) -> bool {
+    let group = finding.resource.group_id.as_deref();
+    let of_ends = |g: Option<&str>| g.is_some_and(|g| ends.groups.contains(g));
+    match finding.code {
+        FindingCode::AttachmentModified => {
+            no_longer_carried(finding).is_some_and(|(carrier, _)| ends.carriers.contains(&carrier))
+        }
+        FindingCode::ReferenceEmpty => {
+            of_ends(group)
+                || of_ends(
+                    finding
+                        .actual
+                        .as_ref()
+                        .and_then(|r| r.peer.referenced_group()),
+                )
+        }
+        FindingCode::RuleAdded | FindingCode::RuleRemoved | FindingCode::RuleModified => {
+            of_ends(group)
+        }
+        _ => false,
+    }
 }

@@ -23,7 +23,7 @@ use tracing::{info, warn};
 
 use crate::aws::ApiCalls;
 use crate::model::{
-    Attribution, CarrierRef, Direction, Finding, FindingCode, Timestamp, TrailEvent,
+    Attribution, CarrierRef, Direction, Finding, FindingCode, FlowEnds, Timestamp, TrailEvent,
 };
 use crate::progress::Step;
 use crate::sources::accounts::{Account, account_configs};
@@ -175,6 +175,39 @@ fn previous_carriers(
         }
     }
     carriers
+}
+
+/// A broken flow has no event of its own: it takes the answer of the latest change
+/// found at its ends (`matching::at_ends`), or pending while one of those is. A flow
+/// with no change at its ends this scan is left unattributed.
+pub fn attribute_flows(findings: &mut [Finding], flow_ends: &BTreeMap<String, FlowEnds>) {
+    let answers: Vec<(usize, Attribution)> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.code == FindingCode::FlowBroken)
+        .filter_map(|(i, flow)| {
+            let ends = flow_ends.get(&flow.id)?;
+            let causes: Vec<&Attribution> = findings
+                .iter()
+                .filter(|f| matching::at_ends(f, ends))
+                .filter_map(|f| f.changed_by.as_ref())
+                .collect();
+            let latest = causes
+                .iter()
+                .filter_map(|a| a.changed_by())
+                .max_by(|a, b| a.time.cmp(&b.time));
+            let answer = match latest {
+                Some(by) => Attribution::Found(by.clone()),
+                None if causes.contains(&&Attribution::Pending) => Attribution::Pending,
+                None if !causes.is_empty() => Attribution::NotFound,
+                None => return None,
+            };
+            Some((i, answer))
+        })
+        .collect();
+    for (i, answer) in answers {
+        findings[i].changed_by = Some(answer);
+    }
 }
 
 /// The `cloudtrail` entry of `scan.sources` for one account and region.

@@ -8,18 +8,21 @@
 //! not resolved here: a flow that only it could allow cannot be judged, and says so.
 //! A flow holds when every (source, destination) pair of interfaces passes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use super::context::Inventory;
 use crate::model::{
-    CarrierRef, DeclaredEndpoint, Direction, Finding, FindingCode, Flow, NetworkInterface, Peer,
-    Protocol, Rule, Subject,
+    CarrierRef, DeclaredEndpoint, Direction, Finding, FindingCode, Flow, FlowEnds,
+    NetworkInterface, Peer, Protocol, Rule, Subject,
 };
 
-pub fn check(inv: &Inventory, flows: &[Flow]) -> Vec<Finding> {
+/// The broken flows, and each one's ends (by finding id), for attribution.
+pub fn check(inv: &Inventory, flows: &[Flow]) -> (Vec<Finding>, BTreeMap<String, FlowEnds>) {
+    let mut findings = Vec::new();
+    let mut ends = BTreeMap::new();
     if flows.is_empty() {
-        return Vec::new();
+        return (findings, ends);
     }
     // Each endpoint asks which interfaces carry a group: index them once.
     let mut carrying: HashMap<&str, Vec<&NetworkInterface>> = HashMap::new();
@@ -28,10 +31,11 @@ pub fn check(inv: &Inventory, flows: &[Flow]) -> Vec<Finding> {
             carrying.entry(group.as_str()).or_default().push(interface);
         }
     }
-    flows
-        .iter()
-        .filter_map(|flow| judge(inv, &carrying, flow))
-        .collect()
+    for (finding, at) in flows.iter().filter_map(|flow| judge(inv, &carrying, flow)) {
+        ends.insert(finding.id.clone(), at);
+        findings.push(finding);
+    }
+    (findings, ends)
 }
 
 /// The interfaces that carry each group.
@@ -45,13 +49,32 @@ struct Endpoint<'a> {
     interfaces: Vec<&'a NetworkInterface>,
     account: Option<&'a str>,
     region: Option<&'a str>,
+    /// The group it names, when named by a group.
+    group: Option<String>,
 }
 
-fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
+/// The groups and carriers of a flow's ends.
+fn ends_of(ends: &[&Endpoint]) -> FlowEnds {
+    let mut at = FlowEnds::default();
+    for end in ends {
+        at.groups.extend(end.group.clone());
+        for interface in &end.interfaces {
+            at.groups.extend(interface.groups.iter().cloned());
+            for carrier in interface.carrier_refs() {
+                if !at.carriers.contains(&carrier) {
+                    at.carriers.push(carrier);
+                }
+            }
+        }
+    }
+    at
+}
+
+fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<(Finding, FlowEnds)> {
     // A flow is one finding whatever breaks it: no place in its id, and resolved
     // only by a scan that read everything.
-    let broken = |message: String| {
-        Some(Finding::about(
+    let broken = |message: String, at: FlowEnds| {
+        let finding = Finding::about(
             Subject {
                 code: FindingCode::FlowBroken,
                 account_id: None,
@@ -67,7 +90,8 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
                 flow.from,
                 flow.to
             ),
-        ))
+        );
+        Some((finding, at))
     };
     let ends = (
         resolve(inv, carrying, &flow.from),
@@ -75,11 +99,21 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
     );
     let (from, to) = match ends {
         (Ok(from), Ok(to)) => (from, to),
-        // Not found where everything was read: the endpoint is gone, or misnamed.
-        (Err(why), _) | (_, Err(why)) if inv.coverage.nothing_failed() => {
-            return broken(format!("{why}; the flow cannot be checked"));
-        }
-        (Err(why), _) | (_, Err(why)) => {
+        (from, to) => {
+            let ends = [&from, &to];
+            let why = ends
+                .iter()
+                .find_map(|end| end.as_ref().err())
+                .expect("one end was not found");
+            // Not found where everything was read: the endpoint is gone, or misnamed.
+            if inv.coverage.nothing_failed() {
+                let found: Vec<&Endpoint> =
+                    ends.iter().filter_map(|end| end.as_ref().ok()).collect();
+                return broken(
+                    format!("{why}; the flow cannot be checked"),
+                    ends_of(&found),
+                );
+            }
             tracing::warn!(flow = %flow.name, "cannot judge the flow while a source is unread: {why}");
             return None;
         }
@@ -95,10 +129,13 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
     }
     for end in [&from, &to] {
         if end.interfaces.is_empty() {
-            return broken(format!(
-                "{} has no network interface: nothing carries the traffic",
-                end.label
-            ));
+            return broken(
+                format!(
+                    "{} has no network interface: nothing carries the traffic",
+                    end.label
+                ),
+                ends_of(&[&from, &to]),
+            );
         }
     }
     let mut blocked = Vec::new();
@@ -139,7 +176,7 @@ fn judge(inv: &Inventory, carrying: &Carrying, flow: &Flow) -> Option<Finding> {
             (1, 1) => String::new(),
             (n, all) => format!(" ({n} of {all} interface pairs blocked)"),
         };
-        return broken(format!("{why}{share}"));
+        return broken(format!("{why}{share}"), ends_of(&[&from, &to]));
     }
     if let Some(why) = unjudged {
         tracing::warn!(flow = %flow.name, "cannot judge the flow: {why}");
@@ -187,6 +224,7 @@ fn resolve<'a>(
             interfaces,
             account,
             region,
+            group: None,
         });
     }
     let group_id = if text.starts_with("sg-") {
@@ -224,6 +262,7 @@ fn resolve<'a>(
         interfaces: carrying.get(group_id).cloned().unwrap_or_default(),
         account,
         region,
+        group: Some(group_id.to_string()),
     })
 }
 

@@ -24,7 +24,7 @@ mod stack_rules;
 
 use std::collections::BTreeMap;
 
-use crate::model::{Direction, Finding, FindingCode, Intent, LiveView, StackDrift};
+use crate::model::{Direction, Finding, FindingCode, FlowEnds, Intent, LiveView, StackDrift};
 use crate::sources::SourceStatus;
 
 pub use changes::{group_changes, rule_changes};
@@ -59,6 +59,8 @@ pub struct DiffOutcome {
     /// What carries each live group whose place's network interfaces were read
     /// (empty: nothing does), by group id.
     pub carriers: BTreeMap<String, Vec<String>>,
+    /// Each `flow-broken`'s ends (by finding id): where the change that broke it is.
+    pub flow_ends: BTreeMap<String, FlowEnds>,
 }
 
 pub fn diff(input: &DiffInput) -> DiffOutcome {
@@ -69,7 +71,8 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
     findings.extend(rules::check(&inventory));
     findings.extend(references::dependency_hidden(&inventory));
     findings.extend(attachments::check(&inventory));
-    findings.extend(flows::check(&inventory, &input.options.flows));
+    let (broken_flows, flow_ends) = flows::check(&inventory, &input.options.flows);
+    findings.extend(broken_flows);
     findings.extend(cloudformation::check(&inventory));
     let unscanned = scopes::check(&inventory, input.options);
     findings.extend(unscanned.findings);
@@ -89,6 +92,7 @@ pub fn diff(input: &DiffInput) -> DiffOutcome {
         declared_rules,
         compared_rules: declared_rules - unscanned.rules,
         carriers: carriers_by_group(&inventory),
+        flow_ends,
     }
 }
 

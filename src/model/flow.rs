@@ -1,6 +1,9 @@
 //! A path that must stay open (`[[flow]]`): from one endpoint to another, on a
 //! protocol and port, checked on every scan against the live rules.
 
+use std::collections::BTreeSet;
+
+use super::interface::CarrierRef;
 use super::rule::Protocol;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,4 +27,12 @@ impl Flow {
             (protocol, None) => protocol.as_string(),
         }
     }
+}
+
+/// A broken flow's ends as the scan found them: the groups they name or carry, and
+/// what carries them. A change there (a detach, a rule) is what broke the flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowEnds {
+    pub groups: BTreeSet<String>,
+    pub carriers: Vec<CarrierRef>,
 }

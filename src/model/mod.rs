@@ -19,7 +19,7 @@ pub use event::Event;
 pub use finding::{
     Acknowledged, Change, Finding, FindingCode, FindingStatus, ResourceRef, Severity, Subject,
 };
-pub use flow::Flow;
+pub use flow::{Flow, FlowEnds};
 pub use group::{Scope, SecurityGroup, Tags, comparable_tag_entries, comparable_tags, overlaps};
 pub use group_id::{GroupId, share_group_ids};
 pub use interface::{CarrierRef, NetworkInterface};

@@ -122,7 +122,8 @@ fn the_alb_egress_port_change_is_tied_to_the_console_session_that_made_it() {
 /// Incident 2: alb-public detached from the load balancer, which got a group made by
 /// hand. The detach (`SetSecurityGroups`) explains both the load balancer's changed
 /// groups and the front rule that now reaches nothing; the group's creation explains
-/// the unmanaged group. On a first scan, with no history of what carried alb-public.
+/// the unmanaged group, and the declared flow it broke. On a first scan, with no
+/// history of what carried alb-public.
 #[test]
 fn the_detach_is_tied_to_the_load_balancer_and_to_the_rule_it_emptied() {
     let s = Scenario::new(&["alb-detached"]);
@@ -150,11 +151,18 @@ fn the_detach_is_tied_to_the_load_balancer_and_to_the_rule_it_emptied() {
     );
     s.moto.trail.add(&[created.clone(), detach.clone()]);
 
-    let (_, report) = s.report(&[]);
+    // The path the detach broke, declared as a flow.
+    let run = s.report_with(
+        "[[flow]]\nname = \"alb-to-front\"\nfrom = \"module.lb.aws_lb.public\"\n\
+         to = 'module.net.aws_security_group.this[\"ecs-front\"]'\nport = 80\n",
+    );
+    let report = run.json();
+    assert_valid_report(&report);
     let findings = drift(&report);
     let event_of = |code: &str| only(&findings, code)["changed_by"]["event_id"].clone();
     assert_eq!(event_of("attachment-modified"), detach["record"]["eventID"]);
     assert_eq!(event_of("reference-empty"), detach["record"]["eventID"]);
+    assert_eq!(event_of("flow-broken"), detach["record"]["eventID"]);
     assert_eq!(event_of("sg-unmanaged"), created["record"]["eventID"]);
 }
 
