@@ -6,7 +6,7 @@ use anstyle::{AnsiColor, Style};
 use chrono::{TimeZone, Utc};
 use driftd::config::Config;
 use driftd::diff::DiffOptions;
-use driftd::model::{Change, FindingCode, OwnerKind, Severity};
+use driftd::model::{Attribution, Change, ChangedBy, FindingCode, OwnerKind, Severity, Via};
 use driftd::report::{Report, TableStyle, render_markdown, render_table};
 use driftd::scan::{LiveSource, ScanPlan, run};
 use serde_json::{Value, json};
@@ -260,6 +260,33 @@ fn colour_marks_severities_and_changes_only() {
 #[test]
 fn markdown() {
     insta::assert_snapshot!(render_markdown(&example_report()));
+}
+
+/// Who changed it, under the finding, in the table and in markdown.
+#[test]
+fn who_changed_it_is_under_the_finding() {
+    let mut report = example_report();
+    let port = report
+        .findings
+        .iter_mut()
+        .find(|f| f.code == FindingCode::RuleModified)
+        .expect("the example's edited ALB egress port");
+    port.changed_by = Some(Attribution::Found(ChangedBy {
+        principal: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_admin_1a2b/alice@example.com"
+            .into(),
+        event: "ModifySecurityGroupRules".into(),
+        time: "2026-11-25T05:46:02.000Z".into(),
+        source_ip: Some("198.51.100.7".into()),
+        user_agent: None,
+        via: Some(Via::Console),
+        event_id: None,
+    }));
+    let line = "changed by alice@example.com via console from 198.51.100.7 at 2026-11-25 05:46 \
+                UTC (ModifySecurityGroupRules)";
+    let table = render_table(&report, TableStyle::Plain, 200);
+    assert!(table.contains(line), "{table}");
+    let markdown = render_markdown(&report);
+    assert!(markdown.contains(&format!("_{line}_")), "{markdown}");
 }
 
 #[test]
