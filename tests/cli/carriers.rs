@@ -113,13 +113,8 @@ fn a_group_detached_from_the_captured_alb_leaves_the_front_rule_empty() {
 
     // The table names what carries each group, and what carries nothing.
     let table = driftd(&table_args(&enis));
-    let squeezed = table
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
     assert!(
-        squeezed.contains(&format!(
+        words(&table.stdout).contains(&format!(
             "ecs-front ({ECS_FRONT}) · vpc-0c0ffee1234567890 · 123456789012/us-east-1 · carried by ecs task eni-0a00000000000002"
         )),
         "{}",

@@ -272,8 +272,9 @@ fn who_changed_it_is_under_the_finding() {
         .find(|f| f.code == FindingCode::RuleModified)
         .expect("the example's edited ALB egress port");
     port.changed_by = Some(Attribution::Found(ChangedBy {
-        principal: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_admin_1a2b/alice@example.com"
-            .into(),
+        principal:
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_admin_1a2b/alice@example.com"
+                .into(),
         event: "ModifySecurityGroupRules".into(),
         time: "2026-11-25T05:46:02.000Z".into(),
         source_ip: Some("198.51.100.7".into()),

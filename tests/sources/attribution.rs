@@ -111,12 +111,11 @@ fn the_alb_egress_port_change_is_tied_to_the_console_session_that_made_it() {
         &when[..16]
     );
     // The table wraps long lines: compare words.
-    let words = table
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(words.contains(&line), "{line}\n{}", table.stdout);
+    assert!(
+        words(&table.stdout).contains(&line),
+        "{line}\n{}",
+        table.stdout
+    );
 }
 
 /// Incident 2: alb-public detached from the load balancer, which got a group made by
@@ -397,13 +396,8 @@ fn history_says_who_made_each_change() {
         console["record"]["eventID"]
     );
     let table = driftd_with_env(&["history"], &env);
-    let words = table
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
     assert!(
-        words.contains("(by jane.doe@example.com via console at"),
+        words(&table.stdout).contains("(by jane.doe@example.com via console at"),
         "{}",
         table.stdout
     );
@@ -427,18 +421,7 @@ fn cloudtrail_refused_or_down_leaves_the_scan_whole() {
         "AWS_ENDPOINT_URL_CLOUDTRAIL".into(),
         format!("http://127.0.0.1:{dead}"),
     ));
-    let down = driftd_with_env(
-        &[
-            "report",
-            "--state",
-            &s.state(),
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-        ],
-        &env,
-    );
+    let down = s.report_in(&env, &[]);
     for (run_code, report, error) in [
         (code, refused, "AccessDenied"),
         (down.code, down.json(), "Connection refused"),

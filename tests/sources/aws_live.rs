@@ -621,19 +621,7 @@ fn per_service_endpoint_variables_are_honoured() {
         "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2".into(),
         s.moto.endpoint(),
     ));
-    let state = s.state();
-    let run = driftd_with_env(
-        &[
-            "report",
-            "--state",
-            &state,
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-        ],
-        &env,
-    );
+    let run = s.report_in(&env, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(drift(&run.json()), Vec::<Value>::new());
 }
@@ -862,9 +850,7 @@ fn an_ecs_service_whose_tasks_lost_their_group() {
         .unwrap()
         .to_string();
     // The state declares the service.
-    let mut state: Value =
-        serde_json::from_str(&std::fs::read_to_string(s.state()).unwrap()).unwrap();
-    state["resources"].as_array_mut().unwrap().push(json!({
+    s.declare(json!({
         "module": "module.ecs", "mode": "managed", "type": "aws_ecs_service", "name": "front",
         "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
         "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
@@ -873,7 +859,6 @@ fn an_ecs_service_whose_tasks_lost_their_group() {
             "launch_type": "FARGATE",
             "network_configuration": [{"assign_public_ip": false, "security_groups": [front],
                                        "subnets": ["subnet-0c9e8ba8"]}]}}]}));
-    std::fs::write(s.state(), state.to_string()).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ecs = ecs_answering(&rt, &[("0a1b", task_eni.as_str())]);
     let mut env = s.moto.env();
@@ -938,13 +923,8 @@ fn an_ecs_service_whose_tasks_lost_their_group() {
         json!([{"field": "security_groups", "expected": [front], "actual": [internal]}])
     );
     let table = report("table");
-    let squeezed = table
-        .stdout
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
     assert!(
-        squeezed.contains("ecs service prod/front (1 task)"),
+        words(&table.stdout).contains("ecs service prod/front (1 task)"),
         "{}",
         table.stdout
     );
@@ -1055,15 +1035,12 @@ fn a_declared_load_balancer_is_compared_with_what_elbv2_says_it_carries() {
          print(elb.create_load_balancer(Name='web', Subnets=[a, b], SecurityGroups=['{alb}'])['LoadBalancers'][0]['LoadBalancerArn'])"
     ));
     let arn = arn.trim().to_string();
-    let mut state: Value =
-        serde_json::from_str(&std::fs::read_to_string(s.state()).unwrap()).unwrap();
-    state["resources"].as_array_mut().unwrap().push(json!({
+    s.declare(json!({
         "module": "module.lb", "mode": "managed", "type": "aws_lb", "name": "web",
         "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
         "instances": [{"schema_version": 0, "sensitive_attributes": [], "attributes": {
             "arn": arn, "id": arn, "name": "web", "load_balancer_type": "application",
             "security_groups": [alb]}}]}));
-    std::fs::write(s.state(), state.to_string()).unwrap();
 
     let (code, report) = s.report(&[]);
     assert_eq!(code, 0, "{:#}", report["findings"]);

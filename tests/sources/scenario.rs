@@ -32,6 +32,14 @@ impl Scenario {
         self.seed["groups"][name].as_str().unwrap().to_string()
     }
 
+    /// Adds `resource` (a Terraform state resource) to this scenario's state.
+    pub fn declare(&self, resource: Value) {
+        let mut state: Value =
+            serde_json::from_str(&std::fs::read_to_string(self.state()).unwrap()).unwrap();
+        state["resources"].as_array_mut().unwrap().push(resource);
+        std::fs::write(self.state(), state.to_string()).unwrap();
+    }
+
     pub fn rule(&self, name: &str) -> String {
         self.seed["rules"][name].as_str().unwrap().to_string()
     }
@@ -57,7 +65,9 @@ impl Scenario {
         )
     }
 
-    pub fn report(&self, extra: &[&str]) -> (i32, Value) {
+    /// `report --format json` of this scenario's state in us-east-1, with `env`
+    /// (`Moto::env` and its variations) and `extra` arguments.
+    pub fn report_in(&self, env: &[(String, String)], extra: &[&str]) -> Run {
         let state = self.state();
         let mut args = vec![
             "report",
@@ -69,7 +79,13 @@ impl Scenario {
             "json",
         ];
         args.extend(extra);
-        let run = driftd_with_env(&args, &self.moto.env());
+        driftd_with_env(&args, env)
+    }
+
+    /// `report_in` on this scenario's endpoints: a run that did not fail, and its
+    /// report, valid against the schema.
+    pub fn report(&self, extra: &[&str]) -> (i32, Value) {
+        let run = self.report_in(&self.moto.env(), extra);
         assert_ne!(
             run.code, 1,
             "driftd failed:\n{}\n{}",

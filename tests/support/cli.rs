@@ -73,6 +73,12 @@ pub fn driftd_command(args: &[&str], env: &[(String, String)]) -> (Command, temp
     (command, scratch)
 }
 
+/// `text` with its wrapping undone: its words joined by single spaces, so that a
+/// sentence the table wrapped can be looked for whole.
+pub fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `DRIFTD_DATABASE_URL` for a database file.
 pub fn database_env(path: &Path) -> (String, String) {
     (
