@@ -18,16 +18,11 @@ scripts/setup-local-aws.sh
 cargo build --release --quiet --bin driftd
 release="${CARGO_TARGET_DIR:-target}/release"
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto=$!
-.venv/bin/python scripts/localaws/fake_cloudtrail.py >"$work/trail.port" 2>"$work/trail.log" &
-trail=$!
-trap 'kill "$moto" "$trail" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-for _ in $(seq 100); do [ -s "$work/trail.port" ] && break; sleep 0.1; done
-endpoint="http://127.0.0.1:$port"
-trail_url="http://127.0.0.1:$(head -1 "$work/trail.port")"
+# shellcheck source=localaws/endpoints.sh
+. scripts/localaws/endpoints.sh
+start_local_aws
+endpoint="$AWS_ENDPOINT_URL"
+trail_url="$AWS_ENDPOINT_URL_CLOUDTRAIL"
 
 echo "== seeding $scopes regions x $groups groups x ($rules rules + default egress)"
 .venv/bin/python scripts/localaws/seed_attribution.py --endpoint "$endpoint" --trail "$trail_url" \
@@ -35,8 +30,7 @@ echo "== seeding $scopes regions x $groups groups x ($rules rules + default egre
 region_args=()
 while read -r region; do region_args+=(--region "$region"); done <"$work/regions"
 
-export AWS_ENDPOINT_URL="$endpoint" AWS_ENDPOINT_URL_CLOUDTRAIL="$trail_url" AWS_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 rc=0
 start_ns=$(date +%s%N)
 "$release"/driftd report --no-store --state "$work/bench.tfstate" "${region_args[@]}" \

@@ -13,32 +13,20 @@ cargo build --quiet --bin driftd
 bin="${CARGO_TARGET_DIR:-target}/debug/driftd"
 
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto=$!
-# CloudTrail beside it (moto has no LookupEvents): who made each change.
-.venv/bin/python scripts/localaws/fake_cloudtrail.py >"$work/trail.port" 2>"$work/trail.log" &
-trail=$!
-trap 'kill "$moto" "$trail" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
+# shellcheck source=localaws/endpoints.sh
+. scripts/localaws/endpoints.sh
+start_local_aws
 
 # The scan history of this demo lives and dies with it.
 export DRIFTD_DATABASE_URL="${DRIFTD_DATABASE_URL:-sqlite://$work/driftd.db}"
-export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1 \
+export AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
-echo "local AWS endpoint on 127.0.0.1:$port: seeding the ECS chain and the incidents' drift..." >&2
+echo "local AWS endpoint on $AWS_ENDPOINT_URL: seeding the ECS chain and the incidents' drift..." >&2
 .venv/bin/python scripts/localaws/seed_chain.py --endpoint "$AWS_ENDPOINT_URL" \
   --state-out "$work/terraform.tfstate" \
   --drift alb-egress-port --drift ssh-open --drift allow-all-egress --drift delete-shared --drift alb-detached \
   >"$work/seed.json"
-for _ in $(seq 100); do
-  [ -s "$work/trail.port" ] && break
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL_CLOUDTRAIL="http://127.0.0.1:$(head -1 "$work/trail.port")"
+# The events behind that drift, as CloudTrail recorded them: who made each change.
 .venv/bin/python scripts/localaws/demo_trail.py --trail "$AWS_ENDPOINT_URL_CLOUDTRAIL" <"$work/seed.json"
 
 # The acknowledgement runs out in 60 days, whenever the demo is run.
