@@ -68,7 +68,7 @@ pub async fn read(tx: &mut Tx<'_>, findings: &[Finding]) -> Result<AttributionHi
             && !history.last_carriers.contains_key(group)
         {
             let carried_by: Option<String> =
-                sqlx::query_scalar("SELECT carried_by FROM group_carriers WHERE group_id = ?1")
+                sqlx::query_scalar("SELECT carried_by FROM group_carriers WHERE group_id = $1")
                     .bind(group)
                     .fetch_optional(&mut **tx)
                     .await?;
@@ -97,7 +97,7 @@ async fn scan_before(
         return Ok(None);
     };
     Ok(sqlx::query_scalar(
-        "SELECT started_at FROM scans WHERE finished_at < ?1 ORDER BY finished_at DESC LIMIT 1",
+        "SELECT started_at FROM scans WHERE finished_at < $1 ORDER BY finished_at DESC LIMIT 1",
     )
     .bind(first_seen)
     .fetch_optional(&mut **tx)

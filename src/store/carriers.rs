@@ -16,8 +16,8 @@ pub async fn remember(
     for (group, carried_by) in carriers.iter().filter(|(_, c)| !c.is_empty()) {
         let carried_by = serde_json::to_string(carried_by).expect("labels serialize");
         sqlx::query(
-            "INSERT INTO group_carriers (group_id, carried_by, last_seen) VALUES (?1, ?2, ?3)
-             ON CONFLICT (group_id) DO UPDATE SET carried_by = ?2, last_seen = ?3
+            "INSERT INTO group_carriers (group_id, carried_by, last_seen) VALUES ($1, $2, $3)
+             ON CONFLICT (group_id) DO UPDATE SET carried_by = $2, last_seen = $3
              WHERE excluded.last_seen >= group_carriers.last_seen",
         )
         .bind(group)
@@ -47,7 +47,7 @@ pub async fn tell_last_carriers(tx: &mut Tx<'_>, updates: &mut [Update]) -> Resu
             continue;
         };
         let row: Option<(String, String)> =
-            sqlx::query_as("SELECT carried_by, last_seen FROM group_carriers WHERE group_id = ?1")
+            sqlx::query_as("SELECT carried_by, last_seen FROM group_carriers WHERE group_id = $1")
                 .bind(&group)
                 .fetch_optional(&mut **tx)
                 .await?;

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::AnyConnection;
 
 use super::snapshot::{Bucket, Hash, LiveNode, Root, bucket_of, from_hex};
 use super::{StoreError, load_document};
@@ -101,12 +101,13 @@ struct Known {
 }
 
 pub async fn history(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
+    backend: super::Backend,
     query: &HistoryQuery,
 ) -> Result<Vec<HistoryEntry>, StoreError> {
     // One read transaction: a concurrent `report` pruning old scans cannot pull
-    // documents away mid-walk (WAL readers see one snapshot).
-    let mut tx = conn.begin().await?;
+    // documents away mid-walk.
+    let mut tx = super::begin_read(conn, backend).await?;
     let scans = scans_in_range(&mut tx, query).await?;
     let mut buckets: HashMap<String, Rc<Bucket>> = HashMap::new();
     let mut known: BTreeMap<String, Known> = BTreeMap::new();
@@ -217,7 +218,7 @@ fn parse_time(text: &str) -> Option<Timestamp> {
 /// Group id → node hash, as the scan of `root` saw them (only `group`'s when
 /// given). Buckets are read once per walk: consecutive scans share most of them.
 async fn groups_seen(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     root: &Root,
     group: Option<&str>,
     buckets: &mut HashMap<String, Rc<Bucket>>,
@@ -248,7 +249,7 @@ async fn groups_seen(
 /// The scans to walk: those in range, after the last one before it (the baseline
 /// the first change in range is measured from).
 async fn scans_in_range(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     query: &HistoryQuery,
 ) -> Result<Vec<ScanRow>, StoreError> {
     let since = query
@@ -259,7 +260,7 @@ async fn scans_in_range(
     let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
         "SELECT scan_id, finished_at, live_root FROM scans
          WHERE finished_at >= coalesce(
-             (SELECT max(finished_at) FROM scans WHERE finished_at < ?1), '')
+             (SELECT max(finished_at) FROM scans WHERE finished_at < $1), '')
          ORDER BY finished_at, id",
     )
     .bind(&since)

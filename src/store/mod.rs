@@ -1,10 +1,13 @@
-//! Scan history in SQLite (sqlx): every scan, content-addressed snapshots of what
-//! it saw, and the lifecycle of every finding. Migrations live in `migrations/`,
-//! embedded in the binary and applied on open.
+//! Scan history in SQLite or PostgreSQL (sqlx's `Any` driver, one set of queries
+//! written in what both speak): every scan, content-addressed snapshots of what it
+//! saw, and the lifecycle of every finding. Migrations live in `migrations/sqlite/`
+//! and `migrations/postgres/` (the same tables in each one's spelling), embedded in
+//! the binary and applied on open.
 //!
-//! Writers take the database lock up front (`BEGIN IMMEDIATE`) and wait for it
-//! (busy timeout), so a running `serve` and an on-demand `report` share one file.
-//! One scan is one transaction: a crash leaves the previous state intact.
+//! Writers take the write lock up front (SQLite: `BEGIN IMMEDIATE` and a busy
+//! timeout; PostgreSQL: a transaction-scoped advisory lock) and wait for it, so a
+//! running `serve` and an on-demand `report`, or several replicas, share one
+//! database. One scan is one transaction: a crash leaves the previous state intact.
 
 mod attribution;
 mod carriers;
@@ -17,8 +20,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Row, SqlitePool};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
 use tracing::{debug, info, warn};
 
 use crate::coverage::Coverage;
@@ -35,14 +39,48 @@ use snapshot::{Blob, Tree};
 
 pub const DEFAULT_URL: &str = "sqlite://driftd.db";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// What holds the history. The queries are the same for both; where the two
+/// differ (locking, migrations, maintenance) the store asks which it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    fn migrator(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
+    }
+}
+
+/// Serialises writers on PostgreSQL, as `BEGIN IMMEDIATE` does on SQLite: held by a
+/// scan's (or a pruning's) transaction until it ends. Any number unique to driftd.
+const POSTGRES_WRITE_LOCK: i64 = 0x6472_6966_7464; // "driftd"
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the database URL is not valid (expected sqlite://PATH): {source}")]
+    #[error(
+        "the database URL is not valid (expected sqlite://PATH or postgres://USER@HOST/DB): {source}"
+    )]
     Url { source: sqlx::Error },
     #[error(
         "the database URL is not one driftd can use: {reason} (the URL is not shown: it may hold a password)"
@@ -96,7 +134,10 @@ pub enum OpenMode {
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
+    /// The file, or for PostgreSQL the server and database (never the password):
+    /// what messages name.
     path: PathBuf,
 }
 
@@ -147,31 +188,42 @@ pub struct Queued {
 /// Refuses a database URL driftd cannot use, before anything is created: a bare
 /// string would otherwise become a file of that name.
 pub fn check_url(url: &str) -> Result<(), StoreError> {
-    let reason = if url.starts_with("sqlite:") {
-        return Ok(());
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        "PostgreSQL is not supported by this driftd yet"
-    } else {
-        "expected sqlite://PATH"
-    };
-    Err(StoreError::Unsupported { reason })
+    match Backend::of(url) {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Unsupported {
+            reason: "expected sqlite://PATH or postgres://USER@HOST/DB",
+        }),
+    }
 }
 
 impl Store {
     pub async fn open(url: &str, mode: OpenMode) -> Result<Store, StoreError> {
-        check_url(url)?;
-        let options =
-            SqliteConnectOptions::from_str(url).map_err(|source| StoreError::Url { source })?;
-        let path = options.get_filename().to_path_buf();
-        check_file(&path, mode)?;
-        let options = options
-            .create_if_missing(mode == OpenMode::Create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url).ok_or(StoreError::Unsupported {
+            reason: "expected sqlite://PATH or postgres://USER@HOST/DB",
+        })?;
+        let (options, path) = match backend {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|source| StoreError::Url { source })?;
+                let path = options.get_filename().to_path_buf();
+                check_file(&path, mode)?;
+                let options = options.create_if_missing(mode == OpenMode::Create);
+                (AnyConnectOptions::from_url(&options.to_url_lossy()), path)
+            }
+            Backend::Postgres => (AnyConnectOptions::from_str(url), server_of(url)),
+        };
+        let options = options.map_err(|source| StoreError::Url { source })?;
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(sqlite_settings().as_str()).await?;
+                    }
+                    Ok(())
+                })
+            })
             // A COMMIT that fails on a full disk is rolled back by SQLite itself, but
             // sqlx still counts the transaction as open: back in the pool, that
             // connection would refuse every later BEGIN, and nothing would be stored
@@ -180,10 +232,18 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|source| open_error(&path, source))?;
-        let store = Store { pool, path };
+        let store = Store {
+            pool,
+            backend,
+            path,
+        };
         store.migrate().await?;
         debug!(database = %store.path.display(), "database open");
         Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn path(&self) -> &Path {
@@ -191,14 +251,21 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-        let has_table: bool = sqlx::query_scalar(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
+        let migrator = self.backend.migrator();
+        let known = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let tables: i64 = sqlx::query_scalar(match self.backend {
+            Backend::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        })
         .fetch_one(&self.pool)
         .await
         .map_err(|source| open_error(&self.path, source))?;
-        if has_table {
+        if tables > 0 {
             let found: Option<i64> =
                 sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
                     .fetch_one(&self.pool)
@@ -214,9 +281,10 @@ impl Store {
         }
         // Two processes starting on a new file may both try to migrate; the loser
         // fails on the tables the winner created, and finds them applied on retry.
-        if let Err(first) = MIGRATOR.run(&self.pool).await {
+        // (On PostgreSQL the migrator holds an advisory lock: replicas take turns.)
+        if let Err(first) = migrator.run(&self.pool).await {
             debug!(error = %first, "migration failed once; retrying");
-            MIGRATOR
+            migrator
                 .run(&self.pool)
                 .await
                 .map_err(|source| match damage(&source) {
@@ -253,7 +321,8 @@ impl Store {
             Blob::new(serde_json::to_vec(&report.scan.sources).expect("source statuses serialize"));
         let now = report.scan.finished_at.as_str();
 
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_write(&mut conn, self.backend).await?;
         // Two processes may finish scans in one order and store them in the other:
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
@@ -281,7 +350,9 @@ impl Store {
             (events, queued)
         };
         stall_before_commit_for_tests().await;
-        fail_like_a_full_disk_for_tests(&mut tx).await?;
+        if self.backend == Backend::Sqlite {
+            fail_like_a_full_disk_for_tests(&mut tx).await?;
+        }
         tx.commit().await?;
         info!(
             scan = %report.scan.id,
@@ -303,7 +374,8 @@ impl Store {
         &self,
         findings: &[Finding],
     ) -> Result<AttributionHistory, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = begin_read(&mut conn, self.backend).await?;
         let history = attribution::read(&mut tx, findings)
             .await
             .map_err(|e| e.naming(&self.path))?;
@@ -319,7 +391,7 @@ impl Store {
         now: crate::model::Timestamp,
     ) -> Result<Pruned, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        retention::prune(&mut conn, retain_days, now)
+        retention::prune(&mut conn, self.backend, retain_days, now)
             .await
             .map_err(|e| e.naming(&self.path))
     }
@@ -327,7 +399,7 @@ impl Store {
     /// Changes between consecutive live snapshots (`driftd history`).
     pub async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        history::history(&mut conn, query)
+        history::history(&mut conn, self.backend, query)
             .await
             .map_err(|e| e.naming(&self.path))
     }
@@ -345,7 +417,7 @@ impl Store {
     /// already (two processes may store in either order).
     pub async fn keep_latest_report(&self, report: &Report) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO latest_report (id, finished_at, body) VALUES (1, ?, ?) \
+            "INSERT INTO latest_report (id, finished_at, body) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET finished_at = excluded.finished_at, body = excluded.body \
              WHERE excluded.finished_at >= latest_report.finished_at",
         )
@@ -374,13 +446,24 @@ impl Store {
         now: &str,
         lease_until: &str,
     ) -> Result<Option<Queued>, StoreError> {
-        let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-            "UPDATE outbox SET next_attempt_at = ?2
-             WHERE id = (SELECT id FROM outbox
-                         WHERE status = 'pending' AND next_attempt_at <= ?1
-                         ORDER BY id LIMIT 1)
-             RETURNING id, channel, payload, attempts",
-        )
+        // On PostgreSQL two claimers may pick the same row in their subqueries; the
+        // one that finds it locked skips to the next. SQLite's writers take turns.
+        let row: Option<(i64, String, String, i64)> = sqlx::query_as(match self.backend {
+            Backend::Sqlite => {
+                "UPDATE outbox SET next_attempt_at = $2
+                 WHERE id = (SELECT id FROM outbox
+                             WHERE status = 'pending' AND next_attempt_at <= $1
+                             ORDER BY id LIMIT 1)
+                 RETURNING id, channel, payload, attempts"
+            }
+            Backend::Postgres => {
+                "UPDATE outbox SET next_attempt_at = $2
+                 WHERE id = (SELECT id FROM outbox
+                             WHERE status = 'pending' AND next_attempt_at <= $1
+                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, channel, payload, attempts"
+            }
+        })
         .bind(now)
         .bind(lease_until)
         .fetch_optional(&self.pool)
@@ -421,20 +504,20 @@ impl Store {
         let query = match &outcome {
             Ok(()) => sqlx::query(
                 "UPDATE outbox SET status = 'delivered', attempts = attempts + 1,
-                        delivered_at = ?2, last_error = NULL WHERE id = ?1",
+                        delivered_at = $2, last_error = NULL WHERE id = $1",
             )
             .bind(id)
             .bind(now),
             Err((Some(retry_at), error)) => sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
-                        last_error = ?3 WHERE id = ?1",
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2,
+                        last_error = $3 WHERE id = $1",
             )
             .bind(id)
             .bind(retry_at)
             .bind(error),
             Err((None, error)) => sqlx::query(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1,
-                        last_error = ?2 WHERE id = ?1",
+                        last_error = $2 WHERE id = $1",
             )
             .bind(id)
             .bind(error),
@@ -450,18 +533,70 @@ impl Store {
             .await?)
     }
 
-    /// Copies the write-ahead log into the database file, so that the file's size
-    /// is the size of the history (growth measurements).
+    /// Copies SQLite's write-ahead log into the database file, so that the file's
+    /// size is the size of the history (growth measurements). Nothing to do on
+    /// PostgreSQL.
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 
     pub async fn close(self) {
         self.pool.close().await;
     }
+}
+
+/// SQLite's settings on every connection: a write-ahead log (readers never wait for
+/// the writer), fsync at checkpoints only, a writer waits for another's
+/// transaction (`BUSY_TIMEOUT`), and foreign keys enforced.
+fn sqlite_settings() -> String {
+    format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+        BUSY_TIMEOUT.as_millis()
+    )
+}
+
+/// A PostgreSQL URL as messages may show it: the server and the database, never
+/// the user's password.
+fn server_of(url: &str) -> PathBuf {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    PathBuf::from(format!("postgres://{rest}"))
+}
+
+/// Starts a transaction that holds the write lock until it ends: writers take
+/// turns, readers never wait.
+async fn begin_write(conn: &mut AnyConnection, backend: Backend) -> Result<Tx<'_>, StoreError> {
+    match backend {
+        Backend::Sqlite => Ok(conn.begin_with("BEGIN IMMEDIATE").await?),
+        Backend::Postgres => {
+            let mut tx = conn.begin().await?;
+            // The lock function returns `void`, which no driver decodes: count it.
+            sqlx::query("SELECT count(*) FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                .bind(POSTGRES_WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Starts a transaction that reads one snapshot throughout, whatever writers do
+/// meanwhile (SQLite's readers do in WAL mode; PostgreSQL's need REPEATABLE READ).
+async fn begin_read(conn: &mut AnyConnection, backend: Backend) -> Result<Tx<'_>, StoreError> {
+    Ok(match backend {
+        Backend::Sqlite => conn.begin().await?,
+        Backend::Postgres => {
+            conn.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                .await?
+        }
+    })
 }
 
 /// Refuses what is not SQLite before SQLite touches it, so nothing is overwritten.
@@ -523,6 +658,7 @@ fn damage(error: &(dyn std::error::Error + 'static)) -> Option<String> {
         // Extended codes (SQLITE_CORRUPT_INDEX = 779, …) keep the primary code in
         // their low byte.
         if let Some(sqlx::Error::Database(db)) = error.downcast_ref::<sqlx::Error>()
+            && db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
             && db
                 .code()
                 .and_then(|code| code.parse::<i32>().ok())
@@ -554,7 +690,7 @@ fn open_error(path: &Path, source: sqlx::Error) -> StoreError {
     }
 }
 
-type Tx<'c> = sqlx::Transaction<'c, sqlx::Sqlite>;
+type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 /// `findings.body`: the finding as reported, and the owner of its group (which the
 /// report does not carry, but messages about a resolved finding still name).
@@ -614,12 +750,12 @@ async fn insert_scan(
     Ok(sqlx::query_scalar(
         "INSERT INTO scans (scan_id, started_at, finished_at, complete, sources, api_calls,
                             intent_root, live_root, findings)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(&report.scan.id)
     .bind(&report.scan.started_at)
     .bind(&report.scan.finished_at)
-    .bind(report.scan.complete)
+    .bind(i64::from(report.scan.complete))
     .bind(&sources.hash[..])
     .bind(serde_json::to_string(&report.scan.api_calls).expect("counts serialize"))
     .bind(&intent.root.hash[..])
@@ -639,7 +775,7 @@ async fn put_updates(
     for update in updates {
         put_finding(tx, update).await?;
         if let Some(event) = update.event {
-            sqlx::query("INSERT INTO finding_events (scan_id, finding_id, event) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO finding_events (scan_id, finding_id, event) VALUES ($1, $2, $3)")
                 .bind(scan_row)
                 .bind(&update.finding.id)
                 .bind(event.as_str())
@@ -668,7 +804,7 @@ async fn queue_messages(
     for message in &messages {
         sqlx::query(
             "INSERT INTO outbox (scan_id, channel, payload, created_at, status, next_attempt_at)
-             VALUES (?, ?, ?, ?, 'pending', ?)",
+             VALUES ($1, $2, $3, $4, 'pending', $5)",
         )
         .bind(scan_id)
         .bind(message.channel)
@@ -687,7 +823,7 @@ async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError>
     sqlx::query(
         "INSERT INTO findings (id, code, group_id, status, first_seen, last_seen, resolved_at,
                                recurrences, fingerprint, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET
              code = excluded.code, group_id = excluded.group_id, status = excluded.status,
              first_seen = excluded.first_seen, last_seen = excluded.last_seen,
@@ -716,7 +852,7 @@ async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError>
 }
 
 async fn blob_exists(tx: &mut Tx<'_>, hash: &snapshot::Hash) -> Result<bool, StoreError> {
-    Ok(sqlx::query("SELECT 1 FROM blobs WHERE hash = ?")
+    Ok(sqlx::query("SELECT 1 FROM blobs WHERE hash = $1")
         .bind(&hash[..])
         .fetch_optional(&mut **tx)
         .await?
@@ -724,7 +860,7 @@ async fn blob_exists(tx: &mut Tx<'_>, hash: &snapshot::Hash) -> Result<bool, Sto
 }
 
 async fn put_blob(tx: &mut Tx<'_>, blob: &Blob) -> Result<(), StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
+    sqlx::query("INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING")
         .bind(&blob.hash[..])
         .bind(&blob.body)
         .execute(&mut **tx)
@@ -752,10 +888,10 @@ async fn put_tree(tx: &mut Tx<'_>, tree: &Tree) -> Result<(), StoreError> {
 
 /// Reads one stored document.
 pub(crate) async fn load_document<T: serde::de::DeserializeOwned>(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut AnyConnection,
     hash: &snapshot::Hash,
 ) -> Result<T, StoreError> {
-    let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM blobs WHERE hash = ?")
+    let body: Option<Vec<u8>> = sqlx::query_scalar("SELECT body FROM blobs WHERE hash = $1")
         .bind(&hash[..])
         .fetch_optional(&mut *conn)
         .await?;

@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use chrono::Duration;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::AnyConnection;
 use tracing::info;
 
 use super::snapshot::{Bucket, Hash, Root, from_hex};
-use super::{StoreError, load_document};
+use super::{Backend, StoreError, begin_write, load_document};
 use crate::model::{Timestamp, format_timestamp};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -22,11 +22,11 @@ pub struct Pruned {
     pub blobs: u64,
 }
 
-/// Scans older than the cutoff (`?1`) that nothing needs: not the latest scan, not
+/// Scans older than the cutoff (`$1`) that nothing needs: not the latest scan, not
 /// the latest complete one (a partial latest scan lacks what it could not read),
 /// and not the scans at and just before an open finding's `first_seen` (the change
 /// behind an open drift stays in `history`).
-const PRUNABLE: &str = "finished_at < ?1
+const PRUNABLE: &str = "finished_at < $1
     AND id <> (SELECT max(id) FROM scans)
     AND id <> coalesce((SELECT max(id) FROM scans WHERE complete = 1), 0)
     AND id NOT IN (
@@ -39,7 +39,8 @@ const PRUNABLE: &str = "finished_at < ?1
         WHERE s.finished_at > (SELECT min(finished_at) FROM scans))";
 
 pub async fn prune(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
+    backend: Backend,
     retain_days: u32,
     now: Timestamp,
 ) -> Result<Pruned, StoreError> {
@@ -48,7 +49,7 @@ pub async fn prune(
         return Ok(Pruned::default());
     };
     let cutoff = format_timestamp(&cutoff);
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = begin_write(conn, backend).await?;
     let old: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM scans WHERE {PRUNABLE}"))
         .bind(&cutoff)
         .fetch_one(&mut *tx)
@@ -106,14 +107,17 @@ pub async fn prune(
             }
         }
     }
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS reachable (hash BLOB PRIMARY KEY)")
+    sqlx::query(match backend {
+        Backend::Sqlite => "CREATE TEMP TABLE IF NOT EXISTS reachable (hash BLOB PRIMARY KEY)",
+        Backend::Postgres => "CREATE TEMP TABLE IF NOT EXISTS reachable (hash BYTEA PRIMARY KEY)",
+    })
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM reachable")
         .execute(&mut *tx)
         .await?;
     for hash in &reachable {
-        sqlx::query("INSERT INTO reachable (hash) VALUES (?)")
+        sqlx::query("INSERT INTO reachable (hash) VALUES ($1)")
             .bind(&hash[..])
             .execute(&mut *tx)
             .await?;

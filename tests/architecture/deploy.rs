@@ -430,7 +430,8 @@ fn the_image_ships_the_stripped_build_of_this_crate_as_a_non_root_user() {
         .collect();
     needed.extend([
         "Cargo.lock".into(),
-        "migrations/0001_scan_history.sql".into(),
+        "migrations/sqlite/0001_scan_history.sql".into(),
+        "migrations/postgres/0001_scan_history.sql".into(),
     ]);
     // Cargo loads every workspace member's manifest, even to build one package.
     let members = manifest

@@ -137,7 +137,7 @@ async fn an_empty_file_is_migrated_and_no_store_writes_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(scalar(&db, "SELECT count(*) FROM scans").await, 1);
     // Every migration the project ships was applied: the newest file's number.
-    let newest = std::fs::read_dir("migrations")
+    let newest = std::fs::read_dir("migrations/sqlite")
         .unwrap()
         .filter_map(|entry| {
             let name = entry.unwrap().file_name().into_string().unwrap();
