@@ -72,9 +72,12 @@ fn made(finding: &Finding, effect: &Effect, last_carriers: &HashMap<String, Vec<
         (FindingCode::RuleModified, Effect::Modified(patch)) => {
             finding.actual.as_ref().is_some_and(|a| patch.produces(a))
         }
-        (FindingCode::RuleModified, Effect::Authorized(rule)) => {
-            same(finding.actual.as_ref(), rule)
-        }
+        // The authorize of a revoke-and-authorize pair: every field as it now reads
+        // (the rule's first creation has the declared description, not the drift's).
+        (FindingCode::RuleModified, Effect::Authorized(rule)) => finding
+            .actual
+            .as_ref()
+            .is_some_and(|a| a.key_ref() == rule.key_ref() && a.description == rule.description),
         (FindingCode::RuleModified, Effect::Described(rule)) => finding
             .actual
             .as_ref()
@@ -172,8 +175,11 @@ pub fn at_ends(finding: &Finding, ends: &FlowEnds) -> bool {
     let group = finding.resource.group_id.as_deref();
     let of_ends = |g: Option<&str>| g.is_some_and(|g| ends.groups.contains(g));
     match finding.code {
+        // What carries an end now, or what no longer carries a group an end names.
         FindingCode::AttachmentModified => {
-            no_longer_carried(finding).is_some_and(|(carrier, _)| ends.carriers.contains(&carrier))
+            no_longer_carried(finding).is_some_and(|(carrier, dropped)| {
+                ends.carriers.contains(&carrier) || dropped.iter().any(|g| ends.groups.contains(g))
+            })
         }
         FindingCode::ReferenceEmpty => {
             of_ends(group)

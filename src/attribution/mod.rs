@@ -11,6 +11,7 @@
 //! absent and says so in a `cloudtrail` source status, which does not make the
 //! scan partial.
 
+mod history;
 pub mod matching;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -29,12 +30,15 @@ use crate::progress::Step;
 use crate::sources::accounts::{Account, account_configs};
 use crate::sources::cloudtrail::{Attribute, Trail};
 use crate::sources::{SourceKind, SourceStatus};
-use crate::store::{AttributionHistory, Prior};
+pub use history::{AttributionHistory, Prior};
 
 /// How late CloudTrail may deliver an event: until then, no event is "pending".
 pub const DELIVERY_ALLOWANCE: Duration = Duration::minutes(15);
 /// How far back `LookupEvents` reaches.
 pub const RETENTION: Duration = Duration::days(90);
+/// The most one scope's lookups may take (at CloudTrail's 2 a second, about 570
+/// calls); a scan's deadline is 30 minutes by default.
+pub const SCOPE_BUDGET: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One finding to look up, and where in time.
 #[derive(Debug, Clone)]
@@ -120,7 +124,18 @@ pub async fn attribute(
         let trail = Trail::new(&config, calls);
         let carriers = Arc::clone(&carriers);
         tasks.spawn(async move {
-            let (answers, error) = attribute_scope(&trail, needs, now, &carriers).await;
+            // A CloudTrail that answers slowly, or not at all, must not hold the
+            // scan back: past the budget the scope's changes wait for the next scan.
+            let looked_up = attribute_scope(&trail, needs, now, &carriers);
+            let (answers, error) = tokio::time::timeout(SCOPE_BUDGET, looked_up)
+                .await
+                .unwrap_or_else(|_| {
+                    let budget = SCOPE_BUDGET.as_secs();
+                    let error = format!(
+                        "CloudTrail lookups took longer than {budget} s: the changes here are looked up on the next scan"
+                    );
+                    (Vec::new(), Some(error))
+                });
             let status = scope_status(account, region, error);
             if let Some(error) = &status.error {
                 warn!(location = %status.location, %error, "CloudTrail could not be read: changes there are not attributed");
@@ -131,9 +146,14 @@ pub async fn attribute(
     let mut answers = HashMap::new();
     let mut statuses = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (found, status) = joined.expect("an attribution task panicked");
-        answers.extend(found);
-        statuses.push(status);
+        match joined {
+            Ok((found, status)) => {
+                answers.extend(found);
+                statuses.push(status);
+            }
+            // Enrichment only: a failed task leaves its scope's changes unattributed.
+            Err(error) => warn!(%error, "an attribution task failed"),
+        }
     }
     statuses.sort_by(|a, b| a.location.cmp(&b.location));
     let mut attributed = 0;
@@ -178,8 +198,9 @@ fn previous_carriers(
 }
 
 /// A broken flow has no event of its own: it takes the answer of the latest change
-/// found at its ends (`matching::at_ends`), or pending while one of those is. A flow
-/// with no change at its ends this scan is left unattributed.
+/// found at its ends (`matching::at_ends`); pending while one of those changes is
+/// (the newest change may be the one CloudTrail has not delivered). A flow with no
+/// change at its ends is left unattributed.
 pub fn attribute_flows(findings: &mut [Finding], flow_ends: &BTreeMap<String, FlowEnds>) {
     let answers: Vec<(usize, Attribution)> = findings
         .iter()
@@ -197,8 +218,8 @@ pub fn attribute_flows(findings: &mut [Finding], flow_ends: &BTreeMap<String, Fl
                 .filter_map(|a| a.changed_by())
                 .max_by(|a, b| a.time.cmp(&b.time));
             let answer = match latest {
+                _ if causes.contains(&&Attribution::Pending) => Attribution::Pending,
                 Some(by) => Attribution::Found(by.clone()),
-                None if causes.contains(&&Attribution::Pending) => Attribution::Pending,
                 None if !causes.is_empty() => Attribution::NotFound,
                 None => return None,
             };
@@ -234,6 +255,8 @@ async fn attribute_scope(
 ) -> (Vec<(String, Attribution)>, Option<String>) {
     let mut fetched: HashMap<Attribute, Vec<TrailEvent>> = HashMap::new();
     let mut answers: HashMap<String, Attribution> = HashMap::new();
+    // Lookups that left older events unread: "no event" is not known there.
+    let mut truncated: BTreeSet<Attribute> = BTreeSet::new();
     // First what lists the groups, then, for what is still unmatched, event names.
     for round in [Round::Primary, Round::Fallback] {
         let open: Vec<&Need> = needs
@@ -252,8 +275,11 @@ async fn attribute_scope(
                 continue;
             }
             match trail.lookup(&attribute, start, now).await {
-                Ok(events) => {
-                    fetched.insert(attribute, events);
+                Ok(lookup) => {
+                    if !lookup.complete {
+                        truncated.insert(attribute.clone());
+                    }
+                    fetched.insert(attribute, lookup.events);
                 }
                 Err(error) => return (answers.into_iter().collect(), Some(error)),
             }
@@ -271,9 +297,16 @@ async fn attribute_scope(
         }
     }
     for need in &needs {
-        answers
-            .entry(need.finding.id.clone())
-            .or_insert_with(|| unanswered(need, now));
+        let unread = [Round::Primary, Round::Fallback]
+            .into_iter()
+            .flat_map(|round| lookups(&need.finding, carriers, round))
+            .any(|attribute| truncated.contains(&attribute));
+        // Left unanswered (absent), it is looked up again on the next scan.
+        if !unread {
+            answers
+                .entry(need.finding.id.clone())
+                .or_insert_with(|| unanswered(need, now));
+        }
     }
     (answers.into_iter().collect(), None)
 }

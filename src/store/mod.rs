@@ -25,13 +25,13 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
 use tracing::{debug, info, warn};
 
+use crate::attribution::AttributionHistory;
 use crate::coverage::Coverage;
 use crate::input::ReadError;
 use crate::model::{Finding, FindingStatus, Intent, LiveView};
 use crate::report::Report;
 
 pub use crate::model::Event;
-pub use attribution::{AttributionHistory, Prior};
 pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
 use lifecycle::{Known, Update};
 pub use retention::Pruned;
@@ -775,12 +775,14 @@ async fn put_updates(
     for update in updates {
         put_finding(tx, update).await?;
         if let Some(event) = update.event {
-            sqlx::query("INSERT INTO finding_events (scan_id, finding_id, event) VALUES ($1, $2, $3)")
-                .bind(scan_row)
-                .bind(&update.finding.id)
-                .bind(event.as_str())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO finding_events (scan_id, finding_id, event) VALUES ($1, $2, $3)",
+            )
+            .bind(scan_row)
+            .bind(&update.finding.id)
+            .bind(event.as_str())
+            .execute(&mut **tx)
+            .await?;
             events.push((update.finding.id.clone(), event));
         }
     }

@@ -111,8 +111,8 @@ pub async fn prune(
         Backend::Sqlite => "CREATE TEMP TABLE IF NOT EXISTS reachable (hash BLOB PRIMARY KEY)",
         Backend::Postgres => "CREATE TEMP TABLE IF NOT EXISTS reachable (hash BYTEA PRIMARY KEY)",
     })
-        .execute(&mut *tx)
-        .await?;
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM reachable")
         .execute(&mut *tx)
         .await?;

@@ -129,6 +129,18 @@ fn a_description_update_makes_a_modified_description() {
     let right = described("temporary");
     let back = described("from the office");
     assert_eq!(picked(&finding, &[right.clone(), back], &[]), id(&right));
+    // The rule's creation, with the declared description, did not make this drift.
+    let created = event(
+        "AuthorizeSecurityGroupIngress.current",
+        &[
+            ("GROUP_ID", json!(ALB)),
+            ("FROM_PORT", json!(443)),
+            ("TO_PORT", json!(443)),
+            ("CIDR", json!("10.0.0.0/8")),
+            ("EVENT_TIME", minutes_ago(2)),
+        ],
+    );
+    assert_eq!(picked(&finding, &[created], &[]), None);
 }
 
 #[test]

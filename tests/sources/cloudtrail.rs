@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
+use driftd::attribution::AttributionHistory;
 use driftd::aws::{ApiCalls, Timeouts, load_sdk_config};
 use driftd::model::{CarrierRef, Direction, Effect, Finding, FindingCode, Via};
 use driftd::sources::cloudtrail::record::parse;
 use driftd::sources::cloudtrail::{Attribute, Trail};
-use driftd::store::AttributionHistory;
 use serde_json::{Value, json};
 
 use crate::support::builders::{only, tcp_in, v4};
@@ -261,6 +261,8 @@ fn lookups_read_every_page_newest_first() {
         assert_eq!(calls.calls().get("cloudtrail:LookupEvents"), Some(&3));
         found
     });
+    assert!(found.complete);
+    let found = found.events;
     assert_eq!(found.len(), 120);
     assert!(found.windows(2).all(|w| w[0].time >= w[1].time));
     let requests = trail.requests();

@@ -10,6 +10,7 @@ pub mod record;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep_until};
@@ -23,6 +24,9 @@ const PAGE_SIZE: i32 = 50;
 /// Between two calls in one scope: a little over 1/2 s, so that any one-second
 /// window holds at most two calls even with a clock's jitter.
 pub const PACE: Duration = Duration::from_millis(520);
+/// The first wait before retrying a throttled call: twice the pace, so that a
+/// retry never makes three calls in one second.
+const RETRY_BACKOFF: Duration = Duration::from_millis(2 * PACE.as_millis() as u64);
 /// Pages read for one lookup before giving up on older events (the newest come
 /// first, and the latest matching event is the one that counts).
 const MAX_PAGES: usize = 20;
@@ -59,6 +63,16 @@ impl std::fmt::Display for Attribute {
     }
 }
 
+/// What one lookup found.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    /// Newest first.
+    pub events: Vec<TrailEvent>,
+    /// False when older events were left unread (`MAX_PAGES`): a change not found
+    /// among these may still have an event.
+    pub complete: bool,
+}
+
 /// CloudTrail in one account and region, paced.
 pub struct Trail {
     client: aws_sdk_cloudtrail::Client,
@@ -68,7 +82,15 @@ pub struct Trail {
 impl Trail {
     /// `config` carries the scope's credentials and region.
     pub fn new(config: &SdkConfig, calls: &ApiCalls) -> Trail {
+        // The SDK retries a throttled call by itself: its retries must keep the
+        // pace too, or they bunch up just when CloudTrail pushes back.
+        let retry = config
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(RetryConfig::adaptive)
+            .with_initial_backoff(RETRY_BACKOFF);
         let conf = aws_sdk_cloudtrail::config::Builder::from(config)
+            .retry_config(retry)
             .interceptor(calls.interceptor("cloudtrail"))
             .build();
         Trail {
@@ -95,13 +117,16 @@ impl Trail {
         attribute: &Attribute,
         start: Timestamp,
         end: Timestamp,
-    ) -> Result<Vec<TrailEvent>, String> {
+    ) -> Result<Lookup, String> {
         let mut events = Vec::new();
         let mut token: Option<String> = None;
         for page in 0.. {
             if page == MAX_PAGES {
                 warn!(%attribute, pages = MAX_PAGES, "stopped reading older CloudTrail events");
-                break;
+                return Ok(Lookup {
+                    events,
+                    complete: false,
+                });
             }
             let call = self
                 .client
@@ -132,6 +157,9 @@ impl Trail {
                 _ => break,
             }
         }
-        Ok(events)
+        Ok(Lookup {
+            events,
+            complete: true,
+        })
     }
 }

@@ -13,7 +13,7 @@ use crate::model::{
     CarrierRef, Direction, Effect, Peer, Protocol, Rule, RulePatch, TrailEvent, Via,
 };
 
-/// Parses a record; `None` when it is not one (no event id, name or time).
+/// Parses a record; an error says what it lacks (not JSON, no event id, name or time).
 pub fn parse(text: &str) -> Result<TrailEvent, String> {
     let record: Value =
         serde_json::from_str(text).map_err(|e| format!("CloudTrailEvent is not JSON: {e}"))?;
