@@ -73,6 +73,9 @@ impl Backend {
 /// scan's (or a pruning's) transaction until it ends. Any number unique to driftd.
 const POSTGRES_WRITE_LOCK: i64 = 0x6472_6966_7464; // "driftd"
 
+/// How long opening waits for a connection (PostgreSQL: the server to answer).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -216,6 +219,9 @@ impl Store {
         let options = options.map_err(|source| StoreError::Url { source })?;
         let pool = AnyPoolOptions::new()
             .max_connections(4)
+            // A server that is down or refuses us is said within seconds (sqlx
+            // retries a refused connection until then), not after half a minute.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

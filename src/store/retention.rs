@@ -59,18 +59,18 @@ pub async fn prune(
         return Ok(pruned);
     }
     pruned.findings =
-        sqlx::query("DELETE FROM findings WHERE status = 'resolved' AND resolved_at < ?")
+        sqlx::query("DELETE FROM findings WHERE status = 'resolved' AND resolved_at < $1")
             .bind(&cutoff)
             .execute(&mut *tx)
             .await?
             .rows_affected();
     // What carried a group that long ago is history too.
-    sqlx::query("DELETE FROM group_carriers WHERE last_seen < ?")
+    sqlx::query("DELETE FROM group_carriers WHERE last_seen < $1")
         .bind(&cutoff)
         .execute(&mut *tx)
         .await?;
     // Delivered and refused messages are history too; pending ones always stay.
-    sqlx::query("DELETE FROM outbox WHERE status <> 'pending' AND created_at < ?")
+    sqlx::query("DELETE FROM outbox WHERE status <> 'pending' AND created_at < $1")
         .bind(&cutoff)
         .execute(&mut *tx)
         .await?;

@@ -399,7 +399,15 @@ fn durations_schedules_and_retention_are_bounded_in_check_config() {
 #[test]
 fn a_database_url_that_is_not_one_is_refused_and_nothing_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    for url in ["not a url", "postgres://driftd:hunter2@db.internal/driftd"] {
+    // Not a URL; and a PostgreSQL server that is not there (port 1).
+    let cases = [
+        ("not a url", "the database URL is not one driftd can use"),
+        (
+            "postgres://driftd:hunter2@127.0.0.1:1/driftd",
+            "cannot open the database postgres://127.0.0.1:1/driftd",
+        ),
+    ];
+    for (url, said) in cases {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_driftd"));
         let output = command
             .current_dir(dir.path())
@@ -413,10 +421,7 @@ fn a_database_url_that_is_not_one_is_refused_and_nothing_is_created() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
-        assert!(
-            stderr.contains("the database URL is not one driftd can use"),
-            "{stderr}"
-        );
+        assert!(stderr.contains(said), "{stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
         assert_eq!(
             std::fs::read_dir(dir.path()).unwrap().count(),

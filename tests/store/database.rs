@@ -16,8 +16,8 @@ use driftd::scan::{LiveSource, Scan, ScanPlan};
 use driftd::store::{HistoryQuery, OpenMode, ScanRecord, Store};
 use sqlx::Connection;
 
-const DRIFT_GROUPS: &str = "examples/live/describe-security-groups.json";
-const DRIFT_RULES: &str = "examples/live/describe-security-group-rules.json";
+pub(super) const DRIFT_GROUPS: &str = "examples/live/describe-security-groups.json";
+pub(super) const DRIFT_RULES: &str = "examples/live/describe-security-group-rules.json";
 
 /// `driftd report` of the example state against captured data, into `db`.
 fn report(db: &Path, live: [&str; 2], extra_env: &[(&str, &str)]) -> Run {
@@ -296,7 +296,7 @@ fn scan_at(live: &LiveView, n: usize) -> Scan {
     }
 }
 
-async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Finding> {
+pub(super) async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Finding> {
     store
         .record(ScanRecord {
             report: &scan.report,
@@ -368,7 +368,7 @@ fn example_plan(live: [&str; 2]) -> ScanPlan {
     }
 }
 
-async fn scan_example_at(store: &Store, live: [&str; 2], at: Timestamp) -> Report {
+pub(super) async fn scan_example_at(store: &Store, live: [&str; 2], at: Timestamp) -> Report {
     let mut scan = driftd::scan::run(&example_plan(live), || at).await;
     let findings = record(store, &scan).await;
     scan.report.set_findings(findings);
