@@ -37,11 +37,14 @@ async fn scalar(url: &str, sql: &str) -> i64 {
     value
 }
 
+/// One report: its exit code, and (finding id, status, first seen by this scan).
+type Reported = (i32, Vec<(String, String, bool)>);
+
 /// What a run of reports and a `history` say, without the times and scan ids that
 /// differ between two runs: each report's exit code and (finding id, status,
 /// whether first_seen is this scan's), and each history entry's group, kind and
 /// changed fields.
-fn story(url: &str) -> (Vec<(i32, Vec<(String, String, bool)>)>, Vec<Value>) {
+fn story(url: &str) -> (Vec<Reported>, Vec<Value>) {
     let clean = [CLEAN_GROUPS, CLEAN_RULES];
     let drifted = [DRIFT_GROUPS, DRIFT_RULES];
     let reports = [clean, drifted, drifted, clean]
