@@ -5,7 +5,8 @@ validator (unknown keys, missing required ones, wrong types, out-of-range number
     .venv/bin/python scripts/tools/validate_ecs.py [OPERATION=FILE ...]
 
 With no argument it checks RegisterTaskDefinition=deploy/ecs-task-definition.json and
-CreateService=deploy/ecs-service.json (from the repository root). Prints one line per
+CreateService=deploy/ecs-service.json, and their PostgreSQL variants
+(deploy/ecs-*-postgres.json), from the repository root. Prints one line per
 file, each problem under it; exits 1 if any file is invalid. botocore is pinned in
 scripts/tools/requirements.txt (scripts/setup-tools.sh installs it).
 """
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = [
     ("RegisterTaskDefinition", "deploy/ecs-task-definition.json"),
     ("CreateService", "deploy/ecs-service.json"),
+    ("RegisterTaskDefinition", "deploy/ecs-task-definition-postgres.json"),
+    ("CreateService", "deploy/ecs-service-postgres.json"),
 ]
 
 

@@ -21,6 +21,8 @@ const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 /// the busiest schedule would be ideal; an hour is simple and safe for the
 /// documented 10-minute schedule.
 const DEFAULT_READY_MAX_AGE: Duration = Duration::from_secs(3600);
+/// How long a replica's claim on a run lasts unless it renews it.
+const DEFAULT_SCAN_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:9090";
 
 pub const LONG_ABOUT: &str = "Run as a service: scan at start ([server] scan_on_start, \
@@ -103,6 +105,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_grace: config.shutdown_grace.unwrap_or(DEFAULT_SHUTDOWN_GRACE),
         retain_days: config.retain_days.unwrap_or(DEFAULT_RETAIN_DAYS),
         scan_on_start: config.scan_on_start.unwrap_or(true),
+        scan_lease: config.scan_lease.unwrap_or(DEFAULT_SCAN_LEASE),
         schedules,
         http: http_limits(&config),
     };

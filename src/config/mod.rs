@@ -65,6 +65,9 @@ pub struct Config {
     pub max_connections: Option<usize>,
     /// `[server] scan_on_start` (default true).
     pub scan_on_start: Option<bool>,
+    /// `[server] scan_lease`: how long a replica's claim on a run lasts unless it
+    /// renews it (default 60 s).
+    pub scan_lease: Option<Duration>,
     pub schedules: Vec<Schedule>,
     /// Every `[notify.NAME]`, by notifier.
     pub notifiers: BTreeMap<Channel, Notifier>,

@@ -88,6 +88,7 @@ pub struct RawServer {
     pub header_timeout: Option<String>,
     pub max_connections: Option<usize>,
     pub scan_on_start: Option<bool>,
+    pub scan_lease: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -55,6 +55,12 @@ pub fn server(raw: Option<RawServer>, config: &mut Config, problems: &mut Proble
     }
     config.max_connections = server.max_connections;
     config.scan_on_start = server.scan_on_start;
+    config.scan_lease = problems
+        .keep(positive_duration(
+            server.scan_lease.as_deref(),
+            "server.scan_lease",
+        ))
+        .flatten();
 }
 
 pub fn schedules(

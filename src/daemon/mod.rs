@@ -10,6 +10,7 @@
 
 mod http;
 pub mod metrics;
+mod runs;
 
 pub use http::HttpLimits;
 
@@ -38,6 +39,8 @@ pub struct Settings {
     pub retain_days: u32,
     /// Scan every schedule once at start, before waiting for its first run.
     pub scan_on_start: bool,
+    /// How long a replica's claim on a run lasts unless renewed.
+    pub scan_lease: Duration,
     pub schedules: Vec<(Timing, ScanPlan)>,
     pub http: HttpLimits,
 }
@@ -58,6 +61,9 @@ pub struct Shared {
     /// The latest report as JSON: this process's, or the database's until then.
     pub latest: RwLock<Option<String>>,
     pub ready_max_age: Duration,
+    /// This process among the replicas sharing the database.
+    pub replica: String,
+    pub scan_lease: Duration,
 }
 
 pub async fn serve(
@@ -82,6 +88,8 @@ pub async fn serve(
         metrics,
         latest: RwLock::new(latest),
         ready_max_age: settings.ready_max_age,
+        replica: runs::replica_id(),
+        scan_lease: settings.scan_lease,
     });
     // Installed first: a SIGTERM that arrives while starting up is not lost.
     let signal = shutdown_signal()?;
@@ -109,6 +117,7 @@ pub async fn serve(
         let span = info_span!("schedule", schedule = index, cron = %schedule.cron);
         schedules.spawn(
             run_schedule(
+                format!("{index} {}", schedule.cron),
                 schedule,
                 plan,
                 shared.clone(),
@@ -200,6 +209,7 @@ async fn shut_down(
 }
 
 async fn run_schedule(
+    key: String,
     schedule: Timing,
     plan: ScanPlan,
     shared: Arc<Shared>,
@@ -209,8 +219,11 @@ async fn run_schedule(
 ) {
     let mut scan_now = scan_now;
     loop {
+        let tick;
         if scan_now {
             info!("scanning at start");
+            // Replicas started together share one scan at start.
+            tick = format!("start {}", Utc::now().format("%Y-%m-%dT%H:%MZ"));
         } else {
             // From now, not from the last planned time: runs missed during a slow
             // scan are skipped, not stacked up.
@@ -222,6 +235,7 @@ async fn run_schedule(
             let jitter =
                 chrono::Duration::from_std(random_up_to(schedule.jitter)).unwrap_or_default();
             let at = next.checked_add_signed(jitter).unwrap_or(next);
+            tick = format_timestamp(&next);
             info!(next_run = %format_timestamp(&at), "next scan scheduled");
             let wait = (at - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
@@ -237,11 +251,16 @@ async fn run_schedule(
         if *stopped.borrow() {
             return;
         }
-        scan_once(&shared, &plan, retain_days).await;
+        let run = runs::Run {
+            schedule: key.clone(),
+            tick,
+        };
+        runs::scan_run(&shared, run, &plan, retain_days, &mut stopped).await;
     }
 }
 
-async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
+/// Scans and stores; true when the scan was stored.
+async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) -> bool {
     let started = Instant::now();
     let scan = within_deadline(
         plan,
@@ -256,7 +275,7 @@ async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
             shared
                 .metrics
                 .record_failed_scan(started.elapsed().as_secs_f64());
-            return;
+            return false;
         }
     };
     let report = &scan.report;
@@ -283,6 +302,7 @@ async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) {
         seconds = started.elapsed().as_secs_f64(),
         "scan done"
     );
+    stored.is_ok()
 }
 
 /// Delivers the outbox every few seconds (and right after a scan queued

@@ -12,6 +12,7 @@
 mod attribution;
 mod carriers;
 mod history;
+mod leases;
 pub mod lifecycle;
 mod retention;
 pub mod snapshot;
@@ -33,6 +34,7 @@ use crate::report::Report;
 
 pub use crate::model::Event;
 pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
+pub use leases::{Claim, RunEnd};
 use lifecycle::{Known, Update};
 pub use retention::Pruned;
 use snapshot::{Blob, Tree};

@@ -65,6 +65,11 @@ pub async fn prune(
             .await?
             .rows_affected();
     // What carried a group that long ago is history too.
+    // Which replica scanned which run matters while the run is going on.
+    sqlx::query("DELETE FROM scan_leases WHERE lease_until < $1")
+        .bind(&cutoff)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM group_carriers WHERE last_seen < $1")
         .bind(&cutoff)
         .execute(&mut *tx)

@@ -533,6 +533,46 @@ fn hadolint_finds_nothing_in_the_dockerfile() {
     );
 }
 
+/// The PostgreSQL variant: several tasks, no file system, the database URL (which
+/// holds a password) injected from Secrets Manager, which the execution role reads.
+#[test]
+fn the_postgresql_variant_runs_replicas_without_a_file_system() {
+    let task = read_json("deploy/ecs-task-definition-postgres.json");
+    let service = read_json("deploy/ecs-service-postgres.json");
+    assert!(task.get("volumes").is_none());
+    let container = &task["containerDefinitions"][0];
+    assert!(container.get("mountPoints").is_none());
+    let url = container["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "DRIFTD_DATABASE_URL")
+        .expect("the database URL is a secret");
+    assert!(
+        container["environment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["name"] != "DRIFTD_DATABASE_URL")
+    );
+    let execution = read_json("deploy/execution-role-policy.json");
+    let readable = execution.to_string();
+    assert!(
+        readable.contains("secret:driftd/database-url*"),
+        "the execution role reads {}",
+        url["valueFrom"]
+    );
+    assert_eq!(service["taskDefinition"], task["family"]);
+    assert!(service["desiredCount"].as_i64().unwrap() > 1);
+    // Replicas take turns per run: a rolling deployment may overlap old and new.
+    assert!(
+        service["deploymentConfiguration"]["maximumPercent"]
+            .as_i64()
+            .unwrap()
+            > 100
+    );
+}
+
 #[test]
 fn botocore_accepts_the_ecs_files_as_the_input_of_their_calls() {
     let script = root().join("scripts/tools/validate_ecs.py");
@@ -555,6 +595,12 @@ fn botocore_accepts_the_ecs_files_as_the_input_of_their_calls() {
         stdout.contains("deploy/ecs-service.json: valid CreateService input"),
         "{stdout}"
     );
+    for variant in [
+        "deploy/ecs-task-definition-postgres.json: valid RegisterTaskDefinition input",
+        "deploy/ecs-service-postgres.json: valid CreateService input",
+    ] {
+        assert!(stdout.contains(variant), "{stdout}");
+    }
 
     // The validator does reject what the API would: a count given as a string.
     let mut broken = read_json("deploy/ecs-service.json");
