@@ -214,6 +214,20 @@ impl Store {
                 let path = options.get_filename().to_path_buf();
                 check_file(&path, mode)?;
                 let options = options.create_if_missing(mode == OpenMode::Create);
+                // One connection with SQLite's own driver first: a file it cannot
+                // use (damaged, not a database) is said now, as what it is, instead
+                // of the pool retrying its settings until it times out.
+                let probe = options
+                    .clone()
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(BUSY_TIMEOUT)
+                    .connect()
+                    .await
+                    .map_err(|source| open_error(&path, source))?;
+                probe
+                    .close()
+                    .await
+                    .map_err(|source| open_error(&path, source))?;
                 (AnyConnectOptions::from_url(&options.to_url_lossy()), path)
             }
             Backend::Postgres => (AnyConnectOptions::from_str(url), server_of(url)),
@@ -551,6 +565,18 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The database's size on the server, for growth measurements: PostgreSQL's
+    /// `pg_database_size`; none for SQLite (the file's size says it).
+    pub async fn size(&self) -> Result<Option<u64>, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(None);
+        }
+        let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(bytes as u64))
     }
 
     pub async fn close(self) {

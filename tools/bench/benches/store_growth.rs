@@ -3,7 +3,9 @@
 //! rule must grow it by the size of that change, not of all rules.
 //!
 //! Sizes are of the database file after a WAL checkpoint, so they do not depend on
-//! the build profile: `scripts/bench-store.sh` runs this in the dev profile.
+//! the build profile: `scripts/bench-store.sh` runs this in the dev profile. With
+//! `DRIFTD_BENCH_DATABASE_URL` (a PostgreSQL database, `scripts/bench-store.sh
+//! --postgres`) the store is there and sizes are `pg_database_size`.
 //!
 //! Usage: store_growth [SCANS] [GROUPS] [RULES_PER_GROUP]   (defaults: 1000 1000 10)
 
@@ -34,10 +36,14 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("growth.db");
-        let store = Store::open(&format!("sqlite://{}", db.display()), OpenMode::Create)
-            .await
-            .unwrap();
-        let size = || std::fs::metadata(&db).unwrap().len();
+        let url = std::env::var("DRIFTD_BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{}", db.display()));
+        let store = Store::open(&url, OpenMode::Create).await.unwrap();
+        println!("store: {}", store.path().display());
+        let size = async || match store.size().await.unwrap() {
+            Some(bytes) => bytes,
+            None => std::fs::metadata(&db).unwrap().len(),
+        };
         let mut live = view(groups, rules_per_group);
         let intent = Default::default();
         let mut n = 0;
@@ -59,7 +65,7 @@ fn main() {
 
         record(&live).await;
         store.checkpoint().await.unwrap();
-        let first = size();
+        let first = size().await;
         println!(
             "first scan ({} groups, {} rules): database {} bytes",
             groups,
@@ -72,7 +78,7 @@ fn main() {
             times.push(record(&live).await);
         }
         store.checkpoint().await.unwrap();
-        let after_unchanged = size();
+        let after_unchanged = size().await;
         times.sort();
         println!(
             "{scans} unchanged scans: +{} bytes in total ({:.0} bytes per scan); target < 1 MB: {}",
@@ -94,7 +100,7 @@ fn main() {
         live.rules[middle].to_port = Some(9999);
         record(&live).await;
         store.checkpoint().await.unwrap();
-        let after_change = size();
+        let after_change = size().await;
         println!(
             "one changed rule: +{} bytes ({:.2}% of the first scan's {} bytes)",
             after_change - after_unchanged,
