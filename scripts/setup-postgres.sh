@@ -27,24 +27,10 @@ if bin="$(find_bin)"; then
   exit 0
 fi
 echo "installing PostgreSQL (Debian's postgresql package, one time)..." >&2
-as_root=()
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || { echo "PostgreSQL is missing: install Debian's postgresql package as root" >&2; exit 1; }
-  as_root=(sudo -n)
-fi
-# The package would start its own cluster through its init script: a policy-rc.d
-# that says 101 stops that, as in Docker's Debian images. One already there stays.
-policy=/usr/sbin/policy-rc.d
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\n# scripts/setup-postgres.sh: no service starts while it installs\nexit 101\n' |
-    "${as_root[@]}" tee "$policy" >/dev/null
-  "${as_root[@]}" chmod 755 "$policy"
-  trap '"${as_root[@]}" rm -f "$policy"' EXIT
-fi
-apt_options=(-q -o DPkg::Lock::Timeout=300)
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_options[@]}" update >&2
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get "${apt_options[@]}" install -y --no-install-recommends postgresql >&2
+# The package's own cluster is not started (apt_install starts no service).
+# shellcheck source=apt-install.sh
+. "$root/scripts/apt-install.sh"
+apt_install postgresql
 bin="$(find_bin)"
 echo "PostgreSQL installed: $("$bin/postgres" --version)" >&2
 echo "$bin"

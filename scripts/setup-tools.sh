@@ -23,25 +23,11 @@ flock 9
 
 if ! command -v promtool >/dev/null; then
   echo "installing promtool (Debian's prometheus package, one time)..." >&2
-  as_root=()
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || { echo "promtool is missing: install Debian's prometheus package as root" >&2; exit 1; }
-    as_root=(sudo -n)
-  fi
-  # Installing the package would start the Prometheus server (on :9090, driftd's
-  # own default port) through its init script; a policy-rc.d that says 101 stops
-  # that, as it does in Docker's Debian images. One already there is left alone.
-  policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\n# scripts/setup-tools.sh: no service starts while it installs\nexit 101\n' |
-      "${as_root[@]}" tee "$policy" >/dev/null
-    "${as_root[@]}" chmod 755 "$policy"
-    trap '"${as_root[@]}" rm -f "$policy"' EXIT
-  fi
-  apt_options=(-q -o DPkg::Lock::Timeout=300)   # wait for another apt, not fail
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_options[@]}" update >&2
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get "${apt_options[@]}" install -y --no-install-recommends prometheus >&2
+  # Its init script would start the Prometheus server (on :9090, driftd's own
+  # default port): apt_install starts no service.
+  # shellcheck source=apt-install.sh
+  . "$root/scripts/apt-install.sh"
+  apt_install prometheus
   echo "promtool installed: $(promtool --version 2>&1 | head -n 1)" >&2
 fi
 
