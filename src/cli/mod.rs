@@ -151,7 +151,7 @@ impl DatabaseArg {
     }
 }
 
-fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+pub(crate) fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
     match path {
         Some(path) => Ok(Config::load(path)?),
         None => Ok(Config::default()),

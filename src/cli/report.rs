@@ -80,6 +80,11 @@ pub struct ReportArgs {
     /// messages wait in the outbox for `serve` or the next `report --notify`.
     #[arg(long, conflicts_with = "no_store")]
     pub notify: bool,
+    /// Print the latest stored result of every scope instead of scanning: what
+    /// `serve` (or its replicas, scope by scope) found, merged, with each scope's
+    /// scan and age in `scan.scopes`. Reads the database only; no AWS call.
+    #[arg(long, conflicts_with_all = ["no_store", "notify", "states", "regions", "live"])]
+    pub from_store: bool,
     /// How long `--notify` keeps retrying a failing delivery before leaving it in
     /// the outbox (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::config::parse_duration)]
@@ -144,6 +149,9 @@ fn nothing_compared(report: &Report) -> Option<String> {
 pub const DEFAULT_RETAIN_DAYS: u32 = 90;
 
 pub async fn run(args: ReportArgs, color: ColorWhen) -> anyhow::Result<ExitCode> {
+    if args.from_store {
+        return from_store(args, color).await;
+    }
     let (plan, config) = args.scan.plan()?;
     // Opened before scanning: a database that is not one driftd can use fails fast;
     // a damaged one is said, and the scan is still run and printed, unstored, with
@@ -188,23 +196,7 @@ pub async fn run(args: ReportArgs, color: ColorWhen) -> anyhow::Result<ExitCode>
     };
 
     crate::progress::finished();
-    let text = match args.format {
-        Format::Table => {
-            let (style, width) = table_layout(args.output.is_some(), color);
-            render_table(&report, style, width)
-        }
-        Format::Json => report.to_json(),
-        Format::Markdown => render_markdown(&report),
-    };
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-        }
-    }
+    print(&report, &args, color)?;
     if let (true, Some(store)) = (args.notify, &store) {
         // Delivery problems are logged, never change the exit code: the messages
         // stay in the outbox.
@@ -221,4 +213,42 @@ pub async fn run(args: ReportArgs, color: ColorWhen) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::from(report.exit_code(args.fail_on.into()) as u8))
+}
+
+/// `report --from-store`: the merged latest results of every scope, as stored.
+async fn from_store(args: ReportArgs, color: ColorWhen) -> anyhow::Result<ExitCode> {
+    let config = super::load_config(args.scan.config.as_ref())?;
+    let url = args.database.or_default(config.store_url.as_deref());
+    let store = Store::open(&url, OpenMode::Existing).await?;
+    let results = store.results().await?;
+    let Some(report) = crate::report::merge(results, chrono::Utc::now()) else {
+        anyhow::bail!(
+            "{} holds no stored result yet: run `driftd report` or `driftd serve` with it first",
+            store.path().display()
+        );
+    };
+    print(&report, &args, color)?;
+    Ok(ExitCode::from(report.exit_code(args.fail_on.into()) as u8))
+}
+
+/// Writes the report in the format asked, to `--output` or stdout.
+fn print(report: &Report, args: &ReportArgs, color: ColorWhen) -> anyhow::Result<()> {
+    let text = match args.format {
+        Format::Table => {
+            let (style, width) = table_layout(args.output.is_some(), color);
+            render_table(report, style, width)
+        }
+        Format::Json => report.to_json(),
+        Format::Markdown => render_markdown(report),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
 }

@@ -240,11 +240,7 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
             "no complete scan yet\n".into(),
         );
     };
-    let age = DateTime::parse_from_rfc3339(&last)
-        .map(|t| Utc::now().signed_duration_since(t))
-        .ok()
-        .and_then(|age| age.to_std().ok())
-        .unwrap_or_default();
+    let age = age_of(&last);
     if age > shared.ready_max_age {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -255,10 +251,45 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
             ),
         );
     }
+    // Scanned by scope: every scope must be fresh, not just the latest one.
+    match shared.store.stalest_scope().await {
+        Ok(Some((scope, None))) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("scope {scope} has no complete scan yet\n"),
+            );
+        }
+        Ok(Some((scope, Some(at)))) if age_of(&at) > shared.ready_max_age => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the last complete scan of scope {scope} finished at {at}, {}s ago (more than {}s)\n",
+                    age_of(&at).as_secs(),
+                    shared.ready_max_age.as_secs()
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("database unreachable: {e}\n"),
+            );
+        }
+    }
     text(
         StatusCode::OK,
         format!("ready: last complete scan finished at {last}\n"),
     )
+}
+
+/// How long ago `at` (RFC 3339) was; zero for a time to come or unreadable.
+fn age_of(at: &str) -> Duration {
+    DateTime::parse_from_rfc3339(at)
+        .map(|t| Utc::now().signed_duration_since(t))
+        .ok()
+        .and_then(|age| age.to_std().ok())
+        .unwrap_or_default()
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {

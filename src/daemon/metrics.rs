@@ -151,8 +151,20 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts one finished scan.
+    /// Counts one finished scan and shows its findings.
     pub fn record_scan(
+        &self,
+        outcome: Outcome,
+        seconds: f64,
+        report: &Report,
+        api_errors: &BTreeMap<String, u64>,
+    ) {
+        self.count_scan(outcome, seconds, report, api_errors);
+        self.show_findings(report);
+    }
+
+    /// Counts one finished scan (of a run, or of one scope of it).
+    pub fn count_scan(
         &self,
         outcome: Outcome,
         seconds: f64,
@@ -179,6 +191,11 @@ impl Metrics {
                 })
                 .inc_by(*errors);
         }
+    }
+
+    /// Sets the findings gauges (and the last complete scan) from `report`: a
+    /// scan's, or the merged latest results of every scope.
+    pub fn show_findings(&self, report: &Report) {
         // Every severity × status × acknowledged is set, zeros included: a scrape
         // never sees a series vanish (which would resolve alerts by absence).
         let statuses = [

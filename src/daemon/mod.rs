@@ -11,6 +11,7 @@
 mod http;
 pub mod metrics;
 mod runs;
+mod scopes;
 
 pub use http::HttpLimits;
 
@@ -75,10 +76,14 @@ pub async fn serve(
     let metrics = Metrics::default();
     // What the database knows already: /report and the scan-age metric are not
     // blind until this process's first scan.
-    let latest = store.latest_report().await.unwrap_or_else(|e| {
-        warn!(error = %e, "could not read the latest stored report");
-        None
-    });
+    let latest = match scopes::stored_report(&store).await {
+        Some(merged) => Some(merged.to_json()),
+        // A database whose scans predate results by scope.
+        None => store.latest_report().await.unwrap_or_else(|e| {
+            warn!(error = %e, "could not read the latest stored report");
+            None
+        }),
+    };
     if let Ok(Some(finished_at)) = store.last_complete_scan().await {
         metrics.set_last_complete_scan(&finished_at);
     }
@@ -279,17 +284,11 @@ async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) -> bool {
         }
     };
     let report = &scan.report;
-    let outcome = match &stored {
-        Err(e) => {
-            error!(error = %e, "could not store the scan");
-            Outcome::Failed
-        }
-        Ok(()) if !report.scan.complete => Outcome::Partial,
-        Ok(()) if report.exit_code(crate::model::Severity::Low) == 2 => Outcome::Drift,
-        Ok(()) => Outcome::Clean,
-    };
+    if let Err(e) = &stored {
+        error!(error = %e, "could not store the scan");
+    }
     shared.metrics.record_scan(
-        outcome,
+        outcome(report, &stored),
         started.elapsed().as_secs_f64(),
         report,
         &scan.api_errors,
@@ -303,6 +302,19 @@ async fn scan_once(shared: &Shared, plan: &ScanPlan, retain_days: u32) -> bool {
         "scan done"
     );
     stored.is_ok()
+}
+
+/// What a scan came to, for the metrics.
+fn outcome(
+    report: &crate::report::Report,
+    stored: &Result<(), crate::store::StoreError>,
+) -> Outcome {
+    match stored {
+        Err(_) => Outcome::Failed,
+        Ok(()) if !report.scan.complete => Outcome::Partial,
+        Ok(()) if report.exit_code(crate::model::Severity::Low) == 2 => Outcome::Drift,
+        Ok(()) => Outcome::Clean,
+    }
 }
 
 /// Delivers the outbox every few seconds (and right after a scan queued

@@ -1,10 +1,12 @@
 //! One run of a schedule across replicas: several `serve` processes on one
-//! database each try to claim the run (`store::leases`); the one that gets it scans
-//! and renews its lease meanwhile, the others wait. Should the scanning replica die,
-//! its lease runs out and a waiting replica scans the run instead; should its scan
-//! fail, it gives the run back at once. A replica that did not scan takes the
-//! stored result, so that its `/report` and `/readyz` say what the fleet saw.
+//! database each try to claim the run (`store::leases`), whole or scope by scope
+//! (`daemon::scopes`); the one that gets it scans and renews its lease meanwhile,
+//! the others wait. Should the scanning replica die, its lease runs out and a
+//! waiting replica scans it instead; should its scan fail, it gives it back at once.
+//! A replica that did not scan takes the stored result, so that its `/report` and
+//! `/readyz` say what the fleet saw.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +14,10 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::{Shared, scan_once};
+use super::{Shared, scan_once, scopes};
 use crate::model::format_timestamp;
 use crate::scan::ScanPlan;
-use crate::store::{Claim, RunEnd};
+use crate::store::{Backend, Claim, RunEnd, RunKey};
 
 /// Which run: the schedule (its index and cron expression) and the run's planned
 /// time (or `start …` for the scan at start).
@@ -25,12 +27,19 @@ pub struct Run {
 }
 
 impl Run {
-    fn key(&self) -> (&str, &str) {
-        (&self.schedule, &self.tick)
+    /// The run whole (`scope` empty) or one scope of it.
+    pub fn key<'a>(&'a self, scope: &'a str) -> RunKey<'a> {
+        RunKey {
+            schedule: &self.schedule,
+            tick: &self.tick,
+            scope,
+        }
     }
 }
 
-/// Scans `run` here, or lets the replica that claimed it do so.
+/// Scans `run` here, or lets the replicas that claimed it (or its scopes) do so.
+/// On PostgreSQL, where replicas share a run, it is split by scope wherever that
+/// gives the findings of a whole scan.
 pub async fn scan_run(
     shared: &Arc<Shared>,
     run: Run,
@@ -38,57 +47,90 @@ pub async fn scan_run(
     retain_days: u32,
     stopped: &mut watch::Receiver<bool>,
 ) {
+    if shared.store.backend() == Backend::Postgres {
+        match crate::scan::split(plan).await {
+            Ok(split) => {
+                return scopes::scan_scopes(shared, &run, &split, retain_days, stopped).await;
+            }
+            Err(why) => info!(%why, "this run is scanned whole, by one replica"),
+        }
+    }
     loop {
-        let now = Utc::now();
-        let until = lease_end(shared.scan_lease);
-        let claim = shared
-            .store
-            .claim_run(run.key(), &shared.replica, &format_timestamp(&now), &until)
-            .await;
-        match claim {
-            Ok(Claim::Mine) => {
-                let renewing = tokio::spawn(renew(
-                    shared.clone(),
-                    run.schedule.clone(),
-                    run.tick.clone(),
-                ));
-                let stored = scan_once(shared, plan, retain_days).await;
-                renewing.abort();
-                let now = format_timestamp(&Utc::now());
-                let end = if stored {
-                    RunEnd::Done
-                } else {
-                    RunEnd::GivenBack { now: &now }
-                };
-                if let Err(error) = shared.store.end_run(run.key(), &shared.replica, end).await {
-                    warn!(%error, "could not record the end of this run");
-                }
+        match take_turn(shared, run.key(""), || scan_once(shared, plan, retain_days)).await {
+            Turn::Scanned { .. } => return,
+            // The database is unreachable: the scan would not be stored either,
+            // but it still tells the metrics and /report what is live.
+            Turn::Unclaimed => {
+                scan_once(shared, plan, retain_days).await;
                 return;
             }
-            Ok(Claim::Done) => {
+            Turn::ScannedElsewhere => {
                 info!(run = %run.tick, "another replica scanned this run");
-                take_stored_result(shared).await;
+                scopes::show_stored_results(shared).await;
                 return;
             }
-            Ok(Claim::Held { by, until }) => {
-                info!(run = %run.tick, holder = %by, lease_until = %until, "another replica is scanning this run; it is taken over if that replica stops");
-                let wait = chrono::DateTime::parse_from_rfc3339(&until)
-                    .ok()
-                    .and_then(|t| (t.with_timezone(&Utc) - Utc::now()).to_std().ok())
-                    .unwrap_or_default()
-                    .max(Duration::from_millis(200));
+            Turn::Held(wait) => {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stopped.wait_for(|stop| *stop) => return,
                 }
             }
-            // The database is unreachable: the scan would not be stored either,
-            // but it still tells the metrics and /report what is live.
-            Err(error) => {
-                warn!(%error, "cannot claim this run: scanning it here");
-                scan_once(shared, plan, retain_days).await;
-                return;
+        }
+    }
+}
+
+/// What one claim on a run (or scope) came to.
+pub enum Turn {
+    /// Scanned here: stored, or (`stored` false) given back for another try.
+    Scanned { stored: bool },
+    /// The database could not be asked (it is down, say): nothing was scanned.
+    Unclaimed,
+    /// Another replica scanned and stored it.
+    ScannedElsewhere,
+    /// Another replica is scanning it; worth asking again after this long.
+    Held(Duration),
+}
+
+/// Claims `key` and, when this replica gets it, runs `scan` (true when stored)
+/// while renewing the lease.
+pub async fn take_turn<F>(shared: &Arc<Shared>, key: RunKey<'_>, scan: impl FnOnce() -> F) -> Turn
+where
+    F: Future<Output = bool>,
+{
+    let now = format_timestamp(&Utc::now());
+    let until = lease_end(shared.scan_lease);
+    match shared
+        .store
+        .claim_run(key, &shared.replica, &now, &until)
+        .await
+    {
+        Ok(Claim::Mine) => {
+            let renewing = tokio::spawn(renew(shared.clone(), Owned::of(key)));
+            let stored = scan().await;
+            renewing.abort();
+            let now = format_timestamp(&Utc::now());
+            let end = match stored {
+                true => RunEnd::Done,
+                false => RunEnd::GivenBack { now: &now },
+            };
+            if let Err(error) = shared.store.end_run(key, &shared.replica, end).await {
+                warn!(%error, "could not record the end of this run");
             }
+            Turn::Scanned { stored }
+        }
+        Ok(Claim::Done) => Turn::ScannedElsewhere,
+        Ok(Claim::Held { by, until }) => {
+            info!(run = %key.tick, scope = %key.scope, holder = %by, lease_until = %until, "another replica is scanning this; it is taken over if that replica stops");
+            let wait = chrono::DateTime::parse_from_rfc3339(&until)
+                .ok()
+                .and_then(|t| (t.with_timezone(&Utc) - Utc::now()).to_std().ok())
+                .unwrap_or_default()
+                .max(Duration::from_millis(200));
+            Turn::Held(wait)
+        }
+        Err(error) => {
+            warn!(%error, run = %key.tick, scope = %key.scope, "cannot claim this run");
+            Turn::Unclaimed
         }
     }
 }
@@ -98,33 +140,48 @@ fn lease_end(lease: Duration) -> String {
     format_timestamp(&(Utc::now() + lease))
 }
 
+/// A [`RunKey`] the renewing task can keep.
+struct Owned {
+    schedule: String,
+    tick: String,
+    scope: String,
+}
+
+impl Owned {
+    fn of(key: RunKey<'_>) -> Owned {
+        Owned {
+            schedule: key.schedule.to_string(),
+            tick: key.tick.to_string(),
+            scope: key.scope.to_string(),
+        }
+    }
+
+    fn key(&self) -> RunKey<'_> {
+        RunKey {
+            schedule: &self.schedule,
+            tick: &self.tick,
+            scope: &self.scope,
+        }
+    }
+}
+
 /// Renews the lease a third of the way through it, until aborted or lost.
-async fn renew(shared: Arc<Shared>, schedule: String, tick: String) {
+async fn renew(shared: Arc<Shared>, key: Owned) {
     loop {
         tokio::time::sleep(shared.scan_lease / 3).await;
         let until = lease_end(shared.scan_lease);
         match shared
             .store
-            .renew_run((&schedule, &tick), &shared.replica, &until)
+            .renew_run(key.key(), &shared.replica, &until)
             .await
         {
             Ok(true) => {}
             Ok(false) => {
-                warn!(run = %tick, "this replica's lease on the run was taken over");
+                warn!(run = %key.tick, scope = %key.scope, "this replica's lease was taken over");
                 return;
             }
             Err(error) => warn!(%error, "could not renew the lease on this run"),
         }
-    }
-}
-
-/// What another replica stored: this one's /report and readiness follow it.
-async fn take_stored_result(shared: &Shared) {
-    if let Ok(Some(report)) = shared.store.latest_report().await {
-        *shared.latest.write().expect("report lock") = Some(report);
-    }
-    if let Ok(Some(finished_at)) = shared.store.last_complete_scan().await {
-        shared.metrics.set_last_complete_scan(&finished_at);
     }
 }
 

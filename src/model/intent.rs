@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::group::SecurityGroup;
+use super::group::{Scope, SecurityGroup};
 use super::interface::CarrierRef;
 use super::owner::Owner;
 use super::rule::Rule;
@@ -130,6 +130,57 @@ impl Intent {
             || self.reads.iter().any(|r| r.region.is_none())
     }
 
+    /// Whether every declaration says where it lives: its region, and its account
+    /// where `accounts` (more than one) are read. Only then can a run be split by
+    /// scope, each scope comparing what lives there and nothing else.
+    pub fn is_placed(&self, accounts: usize) -> bool {
+        let placed = |account: Option<&str>, region: Option<&str>| {
+            region.is_some() && (accounts <= 1 || account.is_some())
+        };
+        self.places()
+            .all(|(account, region)| placed(account, region))
+    }
+
+    /// What lives in `scope` (or where nothing says it does not).
+    pub fn within(&self, scope: &Scope) -> Intent {
+        let here = |account: &Option<String>, region: &Option<String>| {
+            scope.covers(account.as_deref(), region.as_deref())
+        };
+        Intent {
+            groups: keep(&self.groups, |g| here(&g.group.account_id, &g.group.region)),
+            rules: keep(&self.rules, |r| here(&r.account_id, &r.region)),
+            reads: keep(&self.reads, |r| here(&r.account_id, &r.region)),
+            attachments: keep(&self.attachments, |a| here(&a.account_id, &a.region)),
+            stack_resources: keep(&self.stack_resources, |r| here(&r.account_id, &r.region)),
+            drifts: keep(&self.drifts, |d| {
+                here(&d.resource.account_id, &d.resource.region)
+            }),
+        }
+    }
+
+    /// Where each declaration lives (account, region), as far as it says.
+    pub fn places(&self) -> impl Iterator<Item = (Option<&str>, Option<&str>)> {
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| place(&g.group.account_id, &g.group.region));
+        let rules = self.rules.iter().map(|r| place(&r.account_id, &r.region));
+        let reads = self.reads.iter().map(|r| place(&r.account_id, &r.region));
+        let attachments = self
+            .attachments
+            .iter()
+            .map(|a| place(&a.account_id, &a.region));
+        let stacks = self
+            .stack_resources
+            .iter()
+            .map(|r| place(&r.account_id, &r.region));
+        groups
+            .chain(rules)
+            .chain(reads)
+            .chain(attachments)
+            .chain(stacks)
+    }
+
     pub fn extend(&mut self, other: Intent) {
         self.groups.extend(other.groups);
         self.rules.extend(other.rules);
@@ -138,4 +189,15 @@ impl Intent {
         self.stack_resources.extend(other.stack_resources);
         self.drifts.extend(other.drifts);
     }
+}
+
+fn place<'a>(
+    account: &'a Option<String>,
+    region: &'a Option<String>,
+) -> (Option<&'a str>, Option<&'a str>) {
+    (account.as_deref(), region.as_deref())
+}
+
+fn keep<T: Clone>(items: &[T], here: impl Fn(&T) -> bool) -> Vec<T> {
+    items.iter().filter(|item| here(item)).cloned().collect()
 }

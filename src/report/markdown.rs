@@ -35,6 +35,9 @@ pub fn render_markdown(report: &Report) -> String {
         report.summary.declared_rules,
         compared_line(&report.summary),
     );
+    if let Some(line) = super::scopes_line(report) {
+        let _ = writeln!(out, "{line}\n");
+    }
     if let Some(line) = no_findings_line(report) {
         let _ = writeln!(out, "{line}");
         return out;

@@ -3,6 +3,7 @@
 
 mod markdown;
 mod marks;
+mod merge;
 mod table;
 mod wrap;
 
@@ -17,6 +18,7 @@ use crate::model::{
 use crate::sources::SourceStatus;
 
 pub use markdown::render_markdown;
+pub use merge::{Counts, ScopeAge, ScopeResult, merge};
 pub use table::{DEFAULT_TABLE_WIDTH, TableStyle, render_table};
 
 pub const SCHEMA: &str = "driftd.report/v1";
@@ -60,6 +62,10 @@ pub struct ScanInfo {
     pub sources: Vec<SourceStatus>,
     /// AWS API calls by `service:Operation`.
     pub api_calls: BTreeMap<String, u64>,
+    /// Where the report merges the latest results of several scopes (`/report` of
+    /// replicas, `report --from-store`): each scope's scan and age.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<ScopeAge>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,6 +128,7 @@ impl Report {
                 complete,
                 sources,
                 api_calls,
+                scopes: Vec::new(),
             },
             summary: Summary {
                 findings: 0,
@@ -189,6 +196,29 @@ pub(crate) fn partial_reason(report: &Report) -> Option<&'static str> {
         (false, false) => Some("some sources could not be read"),
         (false, true) => Some("some declared scopes were not read"),
     }
+}
+
+/// `latest of 40 scopes; oldest 123456789012/us-east-1, 312s ago`: for a report that
+/// merges the latest results of several scopes (`scan.scopes`).
+pub(crate) fn scopes_line(report: &Report) -> Option<String> {
+    let oldest = report.scan.scopes.iter().max_by_key(|s| s.age_seconds)?;
+    let partial: Vec<&str> = report
+        .scan
+        .scopes
+        .iter()
+        .filter(|s| !s.complete)
+        .map(|s| s.scope.as_str())
+        .collect();
+    let partial = match partial.is_empty() {
+        true => String::new(),
+        false => format!("; partial in {}", partial.join(", ")),
+    };
+    Some(format!(
+        "latest of {} scopes; oldest {}, {}s ago{partial}",
+        report.scan.scopes.len(),
+        oldest.scope,
+        oldest.age_seconds
+    ))
 }
 
 /// `compared 5 of 5 managed groups (12 rules) in 123456789012/us-east-1`.

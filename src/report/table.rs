@@ -97,6 +97,7 @@ fn header(report: &Report, width: usize) -> Vec<String> {
         ),
     ];
     let mut lines = join_parts(&scan, width);
+    lines.extend(super::scopes_line(report));
     lines.extend(join_parts(&inventory, width));
     lines
 }

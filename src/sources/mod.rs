@@ -14,10 +14,10 @@ pub mod live_file;
 
 pub mod terraform;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How one source fared in a scan: the report's `scan.sources` entries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub kind: SourceKind,
     pub location: String,
@@ -36,7 +36,7 @@ pub struct SourceStatus {
     pub drift_read: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     Terraform,

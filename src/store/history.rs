@@ -114,6 +114,10 @@ pub async fn history(
     let mut entries = Vec::new();
     // The last scan walked, and the scopes it read.
     let mut previous: Option<(usize, Vec<Scope>)> = None;
+    // Each scope read so far and the last scan that read it: scans of a run split
+    // by scope each read one, so "the scan before" of a group is the last that
+    // read its scope.
+    let mut last_read: Vec<(Scope, usize)> = Vec::new();
 
     for (index, scan) in scans.iter().enumerate() {
         if let Some((last, _)) = &mut previous
@@ -139,11 +143,10 @@ pub async fn history(
             let node: LiveNode = load_document(&mut tx, &hash(node_hash)?).await?;
             let changes = match (known.get(group_id), &previous) {
                 (Some(old), _) => Some((old.seen_in, compare(&old.node, &node))),
-                // New to the walk: created only if the scan before could have seen it.
-                (None, Some((last, scopes))) if was_read(scopes, &node) => {
-                    Some((*last, vec![Change::group(HistoryKind::GroupCreated)]))
-                }
-                (None, _) => None,
+                // New to the walk: created only if a scan before could have seen it.
+                (None, Some(_)) => last_reader(&last_read, &node)
+                    .map(|last| (last, vec![Change::group(HistoryKind::GroupCreated)])),
+                (None, None) => None,
             };
             if let Some((before, changes)) = changes {
                 entries.extend(
@@ -174,6 +177,12 @@ pub async fn history(
                 &group_id,
                 &old.node,
             ));
+        }
+        for scope in &root.scopes {
+            match last_read.iter_mut().find(|(s, _)| s == scope) {
+                Some((_, last)) => *last = index,
+                None => last_read.push((scope.clone(), index)),
+            }
         }
         previous = Some((index, root.scopes));
     }
@@ -284,6 +293,15 @@ fn hash(text: &str) -> Result<Hash, StoreError> {
 }
 
 /// Whether a scan with these scopes read the place `node`'s group lives in.
+/// The last scan walked whose scopes cover where `node`'s group lives.
+fn last_reader(last_read: &[(Scope, usize)], node: &LiveNode) -> Option<usize> {
+    last_read
+        .iter()
+        .filter(|(scope, _)| was_read(std::slice::from_ref(scope), node))
+        .map(|(_, last)| *last)
+        .max()
+}
+
 fn was_read(scopes: &[Scope], node: &LiveNode) -> bool {
     let group = node.group.as_ref();
     let account = group.and_then(|g| g.account_id.as_deref());

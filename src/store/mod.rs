@@ -14,6 +14,7 @@ mod carriers;
 mod history;
 mod leases;
 pub mod lifecycle;
+mod results;
 mod retention;
 pub mod snapshot;
 
@@ -34,7 +35,7 @@ use crate::report::Report;
 
 pub use crate::model::Event;
 pub use history::{HistoryEntry, HistoryKind, HistoryQuery};
-pub use leases::{Claim, RunEnd};
+pub use leases::{Claim, RunEnd, RunKey};
 use lifecycle::{Known, Update};
 pub use retention::Pruned;
 use snapshot::{Blob, Tree};
@@ -151,6 +152,9 @@ pub struct ScanRecord<'a> {
     pub report: &'a Report,
     pub intent: &'a Intent,
     pub live: &'a LiveView,
+    /// The one scope (`account/region`) this scan read, when a run is scanned by
+    /// scope: it resolves only findings this scope raised. `None`: a whole scan.
+    pub scope: Option<&'a str>,
     /// Who is told about this scan's new, changed, recurred (and resolved) findings:
     /// the messages go into the outbox in the scan's transaction.
     pub compose: Compose<'a>,
@@ -348,26 +352,43 @@ impl Store {
         // Two processes may finish scans in one order and store them in the other:
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
-        let newest: Option<String> = sqlx::query_scalar("SELECT max(finished_at) FROM scans")
-            .fetch_one(&mut *tx)
-            .await?;
+        // Scopes of one run are stored by several replicas in any order: a scope's
+        // scan is stale only against that scope's newer scans.
+        let newest: Option<String> = match scan.scope {
+            None => sqlx::query_scalar("SELECT max(finished_at) FROM scans"),
+            Some(_) => sqlx::query_scalar("SELECT max(finished_at) FROM scans WHERE scope = $1"),
+        }
+        .bind(scan.scope)
+        .fetch_one(&mut *tx)
+        .await?;
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
-        let known = load_findings(&mut tx).await?;
+        let known = match scan.scope {
+            None => load_findings(&mut tx).await?,
+            Some(scope) => load_findings_of(&mut tx, scope).await?,
+        };
         let coverage = Coverage::new(scan.intent, scan.live, &report.scan.sources);
         let mut updates = lifecycle::advance(known, report.findings.clone(), &coverage, now);
 
         put_blob(&mut tx, &sources).await?;
         put_tree(&mut tx, &live).await?;
         put_tree(&mut tx, &intent).await?;
-        let scan_row =
-            insert_scan(&mut tx, report, &sources, &intent, &live, updates.len()).await?;
+        let scan_row = insert_scan(
+            &mut tx,
+            report,
+            scan.scope,
+            &sources,
+            &intent,
+            &live,
+            updates.len(),
+        )
+        .await?;
         let (events, queued) = if stale {
             warn!(scan = %report.scan.id, "a newer scan was stored first; this one does not change finding statuses");
             (Vec::new(), 0)
         } else {
             carriers::tell_last_carriers(&mut tx, &mut updates).await?;
             carriers::remember(&mut tx, &report.carriers, now).await?;
-            let events = put_updates(&mut tx, scan_row, &updates).await?;
+            let events = put_updates(&mut tx, scan_row, scan.scope, &updates).await?;
             let queued = queue_messages(&mut tx, &report.scan.id, &updates, scan.compose).await?;
             (events, queued)
         };
@@ -745,6 +766,45 @@ async fn load_findings(tx: &mut Tx<'_>) -> Result<Vec<Known>, StoreError> {
     let rows = sqlx::query("SELECT id, status, recurrences, fingerprint, body FROM findings")
         .fetch_all(&mut **tx)
         .await?;
+    known_from_rows(rows)
+}
+
+/// The findings one scope's scan may advance: those that scope raised last, and
+/// those a whole scan raised in that very account and region (before the run was
+/// split by scope). Anything else is another scope's to resolve.
+async fn load_findings_of(tx: &mut Tx<'_>, scope: &str) -> Result<Vec<Known>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, status, recurrences, fingerprint, body, scope FROM findings
+         WHERE scope = $1 OR scope IS NULL",
+    )
+    .bind(scope)
+    .fetch_all(&mut **tx)
+    .await?;
+    let raised_here: Vec<bool> = rows
+        .iter()
+        .map(|row| row.get::<Option<String>, _>("scope").is_some())
+        .collect();
+    let known = known_from_rows(rows)?;
+    Ok(known
+        .into_iter()
+        .zip(raised_here)
+        .filter(|(k, raised_here)| {
+            *raised_here || place_label(&k.finding).as_deref() == Some(scope)
+        })
+        .map(|(k, _)| k)
+        .collect())
+}
+
+/// `account/region` of a finding that names both.
+fn place_label(finding: &Finding) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        finding.account_id.as_deref()?,
+        finding.region.as_deref()?
+    ))
+}
+
+fn known_from_rows(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Known>, StoreError> {
     rows.into_iter()
         .map(|row| {
             let id: String = row.get("id");
@@ -776,6 +836,7 @@ async fn load_findings(tx: &mut Tx<'_>) -> Result<Vec<Known>, StoreError> {
 async fn insert_scan(
     tx: &mut Tx<'_>,
     report: &Report,
+    scope: Option<&str>,
     sources: &Blob,
     intent: &Tree,
     live: &Tree,
@@ -783,8 +844,8 @@ async fn insert_scan(
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO scans (scan_id, started_at, finished_at, complete, sources, api_calls,
-                            intent_root, live_root, findings)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                            intent_root, live_root, findings, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(&report.scan.id)
     .bind(&report.scan.started_at)
@@ -795,6 +856,7 @@ async fn insert_scan(
     .bind(&intent.root.hash[..])
     .bind(&live.root.hash[..])
     .bind(findings as i64)
+    .bind(scope)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -803,11 +865,12 @@ async fn insert_scan(
 async fn put_updates(
     tx: &mut Tx<'_>,
     scan_row: i64,
+    scope: Option<&str>,
     updates: &[Update],
 ) -> Result<Vec<(String, Event)>, StoreError> {
     let mut events = Vec::new();
     for update in updates {
-        put_finding(tx, update).await?;
+        put_finding(tx, scope, update).await?;
         if let Some(event) = update.event {
             sqlx::query(
                 "INSERT INTO finding_events (scan_id, finding_id, event) VALUES ($1, $2, $3)",
@@ -853,18 +916,24 @@ async fn queue_messages(
     Ok(messages.len())
 }
 
-async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError> {
+/// Writes a finding's new state; `scope` is the scope that raised or resolved it
+/// (`None`: a whole scan).
+async fn put_finding(
+    tx: &mut Tx<'_>,
+    scope: Option<&str>,
+    update: &Update,
+) -> Result<(), StoreError> {
     let f = &update.finding;
     let status = serde_json::to_value(f.status).expect("status serializes");
     sqlx::query(
         "INSERT INTO findings (id, code, group_id, status, first_seen, last_seen, resolved_at,
-                               recurrences, fingerprint, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                               recurrences, fingerprint, body, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET
              code = excluded.code, group_id = excluded.group_id, status = excluded.status,
              first_seen = excluded.first_seen, last_seen = excluded.last_seen,
              resolved_at = excluded.resolved_at, recurrences = excluded.recurrences,
-             fingerprint = excluded.fingerprint, body = excluded.body",
+             fingerprint = excluded.fingerprint, body = excluded.body, scope = excluded.scope",
     )
     .bind(&f.id)
     .bind(f.code.as_str())
@@ -882,6 +951,7 @@ async fn put_finding(tx: &mut Tx<'_>, update: &Update) -> Result<(), StoreError>
         })
         .expect("findings serialize"),
     )
+    .bind(scope)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -7,4 +7,5 @@ mod support;
 
 mod hardening;
 mod replicas;
+mod scopes;
 mod serve;

@@ -3,6 +3,7 @@
 //! replica; a replica killed (SIGKILL) while it stores a run hands that run over to
 //! another when its lease runs out, and nothing it had not committed is kept.
 
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,17 +13,20 @@ use crate::support::cli::*;
 use crate::support::moto::Moto;
 use crate::support::postgres::Postgres;
 
-struct Fleet {
-    replicas: Vec<Child>,
-    url: String,
+pub(super) struct Fleet {
+    pub replicas: Vec<Child>,
+    pub url: String,
     _scratch: Vec<tempfile::TempDir>,
-    _dir: tempfile::TempDir,
-    _moto: Moto,
 }
 
-/// `count` replicas scanning the ECS chain on the `cron` schedule, storing into a
-/// new database on `server`, with `env` added.
-fn fleet(server: &Postgres, count: usize, cron: &str, env: &[(&str, &str)]) -> Fleet {
+/// The ECS chain on a new local AWS endpoint, and `count` replicas scanning it on
+/// the `cron` schedule into a new database on `server`, with `env` added.
+fn fleet(
+    server: &Postgres,
+    count: usize,
+    cron: &str,
+    env: &[(&str, &str)],
+) -> (Fleet, Moto, tempfile::TempDir) {
     let moto = Moto::start();
     let dir = tempfile::tempdir().unwrap();
     moto.seed_chain(&dir.path().join("chain.tfstate"), &[]);
@@ -36,35 +40,43 @@ fn fleet(server: &Postgres, count: usize, cron: &str, env: &[(&str, &str)]) -> F
         ),
     )
     .unwrap();
-    let url = server.database("fleet");
     let mut all_env = moto.env();
-    all_env.push(("DRIFTD_DATABASE_URL".into(), url.clone()));
     all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let mut replicas = Vec::new();
-    let mut scratch = Vec::new();
-    for _ in 0..count {
-        let (mut command, dir) =
-            driftd_command(&["serve", "--config", config.to_str().unwrap()], &all_env);
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        replicas.push(child);
-        scratch.push(dir);
-    }
-    Fleet {
-        replicas,
-        url,
-        _scratch: scratch,
-        _dir: dir,
-        _moto: moto,
-    }
+    let fleet = Fleet::spawn(&config, all_env, count, server.database("fleet"));
+    (fleet, moto, dir)
 }
 
 impl Fleet {
+    /// `count` `serve` replicas of `config` storing into `url`, with `env`.
+    pub fn spawn(
+        config: &Path,
+        mut env: Vec<(String, String)>,
+        count: usize,
+        url: String,
+    ) -> Fleet {
+        env.push(("DRIFTD_DATABASE_URL".into(), url.clone()));
+        let mut replicas = Vec::new();
+        let mut scratch = Vec::new();
+        for _ in 0..count {
+            let (mut command, dir) =
+                driftd_command(&["serve", "--config", config.to_str().unwrap()], &env);
+            let child = command
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            replicas.push(child);
+            scratch.push(dir);
+        }
+        Fleet {
+            replicas,
+            url,
+            _scratch: scratch,
+        }
+    }
+
     /// Stops every replica still running as ECS does (SIGTERM, then waiting).
-    fn terminate(&mut self) {
+    pub fn terminate(&mut self) {
         for child in &mut self.replicas {
             let _ = Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
@@ -85,7 +97,7 @@ impl Drop for Fleet {
     }
 }
 
-fn query<T>(url: &str, sql: &str) -> T
+pub(super) fn query<T>(url: &str, sql: &str) -> T
 where
     T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
 {
@@ -100,7 +112,7 @@ where
 }
 
 /// `count(*)` of `sql`, or none while the replicas have not made the tables yet.
-fn count_when_ready(url: &str, sql: &str) -> Option<i64> {
+pub(super) fn count_when_ready(url: &str, sql: &str) -> Option<i64> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         sqlx::any::install_default_drivers();
@@ -111,7 +123,7 @@ fn count_when_ready(url: &str, sql: &str) -> Option<i64> {
     })
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub(super) fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -122,7 +134,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn three_replicas_scan_each_run_once() {
     let server = Postgres::start();
-    let mut fleet = fleet(&server, 3, "*/3 * * * * *", &[]);
+    let (mut fleet, _moto, _dir) = fleet(&server, 3, "*/3 * * * * *", &[]);
     let url = fleet.url.clone();
     wait_for("three runs stored", Duration::from_secs(60), || {
         count_when_ready(&url, "SELECT count(*) FROM scan_leases WHERE done = 1") >= Some(3)
@@ -144,7 +156,7 @@ fn a_replica_killed_while_storing_hands_its_run_over() {
     let server = Postgres::start();
     // Every replica holds its scan's transaction open for 6 s before committing:
     // long enough to kill the one that claimed the run in the middle of it.
-    let mut fleet = fleet(
+    let (mut fleet, _moto, _dir) = fleet(
         &server,
         3,
         "*/30 * * * * *",

@@ -302,6 +302,7 @@ pub(super) async fn record(store: &Store, scan: &Scan) -> Vec<driftd::model::Fin
             report: &scan.report,
             intent: &scan.intent,
             live: &scan.live,
+            scope: None,
             compose: &|_, _| Vec::new(),
         })
         .await

@@ -6,6 +6,7 @@
 pub mod builders;
 pub mod cli;
 pub mod moto;
+pub mod org;
 pub mod postgres;
 pub mod region_gate;
 pub mod service;

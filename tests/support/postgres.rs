@@ -68,6 +68,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The server on the cluster in `dir`, listening on `port` on 127.0.0.1 only.
+fn spawn(bin: &Path, dir: &Path, port: u16) -> Child {
+    as_server_user(&bin.join("postgres"))
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
+        .arg(dir)
+        // A test's data need not survive a crash of the machine.
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("postgres starts")
+}
+
 impl Postgres {
     pub fn start() -> Postgres {
         let bin = bin();
@@ -98,18 +114,7 @@ impl Postgres {
             String::from_utf8_lossy(&init.stderr)
         );
         let port = free_port();
-        let child = as_server_user(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
-            .arg(dir.path())
-            // A test's data need not survive a crash of the machine.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("postgres starts");
+        let child = spawn(&bin, dir.path(), port);
         let server = Postgres {
             child,
             port,
@@ -118,6 +123,14 @@ impl Postgres {
         };
         server.wait_until_ready();
         server
+    }
+
+    /// Stops the server and starts it again on the same data and port, as a
+    /// failover or a maintenance restart does.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(&self.bin, self._dir.path(), self.port);
+        self.wait_until_ready();
     }
 
     fn wait_until_ready(&self) {

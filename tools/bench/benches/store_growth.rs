@@ -56,6 +56,7 @@ fn main() {
                     report: &report,
                     intent: &intent,
                     live,
+                    scope: None,
                     compose: &|_, _| Vec::new(),
                 })
                 .await

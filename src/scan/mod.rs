@@ -20,6 +20,10 @@ use crate::sources::{SourceKind, SourceStatus, terraform};
 
 pub use crate::sources::live::LiveSource;
 
+mod scopes;
+
+pub use scopes::{ScopedRun, Unsplit, run_scope_and_store, split};
+
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
     /// Local paths or `s3://` URLs.
@@ -152,14 +156,7 @@ pub async fn load_intent(
 /// Reads intent and reality, as a scan does before diffing.
 pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Vec<SourceStatus>) {
     let sdk = sdk_for(plan).await;
-    let (mut intent, mut sources) = load_intent(&plan.states, sdk.as_ref(), calls).await;
-    if let (Some(stacks), Some(sdk)) = (plan.stacks(), &sdk) {
-        // Stacks without regions are read where the states live, as EC2 is.
-        let stacks = stacks.defaulting_regions(&default_regions(&intent, Some(sdk)));
-        let (stack_intent, stack_sources) = cloudformation::scan(sdk, &stacks, calls).await;
-        intent.extend(stack_intent);
-        sources.extend(stack_sources);
-    }
+    let (intent, mut sources) = collect_intent(plan, sdk.as_ref(), calls).await;
     // Rule ids and tags only where the intent compares them (fewer calls), and the
     // tasks of the services it declares.
     let flows = !plan.options.flows.is_empty();
@@ -167,6 +164,23 @@ pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Ve
     let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
+}
+
+/// Reads the states and stacks: what should exist.
+async fn collect_intent(
+    plan: &ScanPlan,
+    sdk: Option<&SdkConfig>,
+    calls: &ApiCalls,
+) -> (Intent, Vec<SourceStatus>) {
+    let (mut intent, mut sources) = load_intent(&plan.states, sdk, calls).await;
+    if let (Some(stacks), Some(sdk)) = (plan.stacks(), sdk) {
+        // Stacks without regions are read where the states live, as EC2 is.
+        let stacks = stacks.defaulting_regions(&default_regions(&intent, Some(sdk)));
+        let (stack_intent, stack_sources) = cloudformation::scan(sdk, &stacks, calls).await;
+        intent.extend(stack_intent);
+        sources.extend(stack_sources);
+    }
+    (intent, sources)
 }
 
 /// The regions to read where none were given (`--region`, `[scan] regions`): those
@@ -224,9 +238,46 @@ async fn run_with_history(
     let started_at = now();
     let id = scan_id(&started_at);
     let calls = ApiCalls::default();
-    let (intent, live, mut sources) = collect(plan, &calls)
+    let (intent, live, sources) = collect(plan, &calls)
         .instrument(info_span!("scan", scan.id = %id))
         .await;
+    let read = Read {
+        id,
+        started_at,
+        intent,
+        live,
+        sources,
+        calls,
+    };
+    judge(plan, read, now, store).await
+}
+
+/// What a scan read, before it is judged.
+struct Read {
+    id: String,
+    started_at: Timestamp,
+    intent: Intent,
+    live: LiveView,
+    sources: Vec<SourceStatus>,
+    calls: ApiCalls,
+}
+
+/// Diffs what was read, asks who made each change, applies acknowledgements and
+/// builds the report.
+async fn judge(
+    plan: &ScanPlan,
+    read: Read,
+    now: impl Fn() -> Timestamp,
+    store: Option<&crate::store::Store>,
+) -> Scan {
+    let Read {
+        id,
+        started_at,
+        intent,
+        live,
+        mut sources,
+        calls,
+    } = read;
     let step = Step::start("comparing");
     let stack_drifts = cloudformation::canonical::stack_drifts(&intent.drifts, &live);
     let outcome = diff(&DiffInput {
@@ -320,7 +371,19 @@ pub async fn run_and_store(
     retain_days: u32,
     routing: &crate::notify::Routing,
 ) -> (Scan, Result<(), crate::store::StoreError>) {
-    let mut scan = run_with_history(plan, chrono::Utc::now, Some(store)).await;
+    let scan = run_with_history(plan, chrono::Utc::now, Some(store)).await;
+    store_scan(scan, None, store, retain_days, routing).await
+}
+
+/// Stores a scan of `scope` (`None`: a whole scan) and keeps its result; see
+/// [`run_and_store`].
+async fn store_scan(
+    mut scan: Scan,
+    scope: Option<&str>,
+    store: &crate::store::Store,
+    retain_days: u32,
+    routing: &crate::notify::Routing,
+) -> (Scan, Result<(), crate::store::StoreError>) {
     let carriers = scan.report.carriers.clone();
     let compose = |scan_id: &str, events: &[(&Finding, Event)]| {
         crate::notify::compose(routing, scan_id, events, &carriers)
@@ -329,14 +392,22 @@ pub async fn run_and_store(
         report: &scan.report,
         intent: &scan.intent,
         live: &scan.live,
+        scope,
         compose: &compose,
     };
     let step = Step::start("storing the scan");
     let stored = match store.record(record).await {
         Ok(recorded) => {
             scan.report.set_findings(recorded.findings);
-            // For a restarted `serve`'s /report; the scan itself is stored already.
-            if let Err(e) = store.keep_latest_report(&scan.report).await {
+            // For a restarted `serve`'s /report and `report --from-store`; the scan
+            // itself is stored already.
+            let result = crate::report::ScopeResult::of(scope.unwrap_or_default(), &scan.report);
+            if let Err(e) = store.keep_result(&result).await {
+                warn!(error = %e, "could not keep the latest result");
+            }
+            if scope.is_none()
+                && let Err(e) = store.keep_latest_report(&scan.report).await
+            {
                 warn!(error = %e, "could not keep the latest report");
             }
             Ok(())

@@ -1,0 +1,179 @@
+//! A run split by scope (account × region), for `serve` replicas sharing one
+//! database: the intent is loaded once per run; then each scope is read, diffed
+//! against what lives there, stored and resolved on its own (`run_scope_and_store`),
+//! so that a process holds one scope's live data at a time, a failed scope holds
+//! back no other, and replicas can share a run's scopes.
+//!
+//! A run is split only where that gives the findings a whole scan would give:
+//! every declaration says where it lives (a group without an ARN could live in any
+//! scope, and each would call it missing), and no `[[flow]]` is configured (its
+//! two ends may live in two scopes), and every declaration lives in a scope read
+//! (what lives elsewhere is a `scope-unscanned` finding of a whole scan, which no
+//! scope would raise). Otherwise the run is scanned whole.
+
+use aws_config::SdkConfig;
+use tracing::{Instrument, info_span};
+
+use super::{
+    Read, Scan, ScanPlan, collect_intent, judge, live_source_for, scan_id, sdk_for, store_scan,
+};
+use crate::aws::ApiCalls;
+use crate::model::{Intent, Scope};
+use crate::sources::SourceStatus;
+use crate::sources::ec2::Ec2Plan;
+use crate::sources::live::LiveSource;
+use crate::store::{Store, StoreError};
+
+/// A run's intent, loaded once, and the scopes to read it against.
+pub struct ScopedRun {
+    /// The plan, with the regions the intent lives in where it named none.
+    plan: ScanPlan,
+    sdk: SdkConfig,
+    intent: Intent,
+    /// How reading the states and stacks went: part of every scope's scan.
+    intent_sources: Vec<SourceStatus>,
+    /// Every account × region, in the order of the config.
+    pub scopes: Vec<Scope>,
+}
+
+/// Why a run is scanned whole rather than by scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unsplit {
+    #[error("the live side is captured files, not AWS")]
+    NotAws,
+    #[error("[[flow]]s are configured, and a flow's two ends may live in two scopes")]
+    Flows,
+    #[error(
+        "some declarations do not say which account or region they live in (a state without ARNs)"
+    )]
+    Unplaced,
+    #[error("no region to read: none given, and the intent names none")]
+    NoRegion,
+    #[error(
+        "some declarations live where no scope reads (another account or region): they are said to be unscanned by a whole scan"
+    )]
+    Outside,
+}
+
+/// Loads the intent and splits the run into its scopes, where that gives the
+/// findings of a whole scan.
+pub async fn split(plan: &ScanPlan) -> Result<ScopedRun, Unsplit> {
+    if !plan.live.needs_aws() {
+        return Err(Unsplit::NotAws);
+    }
+    if !plan.options.flows.is_empty() {
+        return Err(Unsplit::Flows);
+    }
+    let sdk = sdk_for(plan).await.ok_or(Unsplit::NotAws)?;
+    // The calls that load the intent are not any scope's: logged by the sources.
+    let (intent, intent_sources) = collect_intent(plan, Some(&sdk), &ApiCalls::default()).await;
+    let LiveSource::Aws(ec2) = live_source_for(plan, &intent, Some(&sdk)) else {
+        return Err(Unsplit::NotAws);
+    };
+    let accounts: Vec<Option<String>> = match ec2.accounts.is_empty() {
+        true => vec![None],
+        false => ec2.accounts.iter().map(|a| Some(a.id.clone())).collect(),
+    };
+    if !intent.is_placed(accounts.len()) {
+        return Err(Unsplit::Unplaced);
+    }
+    if ec2.regions.is_empty() {
+        return Err(Unsplit::NoRegion);
+    }
+    let scopes = accounts
+        .iter()
+        .flat_map(|account| {
+            ec2.regions.iter().map(|region| Scope {
+                account_id: account.clone(),
+                region: Some(region.clone()),
+            })
+        })
+        .collect::<Vec<Scope>>();
+    let read = |(account, region): (Option<&str>, Option<&str>)| {
+        scopes.iter().any(|s| s.covers(account, region))
+    };
+    if !intent.places().all(read) {
+        return Err(Unsplit::Outside);
+    }
+    let plan = ScanPlan {
+        live: LiveSource::Aws(ec2),
+        ..plan.clone()
+    };
+    Ok(ScopedRun {
+        plan,
+        sdk,
+        intent,
+        intent_sources,
+        scopes,
+    })
+}
+
+impl ScopedRun {
+    /// How long the whole run may take (`[scan] timeout`).
+    pub fn deadline(&self) -> std::time::Duration {
+        self.plan.limits.deadline
+    }
+
+    /// Runs one scope's `work` within the plan's deadline (`[scan] timeout`).
+    pub async fn within_deadline<T>(
+        &self,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, super::DeadlinePassed> {
+        super::within_deadline(&self.plan, work).await
+    }
+
+    /// The plan of one scope: its account and region only.
+    fn plan_of(&self, scope: &Scope) -> ScanPlan {
+        let LiveSource::Aws(ec2) = &self.plan.live else {
+            unreachable!("a run is split only when it reads AWS")
+        };
+        let ec2 = Ec2Plan {
+            accounts: ec2
+                .accounts
+                .iter()
+                .filter(|a| scope.account_id.as_deref() == Some(a.id.as_str()))
+                .cloned()
+                .collect(),
+            regions: scope.region.iter().cloned().collect(),
+            ..ec2.clone()
+        };
+        ScanPlan {
+            live: LiveSource::Aws(ec2),
+            ..self.plan.clone()
+        }
+    }
+}
+
+/// Reads one scope, compares it with the intent that lives there, and stores it
+/// as that scope's scan (see `scan::run_and_store`).
+pub async fn run_scope_and_store(
+    run: &ScopedRun,
+    scope: &Scope,
+    store: &Store,
+    retain_days: u32,
+    routing: &crate::notify::Routing,
+) -> (Scan, Result<(), StoreError>) {
+    let started_at = chrono::Utc::now();
+    let id = scan_id(&started_at);
+    let label = scope.label();
+    let calls = ApiCalls::default();
+    let plan = run.plan_of(scope);
+    let intent = run.intent.within(scope);
+    let live_source = plan.live.clone().for_intent(&intent, false);
+    let (live, live_sources) = live_source
+        .read(Some(&run.sdk), &calls)
+        .instrument(info_span!("scan", scan.id = %id, scan.scope = %label))
+        .await;
+    let mut sources = run.intent_sources.clone();
+    sources.extend(live_sources);
+    let read = Read {
+        id,
+        started_at,
+        intent,
+        live,
+        sources,
+        calls,
+    };
+    let scan = judge(&plan, read, chrono::Utc::now, Some(store)).await;
+    store_scan(scan, Some(&label), store, retain_days, routing).await
+}

@@ -1,0 +1,364 @@
+//! A run split by scope across replicas, on an organisation served by the local
+//! AWS endpoint through `sts:AssumeRole` (one moto backend per account) behind a
+//! proxy that counts what each scope receives: three replicas find exactly what
+//! one process finds, each scope read once per run; a replica killed mid-scope has
+//! its scope finished by another with no message sent twice; PostgreSQL restarted
+//! mid-run leaves no scope lost or stored twice.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::Connection;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::replicas::{Fleet, count_when_ready, wait_for};
+use crate::support::cli::*;
+use crate::support::org::Org;
+use crate::support::postgres::Postgres;
+
+const REGIONS: &str = "us-east-1,eu-west-1";
+
+/// Every row of `sql`.
+fn rows<T>(url: &str, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        let rows = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        rows
+    })
+}
+
+/// A config for replicas of `org`: `[server]` with `server`, a schedule, and Slack
+/// (at `SLACK_WEBHOOK_URL`).
+fn fleet_config(org: &Org, server: &str, cron: &str) -> std::path::PathBuf {
+    org.config(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nscan_lease = \"3s\"\n{server}\n\n\
+         [[schedule]]\ncron = \"{cron}\"\n\n\
+         [notify.slack]\nwebhook_url = \"${{SLACK_WEBHOOK_URL}}\"\nmin_severity = \"info\"\n"
+    ))
+}
+
+/// One process scanning the whole organisation, storing nothing: the reference.
+/// The organisation's endpoint and Slack's.
+fn env_of(org: &Org, slack: &Slack) -> Vec<(String, String)> {
+    let mut env = org.env();
+    env.push(("SLACK_WEBHOOK_URL".into(), slack.url()));
+    env
+}
+
+fn one_process(env: &[(String, String)], config: &std::path::Path) -> Value {
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--no-store",
+            "--format",
+            "json",
+        ],
+        env,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    run.json()
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// What the replicas stored, merged (`report --from-store`).
+fn from_store(env: &[(String, String)], config: &std::path::Path, url: &str) -> Value {
+    let mut env = env.to_vec();
+    env.push(("DRIFTD_DATABASE_URL".into(), url.to_string()));
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--from-store",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    assert_valid_report(&report);
+    report
+}
+
+/// A local receiver standing for Slack, on a runtime of its own.
+struct Slack {
+    server: MockServer,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Slack {
+    fn start() -> Slack {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+                .mount(&server)
+                .await;
+            server
+        });
+        Slack { server, rt }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/services/T000/B000/XXXX", self.server.uri())
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect()
+    }
+
+    /// How many messages name each of `groups`.
+    fn mentions(&self, groups: &[String]) -> BTreeMap<String, usize> {
+        let bodies = self.bodies();
+        groups
+            .iter()
+            .map(|g| {
+                (
+                    g.clone(),
+                    bodies.iter().filter(|b| b.contains(g.as_str())).count(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The groups the reference report's findings are about.
+fn drifted_groups(report: &Value) -> Vec<String> {
+    let mut groups: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["resource"]["group_id"].as_str().map(str::to_string))
+        .collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// Scopes whose leases of the first run are done, and how many there are of them.
+fn first_run_done(url: &str) -> Option<i64> {
+    count_when_ready(
+        url,
+        "SELECT count(*) FROM scan_leases
+         WHERE done = 1 AND tick = (SELECT min(tick) FROM scan_leases)",
+    )
+}
+
+/// Each scope's stored scans and done leases: equal when no scope was stored twice
+/// or lost.
+fn scans_and_leases_by_scope(url: &str) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+    let scans: Vec<(String, i64)> = rows(url, "SELECT scope, count(*) FROM scans GROUP BY scope");
+    let leases: Vec<(String, i64)> = rows(
+        url,
+        "SELECT scope, count(*) FROM scan_leases WHERE done = 1 GROUP BY scope",
+    );
+    (scans.into_iter().collect(), leases.into_iter().collect())
+}
+
+#[test]
+fn three_replicas_share_twenty_accounts_by_scope_and_find_what_one_process_finds() {
+    let org = Org::seed(20, REGIONS, 5, 3, true);
+    let slack = Slack::start();
+    let config = fleet_config(&org, "scan_on_start = false", "*/20 * * * * *");
+    let env = env_of(&org, &slack);
+    let whole = one_process(&env, &config);
+    // What the seed's drift makes: an extra rule in every 4th account's regions,
+    // an unmanaged group in every 5th account's first region; nothing else.
+    assert_eq!(
+        whole["summary"]["by_code"],
+        serde_json::json!({"rule-added": 10, "sg-unmanaged": 4})
+    );
+    assert_eq!(whole["summary"]["compared_security_groups"], 200);
+    org.reset_counts();
+
+    let server = Postgres::start();
+    let mut fleet = Fleet::spawn(&config, env.clone(), 3, server.database("org"));
+    let url = fleet.url.clone();
+    wait_for(
+        "every scope of the first run",
+        Duration::from_secs(120),
+        || first_run_done(&url) == Some(40),
+    );
+    let groups = drifted_groups(&whole);
+    wait_for(
+        "Slack told of every drifted group",
+        Duration::from_secs(60),
+        || slack.mentions(&groups).values().all(|&n| n >= 1),
+    );
+    fleet.terminate();
+
+    let first: Vec<(String, String)> = rows(
+        &url,
+        "SELECT scope, holder FROM scan_leases WHERE tick = (SELECT min(tick) FROM scan_leases)",
+    );
+    assert_eq!(
+        first.len(),
+        40,
+        "one lease per scope: 20 accounts × 2 regions"
+    );
+    let holders: std::collections::BTreeSet<&str> = first.iter().map(|(_, h)| h.as_str()).collect();
+    assert!(
+        holders.len() >= 2,
+        "the replicas shared the run: {holders:?}"
+    );
+
+    // Counted at the endpoint: each scope was read once per stored scan of it, and
+    // no scope was stored twice in a run.
+    let (scans, leases) = scans_and_leases_by_scope(&url);
+    assert_eq!(scans, leases, "one stored scan per scope and run");
+    let counts = org.counts();
+    for (scope, stored) in &scans {
+        let reads = counts[scope.as_str()]["DescribeSecurityGroups"].as_i64();
+        assert_eq!(reads, Some(*stored), "{scope}: {}", counts[scope.as_str()]);
+        let assumed = counts["123456789012/us-east-1"]["AssumeRole"]
+            .as_i64()
+            .unwrap();
+        assert!(assumed >= 40, "each scope assumes its account's role");
+    }
+    assert_eq!(scans.len(), 40);
+
+    let merged = from_store(&env, &config, &url);
+    assert_eq!(ids(&merged), ids(&whole), "the same findings, by id");
+    assert_eq!(merged["summary"]["compared_security_groups"], 200);
+    assert_eq!(merged["summary"]["managed_security_groups"], 200);
+    assert_eq!(merged["scan"]["complete"], true);
+    let scopes = merged["scan"]["scopes"].as_array().unwrap();
+    assert_eq!(scopes.len(), 40);
+    assert!(scopes.iter().all(|s| s["age_seconds"].as_i64() < Some(120)));
+
+    // Every drifted group was told once, whichever replica scanned it.
+    for (group, n) in slack.mentions(&groups) {
+        assert_eq!(n, 1, "{group} is in {n} Slack messages");
+    }
+}
+
+#[test]
+fn a_replica_killed_mid_scope_has_its_scope_finished_by_another() {
+    let org = Org::seed(6, REGIONS, 3, 2, true);
+    let slack = Slack::start();
+    let config = fleet_config(&org, "scan_on_start = false", "*/30 * * * * *");
+    let env = env_of(&org, &slack);
+    let whole = one_process(&env, &config);
+    let server = Postgres::start();
+    let mut stalled = env.clone();
+    // Each scope's store holds its transaction open 2 s: long enough to kill a
+    // replica in the middle of one.
+    stalled.push(("DRIFTD_FAULT_STALL_BEFORE_COMMIT".into(), "2".into()));
+    let mut fleet = Fleet::spawn(&config, stalled, 3, server.database("org"));
+    let url = fleet.url.clone();
+    wait_for("a replica holding a scope", Duration::from_secs(90), || {
+        count_when_ready(&url, "SELECT count(*) FROM scan_leases WHERE done = 0") >= Some(1)
+    });
+    let (scope, holder): (String, String) =
+        rows(&url, "SELECT scope, holder FROM scan_leases WHERE done = 0")
+            .into_iter()
+            .next()
+            .unwrap();
+    let pid: u32 = holder.split('/').nth(1).unwrap().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let victim = fleet.replicas.iter_mut().find(|c| c.id() == pid).unwrap();
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+
+    wait_for(
+        "every scope of the first run",
+        Duration::from_secs(120),
+        || first_run_done(&url) == Some(12),
+    );
+    let groups = drifted_groups(&whole);
+    wait_for(
+        "Slack told of every drifted group",
+        Duration::from_secs(60),
+        || slack.mentions(&groups).values().all(|&n| n >= 1),
+    );
+    fleet.terminate();
+
+    let finished: Vec<(String,)> = rows(
+        &url,
+        &format!("SELECT holder FROM scan_leases WHERE scope = '{scope}' AND done = 1"),
+    );
+    assert!(
+        finished.iter().all(|(h,)| h != &holder),
+        "{scope} was finished by another replica"
+    );
+    let (scans, leases) = scans_and_leases_by_scope(&url);
+    assert_eq!(
+        scans, leases,
+        "the killed replica's uncommitted scan is not kept"
+    );
+    assert_eq!(ids(&from_store(&env, &config, &url)), ids(&whole));
+    for (group, n) in slack.mentions(&groups) {
+        assert_eq!(n, 1, "{group} is in {n} Slack messages");
+    }
+}
+
+#[test]
+fn postgresql_restarted_mid_run_leaves_no_scope_lost_or_stored_twice() {
+    let org = Org::seed(6, REGIONS, 3, 2, true);
+    let slack = Slack::start();
+    // One replica, one run (at start): each scope's outcome is this run's.
+    let config = fleet_config(&org, "scan_on_start = true", "0 0 0 1 1 *");
+    let env = env_of(&org, &slack);
+    let whole = one_process(&env, &config);
+    let mut server = Postgres::start();
+    let mut stalled = env.clone();
+    stalled.push(("DRIFTD_FAULT_STALL_BEFORE_COMMIT".into(), "1".into()));
+    let mut fleet = Fleet::spawn(&config, stalled, 1, server.database("org"));
+    let url = fleet.url.clone();
+    wait_for("three scopes stored", Duration::from_secs(90), || {
+        first_run_done(&url) >= Some(3)
+    });
+    // A scope is in its store transaction: the restart fails it.
+    server.restart();
+    wait_for(
+        "every scope of the run, after the restart",
+        Duration::from_secs(120),
+        || first_run_done(&url) == Some(12),
+    );
+    fleet.terminate();
+
+    let (scans, leases) = scans_and_leases_by_scope(&url);
+    assert_eq!(scans.len(), 12);
+    assert!(
+        scans.values().all(|&n| n == 1),
+        "no scope stored twice: {scans:?}"
+    );
+    assert_eq!(scans, leases);
+    let open: Vec<(i64,)> = rows(
+        &url,
+        "SELECT count(*) FROM findings WHERE status <> 'resolved'",
+    );
+    assert_eq!(
+        open[0].0 as usize,
+        ids(&whole).len(),
+        "nothing lost, nothing resolved"
+    );
+    assert_eq!(ids(&from_store(&env, &config, &url)), ids(&whole));
+}
