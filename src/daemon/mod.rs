@@ -12,6 +12,7 @@ mod http;
 pub mod metrics;
 mod runs;
 mod scopes;
+mod turns;
 
 pub use http::HttpLimits;
 
@@ -256,7 +257,7 @@ async fn run_schedule(
         if *stopped.borrow() {
             return;
         }
-        let run = runs::Run {
+        let run = turns::Run {
             schedule: key.clone(),
             tick,
         };

@@ -11,7 +11,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use super::runs::{Run, Turn, take_turn};
+use super::turns::{Run, Turn, take_turn};
 use super::{Shared, outcome};
 use crate::model::Scope;
 use crate::scan::{ScopedRun, run_scope_and_store};

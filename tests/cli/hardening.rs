@@ -610,3 +610,66 @@ fn flat_map_errors_point_at_the_flat_map() {
         errors[0]
     );
 }
+
+/// `report --from-store` prints what was stored, without scanning: a whole scan's
+/// result as it was stored (statuses from history), exit code and all; an empty or
+/// missing database is an error naming it, never an empty all-clear.
+#[test]
+fn report_from_store_prints_the_stored_result_and_refuses_an_empty_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database_env(&dir.path().join("driftd.db"));
+    let missing = driftd_with_env(
+        &["report", "--from-store", "--format", "json"],
+        std::slice::from_ref(&db),
+    );
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(missing.stderr.contains("driftd.db"), "{}", missing.stderr);
+    assert!(missing.stdout.is_empty());
+
+    // The public load balancer's HTTPS ingress edited to 8443 in the console.
+    let mut rules = read_json(CLEAN_RULES);
+    rules["SecurityGroupRules"][0]["FromPort"] = json!(8443);
+    rules["SecurityGroupRules"][0]["ToPort"] = json!(8443);
+    let rules = write_json(dir.path(), "rules.json", &rules);
+    let args = [
+        "report",
+        "--state",
+        CHAIN_STATE,
+        "--live",
+        CLEAN_GROUPS,
+        "--live",
+        rules.to_str().unwrap(),
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+    ];
+    let scanned = driftd_with_env(&args, std::slice::from_ref(&db));
+    assert_eq!(scanned.code, 2, "{}", scanned.stderr);
+    let scanned = scanned.json();
+    let stored = driftd_with_env(
+        &["report", "--from-store", "--format", "json"],
+        std::slice::from_ref(&db),
+    );
+    assert_eq!(stored.code, 2, "{}", stored.stderr);
+    let stored = stored.json();
+    assert_valid_report(&stored);
+    assert_eq!(stored["findings"], scanned["findings"]);
+    assert_eq!(stored["summary"], scanned["summary"]);
+    assert_eq!(stored["scan"]["id"], scanned["scan"]["id"]);
+    assert!(
+        stored["scan"].get("scopes").is_none(),
+        "one whole scan, not scopes"
+    );
+
+    let both = driftd_with_env(
+        &["report", "--from-store", "--state", CHAIN_STATE],
+        std::slice::from_ref(&db),
+    );
+    assert_eq!(both.code, 1);
+    assert!(
+        both.stderr.contains("cannot be used with"),
+        "{}",
+        both.stderr
+    );
+}
