@@ -23,26 +23,15 @@ pub struct ScopeResult {
     pub complete: bool,
     pub sources: Vec<SourceStatus>,
     pub api_calls: BTreeMap<String, u64>,
-    pub counts: Counts,
+    /// The summary's counts that the findings do not give, and what carries
+    /// each group.
+    pub compared: Compared,
     /// With their statuses from history.
     pub findings: Vec<Finding>,
     /// The owner of each finding's group where it is not the finding's own (by
     /// finding id), which a finding's JSON leaves out.
     #[serde(default)]
     pub group_owners: BTreeMap<String, Owner>,
-    pub carriers: BTreeMap<String, Vec<String>>,
-}
-
-/// The summary's counts that the findings do not give.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
-    pub live_security_groups: usize,
-    pub live_rules: usize,
-    pub managed_security_groups: usize,
-    pub declared_rules: usize,
-    pub compared_security_groups: usize,
-    pub compared_rules: usize,
-    pub scopes: Vec<String>,
 }
 
 /// One scope's place in a merged report (`scan.scopes`): which scan it comes from
@@ -68,7 +57,7 @@ impl ScopeResult {
             complete: report.scan.complete,
             sources: report.scan.sources.clone(),
             api_calls: report.scan.api_calls.clone(),
-            counts: Counts {
+            compared: Compared {
                 live_security_groups: s.live_security_groups,
                 live_rules: s.live_rules,
                 managed_security_groups: s.managed_security_groups,
@@ -76,6 +65,7 @@ impl ScopeResult {
                 compared_security_groups: s.compared_security_groups,
                 compared_rules: s.compared_rules,
                 scopes: s.compared_scopes.clone(),
+                carriers: report.carriers.clone(),
             },
             findings: report.findings.clone(),
             group_owners: report
@@ -83,7 +73,6 @@ impl ScopeResult {
                 .iter()
                 .filter_map(|f| Some((f.id.clone(), f.group_owner.clone()?)))
                 .collect(),
-            carriers: report.carriers.clone(),
         }
     }
 }
@@ -115,8 +104,7 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
         for (call, n) in result.api_calls {
             *api_calls.entry(call).or_insert(0) += n;
         }
-        add(&mut compared, &result.counts);
-        compared.carriers.extend(result.carriers);
+        add(&mut compared, result.compared);
         let mut owners = result.group_owners;
         findings.extend(result.findings.into_iter().map(|mut f| {
             f.group_owner = owners.remove(&f.id);
@@ -149,14 +137,15 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
     Some(report)
 }
 
-fn add(total: &mut Compared, counts: &Counts) {
-    total.live_security_groups += counts.live_security_groups;
-    total.live_rules += counts.live_rules;
-    total.managed_security_groups += counts.managed_security_groups;
-    total.declared_rules += counts.declared_rules;
-    total.compared_security_groups += counts.compared_security_groups;
-    total.compared_rules += counts.compared_rules;
-    total.scopes.extend(counts.scopes.iter().cloned());
+fn add(total: &mut Compared, scope: Compared) {
+    total.live_security_groups += scope.live_security_groups;
+    total.live_rules += scope.live_rules;
+    total.managed_security_groups += scope.managed_security_groups;
+    total.declared_rules += scope.declared_rules;
+    total.compared_security_groups += scope.compared_security_groups;
+    total.compared_rules += scope.compared_rules;
+    total.scopes.extend(scope.scopes);
+    total.carriers.extend(scope.carriers);
 }
 
 fn parse(at: &str) -> Option<Timestamp> {

@@ -18,7 +18,7 @@ use crate::model::{
 use crate::sources::SourceStatus;
 
 pub use markdown::render_markdown;
-pub use merge::{Counts, ScopeAge, ScopeResult, merge};
+pub use merge::{ScopeAge, ScopeResult, merge};
 pub use table::{DEFAULT_TABLE_WIDTH, TableStyle, render_table};
 
 pub const SCHEMA: &str = "driftd.report/v1";
@@ -88,7 +88,7 @@ pub struct Summary {
 }
 
 /// What the scan compared: the counts the summary cannot derive from the findings.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Compared {
     pub live_security_groups: usize,
     pub live_rules: usize,

@@ -101,13 +101,21 @@ pub(super) fn query<T>(url: &str, sql: &str) -> T
 where
     T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
 {
+    rows(url, sql).into_iter().next().expect("one row")
+}
+
+/// Every row of `sql`.
+pub(super) fn rows<T>(url: &str, sql: &str) -> Vec<T>
+where
+    T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+{
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         sqlx::any::install_default_drivers();
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-        let value = sqlx::query_as(sql).fetch_one(&mut conn).await.unwrap();
+        let rows = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
         conn.close().await.unwrap();
-        value
+        rows
     })
 }
 

@@ -9,31 +9,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::Connection;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::replicas::{Fleet, count_when_ready, wait_for};
+use super::replicas::{Fleet, count_when_ready, rows, wait_for};
 use crate::support::cli::*;
 use crate::support::org::Org;
 use crate::support::postgres::Postgres;
 
 const REGIONS: &str = "us-east-1,eu-west-1";
-
-/// Every row of `sql`.
-fn rows<T>(url: &str, sql: &str) -> Vec<T>
-where
-    T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
-{
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-        let rows = sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-        rows
-    })
-}
 
 /// A config for replicas of `org`: `[server]` with `server`, a schedule, and Slack
 /// (at `SLACK_WEBHOOK_URL`).
@@ -134,6 +118,13 @@ impl Slack {
             .collect()
     }
 
+    /// Each of `groups` was in exactly one message, whichever replica sent it.
+    fn told_once(&self, groups: &[String]) {
+        for (group, n) in self.mentions(groups) {
+            assert_eq!(n, 1, "{group} is in {n} Slack messages");
+        }
+    }
+
     /// How many messages name each of `groups`.
     fn mentions(&self, groups: &[String]) -> BTreeMap<String, usize> {
         let bodies = self.bodies();
@@ -147,6 +138,23 @@ impl Slack {
             })
             .collect()
     }
+}
+
+/// Waits until the first run's `scopes` are stored and Slack was told of each
+/// group `whole` finds drifted; returns those groups.
+fn first_run_told(url: &str, scopes: i64, slack: &Slack, whole: &Value) -> Vec<String> {
+    wait_for(
+        "every scope of the first run",
+        Duration::from_secs(120),
+        || first_run_done(url) == Some(scopes),
+    );
+    let groups = drifted_groups(whole);
+    wait_for(
+        "Slack told of every drifted group",
+        Duration::from_secs(60),
+        || slack.mentions(&groups).values().all(|&n| n >= 1),
+    );
+    groups
 }
 
 /// The groups the reference report's findings are about.
@@ -201,17 +209,7 @@ fn three_replicas_share_twenty_accounts_by_scope_and_find_what_one_process_finds
     let server = Postgres::start();
     let mut fleet = Fleet::spawn(&config, env.clone(), 3, server.database("org"));
     let url = fleet.url.clone();
-    wait_for(
-        "every scope of the first run",
-        Duration::from_secs(120),
-        || first_run_done(&url) == Some(40),
-    );
-    let groups = drifted_groups(&whole);
-    wait_for(
-        "Slack told of every drifted group",
-        Duration::from_secs(60),
-        || slack.mentions(&groups).values().all(|&n| n >= 1),
-    );
+    let groups = first_run_told(&url, 40, &slack, &whole);
     fleet.terminate();
 
     let first: Vec<(String, String)> = rows(
@@ -253,10 +251,7 @@ fn three_replicas_share_twenty_accounts_by_scope_and_find_what_one_process_finds
     assert_eq!(scopes.len(), 40);
     assert!(scopes.iter().all(|s| s["age_seconds"].as_i64() < Some(120)));
 
-    // Every drifted group was told once, whichever replica scanned it.
-    for (group, n) in slack.mentions(&groups) {
-        assert_eq!(n, 1, "{group} is in {n} Slack messages");
-    }
+    slack.told_once(&groups);
 }
 
 #[test]
@@ -287,17 +282,7 @@ fn a_replica_killed_mid_scope_has_its_scope_finished_by_another() {
     victim.kill().unwrap();
     victim.wait().unwrap();
 
-    wait_for(
-        "every scope of the first run",
-        Duration::from_secs(120),
-        || first_run_done(&url) == Some(12),
-    );
-    let groups = drifted_groups(&whole);
-    wait_for(
-        "Slack told of every drifted group",
-        Duration::from_secs(60),
-        || slack.mentions(&groups).values().all(|&n| n >= 1),
-    );
+    let groups = first_run_told(&url, 12, &slack, &whole);
     fleet.terminate();
 
     let finished: Vec<(String,)> = rows(
@@ -314,9 +299,7 @@ fn a_replica_killed_mid_scope_has_its_scope_finished_by_another() {
         "the killed replica's uncommitted scan is not kept"
     );
     assert_eq!(ids(&from_store(&env, &config, &url)), ids(&whole));
-    for (group, n) in slack.mentions(&groups) {
-        assert_eq!(n, 1, "{group} is in {n} Slack messages");
-    }
+    slack.told_once(&groups);
 }
 
 #[test]
