@@ -8,6 +8,11 @@ through it (the role ARN names the account; the credentials answered carry the
 key), and a key it never saw answered is the endpoint's default account
 `123456789012`.
 
+POST /_refuse with a body `account/region` makes every EC2 call of that scope
+answer 403 `UnauthorizedOperation` in EC2's own error shape (the EC2 API
+reference, "Error codes"), as a role without ec2:Describe* would: a scope that
+cannot be read, beside others that can.
+
 Usage: counting_proxy.py --upstream http://127.0.0.1:PORT --port 0
        prints `listening on PORT`; GET /_counts answers
        {"<account>/<region>": {"<Action>": n}}; POST /_counts/reset clears them.
@@ -27,6 +32,12 @@ CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
 lock = threading.Lock()
 counts = {}
 accounts_by_key = {}
+refused = set()
+
+UNAUTHORIZED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+                b'<Code>UnauthorizedOperation</Code><Message>You are not authorized to perform '
+                b'this operation.</Message></Error></Errors>'
+                b'<RequestID>6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b</RequestID></Response>')
 
 
 def action_of(body, headers):
@@ -57,6 +68,12 @@ class Proxy(BaseHTTPRequestHandler):
                 counts.clear()
             self.answer(200, b"{}")
             return
+        if self.path == "/_refuse":
+            scope = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            with lock:
+                refused.add(scope)
+            self.answer(200, b"{}")
+            return
         self.forward()
 
     def answer(self, status, body):
@@ -72,6 +89,16 @@ class Proxy(BaseHTTPRequestHandler):
         action = action_of(body, self.headers)
         found = CREDENTIAL.search(self.headers.get("Authorization", ""))
         key, region, service = found.groups() if found else ("", "", "")
+        with lock:
+            scope = f"{accounts_by_key.get(key, DEFAULT_ACCOUNT)}/{region}"
+            refuse = service == "ec2" and scope in refused
+        if refuse:
+            self.send_response(403)
+            self.send_header("Content-Type", "text/xml;charset=UTF-8")
+            self.send_header("Content-Length", str(len(UNAUTHORIZED)))
+            self.end_headers()
+            self.wfile.write(UNAUTHORIZED)
+            return
         upstream = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
         headers["Host"] = self.headers.get("Host", "")

@@ -345,3 +345,87 @@ fn postgresql_restarted_mid_run_leaves_no_scope_lost_or_stored_twice() {
     );
     assert_eq!(ids(&from_store(&env, &config, &url)), ids(&whole));
 }
+
+/// `GET path` on `address`: the status and the body.
+fn get(address: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: driftd\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
+}
+
+#[test]
+fn a_scope_that_cannot_be_read_keeps_readyz_failing_and_names_that_scope() {
+    let org = Org::seed(2, "us-east-1", 2, 1, false);
+    // The second account's role may not describe anything: its scope is read
+    // partially, every run, while the first account's is read completely.
+    org.refuse("210000000001/us-east-1");
+    let slack = Slack::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let config = org.config(&format!(
+        "[server]\nlisten = \"{address}\"\nscan_on_start = true\nready_max_age = \"1h\"\n\n\
+         [[schedule]]\ncron = \"0 0 0 1 1 *\"\n"
+    ));
+    let env = env_of(&org, &slack);
+    let server = Postgres::start();
+    let mut fleet = Fleet::spawn(&config, env.clone(), 1, server.database("org"));
+    let url = fleet.url.clone();
+    wait_for("both scopes of the run", Duration::from_secs(90), || {
+        first_run_done(&url) == Some(2)
+    });
+    let (status, body) = get(&address, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body,
+        "scope 210000000001/us-east-1 has no complete scan yet\n"
+    );
+
+    let (status, body) = get(&address, "/report");
+    assert_eq!(status, 200);
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_valid_report(&report);
+    assert_eq!(report["scan"]["complete"], false);
+    let scopes: Vec<(&str, bool)> = report["scan"]["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["scope"].as_str().unwrap(),
+                s["complete"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            ("210000000000/us-east-1", true),
+            ("210000000001/us-east-1", false)
+        ]
+    );
+    // The refused scope is a source error, never a deleted group.
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["source-error"], "{body}");
+    fleet.terminate();
+}

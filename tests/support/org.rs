@@ -107,16 +107,22 @@ impl Org {
 
     /// Calls received since the last reset: `{"account/region": {"Action": n}}`.
     pub fn counts(&self) -> Value {
-        serde_json::from_str(&self.proxy_call("GET", "/_counts")).unwrap()
+        serde_json::from_str(&self.proxy_call("GET", "/_counts", "")).unwrap()
     }
 
     pub fn reset_counts(&self) {
-        self.proxy_call("POST", "/_counts/reset");
+        self.proxy_call("POST", "/_counts/reset", "");
     }
 
-    fn proxy_call(&self, method: &str, path: &str) -> String {
+    /// Every EC2 call of `scope` (`account/region`) is refused from now on (403
+    /// `UnauthorizedOperation`).
+    pub fn refuse(&self, scope: &str) {
+        self.proxy_call("POST", "/_refuse", scope);
+    }
+
+    fn proxy_call(&self, method: &str, path: &str, body: &str) -> String {
         let code = format!(
-            "import urllib.request\nr = urllib.request.Request('http://127.0.0.1:{}{path}', method='{method}', data=b'' if '{method}' == 'POST' else None)\nprint(urllib.request.urlopen(r).read().decode())",
+            "import urllib.request\nr = urllib.request.Request('http://127.0.0.1:{}{path}', method='{method}', data=b'{body}' if '{method}' == 'POST' else None)\nprint(urllib.request.urlopen(r).read().decode())",
             self.proxy_port
         );
         let output = python().args(["-c", &code]).output().unwrap();
