@@ -8,7 +8,7 @@ DROP TABLE scan_leases;
 CREATE TABLE scan_leases (
     schedule    TEXT NOT NULL,
     tick        TEXT NOT NULL,
-    scope       TEXT NOT NULL,
+    scope       TEXT NOT NULL DEFAULT '',
     holder      TEXT NOT NULL,
     lease_until TEXT NOT NULL,
     done        BIGINT NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),

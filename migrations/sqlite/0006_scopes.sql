@@ -16,7 +16,7 @@ DROP TABLE scan_leases;
 CREATE TABLE scan_leases (
     schedule    TEXT NOT NULL,          -- the schedule's cron expression
     tick        TEXT NOT NULL,          -- the run's planned time (RFC 3339), or `start …`
-    scope       TEXT NOT NULL,          -- `account/region`, or '' for the whole run
+    scope       TEXT NOT NULL DEFAULT '',  -- `account/region`, or '' for the whole run
     holder      TEXT NOT NULL,          -- the replica that scans it
     lease_until TEXT NOT NULL,          -- RFC 3339: after it, another replica may take it
     done        INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),

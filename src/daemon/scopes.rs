@@ -42,7 +42,7 @@ pub async fn scan_scopes(
                 return;
             }
             let scope = &split.scopes[i];
-            let scan = || scan_scope(shared, split, scope, retain_days);
+            let scan = || scan_scope(shared, split, scope, retain_days, deadline);
             let wait = match take_turn(shared, run.key(&labels[i]), scan).await {
                 Turn::Scanned { stored: true } | Turn::ScannedElsewhere => continue,
                 Turn::Scanned { stored: false } | Turn::Unclaimed => RETRY,
@@ -64,10 +64,11 @@ pub async fn scan_scopes(
             }
         }
     }
-    match shared.store.forget_scopes_except(&labels).await {
-        Ok(0) => {}
-        Ok(n) => info!(scopes = n, "forgot the results of scopes no longer read"),
-        Err(e) => warn!(error = %e, "could not forget the results of scopes no longer read"),
+    if !pending.is_empty() {
+        return;
+    }
+    if let Err(e) = shared.store.forget_scopes_except(&labels).await {
+        warn!(error = %e, "could not forget the results of scopes no longer read");
     }
     show_stored_results(shared).await;
     info!(run = %run.tick, "every scope of this run is scanned");
@@ -76,14 +77,20 @@ pub async fn scan_scopes(
 /// How soon a scope that failed, or could not be claimed, is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Scans and stores one scope; true when stored.
-async fn scan_scope(shared: &Shared, split: &ScopedRun, scope: &Scope, retain_days: u32) -> bool {
+/// Scans and stores one scope before the run's `deadline`; true when stored.
+async fn scan_scope(
+    shared: &Shared,
+    split: &ScopedRun,
+    scope: &Scope,
+    retain_days: u32,
+    deadline: Instant,
+) -> bool {
     let started = Instant::now();
     let scan = run_scope_and_store(split, scope, &shared.store, retain_days, &shared.routing);
-    let (scan, stored) = match split.within_deadline(scan).await {
+    let (scan, stored) = match tokio::time::timeout_at(deadline.into(), scan).await {
         Ok(done) => done,
-        Err(passed) => {
-            error!(scope = %scope.label(), error = %passed, "scope scan abandoned");
+        Err(_) => {
+            error!(scope = %scope.label(), "the run's [scan] timeout passed during this scope: abandoned, not stored");
             shared
                 .metrics
                 .record_failed_scan(started.elapsed().as_secs_f64());

@@ -92,7 +92,7 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
     let mut sources: Vec<SourceStatus> = Vec::new();
     let mut api_calls = BTreeMap::new();
     let mut compared = Compared::default();
-    let mut findings = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     let mut ages = Vec::new();
     for result in results {
         for source in result.sources {
@@ -120,6 +120,9 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
             complete: result.complete,
         });
     }
+    // A finding of no place (a state that cannot be read) is in every scope's
+    // result: listed once, as last seen.
+    let findings = once_each(findings);
     // `Report::new` counts the findings and leaves the statuses and first
     // sightings history gave them as they are.
     let mut report = Report::new(
@@ -156,4 +159,21 @@ fn parse(at: &str) -> Option<Timestamp> {
 
 fn earliest<'a>(times: impl Iterator<Item = &'a str>) -> Option<Timestamp> {
     times.filter_map(parse).min()
+}
+
+/// Each finding once, in the order first met, as last seen.
+fn once_each(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut once: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings {
+        match at.get(&finding.id) {
+            Some(&i) if once[i].last_seen < finding.last_seen => once[i] = finding,
+            Some(_) => {}
+            None => {
+                at.insert(finding.id.clone(), once.len());
+                once.push(finding);
+            }
+        }
+    }
+    once
 }

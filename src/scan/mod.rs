@@ -379,7 +379,7 @@ pub async fn run_and_store(
 /// [`run_and_store`].
 async fn store_scan(
     mut scan: Scan,
-    scope: Option<&str>,
+    scope: Option<&Scope>,
     store: &crate::store::Store,
     retain_days: u32,
     routing: &crate::notify::Routing,
@@ -401,7 +401,8 @@ async fn store_scan(
             scan.report.set_findings(recorded.findings);
             // For a restarted `serve`'s /report and `report --from-store`; the scan
             // itself is stored already.
-            let result = crate::report::ScopeResult::of(scope.unwrap_or_default(), &scan.report);
+            let label = scope.map(Scope::label).unwrap_or_default();
+            let result = crate::report::ScopeResult::of(&label, &scan.report);
             if let Err(e) = store.keep_result(&result).await {
                 warn!(error = %e, "could not keep the latest result");
             }

@@ -114,14 +114,6 @@ impl ScopedRun {
         self.plan.limits.deadline
     }
 
-    /// Runs one scope's `work` within the plan's deadline (`[scan] timeout`).
-    pub async fn within_deadline<T>(
-        &self,
-        work: impl std::future::Future<Output = T>,
-    ) -> Result<T, super::DeadlinePassed> {
-        super::within_deadline(&self.plan, work).await
-    }
-
     /// The plan of one scope: its account and region only.
     fn plan_of(&self, scope: &Scope) -> ScanPlan {
         let LiveSource::Aws(ec2) = &self.plan.live else {
@@ -175,5 +167,5 @@ pub async fn run_scope_and_store(
         calls,
     };
     let scan = judge(&plan, read, chrono::Utc::now, Some(store)).await;
-    store_scan(scan, Some(&label), store, retain_days, routing).await
+    store_scan(scan, Some(scope), store, retain_days, routing).await
 }

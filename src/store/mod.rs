@@ -30,7 +30,7 @@ use tracing::{debug, info, warn};
 use crate::attribution::AttributionHistory;
 use crate::coverage::Coverage;
 use crate::input::ReadError;
-use crate::model::{Finding, FindingStatus, Intent, LiveView};
+use crate::model::{Finding, FindingStatus, Intent, LiveView, Scope};
 use crate::report::Report;
 
 pub use crate::model::Event;
@@ -152,9 +152,9 @@ pub struct ScanRecord<'a> {
     pub report: &'a Report,
     pub intent: &'a Intent,
     pub live: &'a LiveView,
-    /// The one scope (`account/region`) this scan read, when a run is scanned by
-    /// scope: it resolves only findings this scope raised. `None`: a whole scan.
-    pub scope: Option<&'a str>,
+    /// The one scope this scan read, when a run is scanned by scope: it advances
+    /// only the findings of that scope (and those of no place). `None`: a whole scan.
+    pub scope: Option<&'a Scope>,
     /// Who is told about this scan's new, changed, recurred (and resolved) findings:
     /// the messages go into the outbox in the scan's transaction.
     pub compose: Compose<'a>,
@@ -353,12 +353,16 @@ impl Store {
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
         // Scopes of one run are stored by several replicas in any order: a scope's
-        // scan is stale only against that scope's newer scans.
-        let newest: Option<String> = match scan.scope {
+        // scan is stale only against that scope's
+        // newer scans, and whole scans, which read it too.
+        let label = scan.scope.map(Scope::label);
+        let newest: Option<String> = match &label {
             None => sqlx::query_scalar("SELECT max(finished_at) FROM scans"),
-            Some(_) => sqlx::query_scalar("SELECT max(finished_at) FROM scans WHERE scope = $1"),
+            Some(label) => sqlx::query_scalar(
+                "SELECT max(finished_at) FROM scans WHERE scope = $1 OR scope IS NULL",
+            )
+            .bind(label.clone()),
         }
-        .bind(scan.scope)
         .fetch_one(&mut *tx)
         .await?;
         let stale = newest.is_some_and(|newest| newest.as_str() > now);
@@ -375,7 +379,7 @@ impl Store {
         let scan_row = insert_scan(
             &mut tx,
             report,
-            scan.scope,
+            label.as_deref(),
             &sources,
             &intent,
             &live,
@@ -388,7 +392,7 @@ impl Store {
         } else {
             carriers::tell_last_carriers(&mut tx, &mut updates).await?;
             carriers::remember(&mut tx, &report.carriers, now).await?;
-            let events = put_updates(&mut tx, scan_row, scan.scope, &updates).await?;
+            let events = put_updates(&mut tx, scan_row, label.as_deref(), &updates).await?;
             let queued = queue_messages(&mut tx, &report.scan.id, &updates, scan.compose).await?;
             (events, queued)
         };
@@ -769,15 +773,16 @@ async fn load_findings(tx: &mut Tx<'_>) -> Result<Vec<Known>, StoreError> {
     known_from_rows(rows)
 }
 
-/// The findings one scope's scan may advance: those that scope raised last, and
-/// those a whole scan raised in that very account and region (before the run was
-/// split by scope). Anything else is another scope's to resolve.
-async fn load_findings_of(tx: &mut Tx<'_>, scope: &str) -> Result<Vec<Known>, StoreError> {
+/// The findings one scope's scan may advance: those that scope raised last, those
+/// a whole scan raised where the scope reads (before the run was split by scope),
+/// and those of no place (a state that cannot be read), which every scope raises.
+/// Anything else is another scope's to resolve.
+async fn load_findings_of(tx: &mut Tx<'_>, scope: &Scope) -> Result<Vec<Known>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, status, recurrences, fingerprint, body, scope FROM findings
          WHERE scope = $1 OR scope IS NULL",
     )
-    .bind(scope)
+    .bind(scope.label())
     .fetch_all(&mut **tx)
     .await?;
     let raised_here: Vec<bool> = rows
@@ -789,19 +794,17 @@ async fn load_findings_of(tx: &mut Tx<'_>, scope: &str) -> Result<Vec<Known>, St
         .into_iter()
         .zip(raised_here)
         .filter(|(k, raised_here)| {
-            *raised_here || place_label(&k.finding).as_deref() == Some(scope)
+            let f = &k.finding;
+            *raised_here || scope.covers(f.account_id.as_deref(), f.region.as_deref())
         })
         .map(|(k, _)| k)
         .collect())
 }
 
-/// `account/region` of a finding that names both.
-fn place_label(finding: &Finding) -> Option<String> {
-    Some(format!(
-        "{}/{}",
-        finding.account_id.as_deref()?,
-        finding.region.as_deref()?
-    ))
+/// The scope a finding is stored under: the scope that raised it, unless it has no
+/// place (then every scope raises it, and none owns it).
+fn owning_scope<'a>(scope: Option<&'a str>, finding: &Finding) -> Option<&'a str> {
+    scope.filter(|_| finding.account_id.is_some() && finding.region.is_some())
 }
 
 fn known_from_rows(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Known>, StoreError> {
@@ -870,7 +873,7 @@ async fn put_updates(
 ) -> Result<Vec<(String, Event)>, StoreError> {
     let mut events = Vec::new();
     for update in updates {
-        put_finding(tx, scope, update).await?;
+        put_finding(tx, owning_scope(scope, &update.finding), update).await?;
         if let Some(event) = update.event {
             sqlx::query(
                 "INSERT INTO finding_events (scan_id, finding_id, event) VALUES ($1, $2, $3)",

@@ -1,7 +1,7 @@
 //! The latest result of every scope (`scope_results`), for `/report` and `driftd
 //! report --from-store`: each scope's scan replaces that scope's row; a whole scan
-//! replaces them all with its own (scope `""`), and a scope's scan replaces the
-//! whole one. Merging them is the report's business (`report::merge`).
+//! replaces them all with its own (scope `""`), which the scopes' rows replace
+//! once a run split by scope has stored every scope. Merging them is the report's business (`report::merge`).
 
 use crate::report::ScopeResult;
 
@@ -15,15 +15,14 @@ impl Store {
         let complete_at = result.complete.then_some(result.finished_at.as_str());
         let mut conn = self.pool.acquire().await?;
         let mut tx = begin_write(&mut conn, self.backend).await?;
-        // A whole scan stands for every scope it read, and a scope's for itself.
-        let replaced = match result.scope.as_str() {
-            "" => "DELETE FROM scope_results WHERE scope <> '' AND finished_at <= $1",
-            _ => "DELETE FROM scope_results WHERE scope = '' AND finished_at <= $1",
-        };
-        sqlx::query(replaced)
-            .bind(&result.finished_at)
-            .execute(&mut *tx)
-            .await?;
+        // A whole scan stands for every scope it read. A scope's result replaces
+        // the whole one only once its run has stored every scope
+        // (`forget_scopes_except`): until then the whole scan is what is known.
+        if result.scope.is_empty() {
+            sqlx::query("DELETE FROM scope_results WHERE scope <> ''")
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO scope_results (scope, finished_at, complete_at, body) VALUES ($1, $2, $3, $4)
              ON CONFLICT (scope) DO UPDATE SET finished_at = excluded.finished_at,
@@ -41,13 +40,17 @@ impl Store {
         Ok(())
     }
 
-    /// Every scope's latest result.
+    /// Every scope's latest result: the latest whole scan's alone while one is
+    /// kept (a run split by scope has not yet stored all its scopes since).
     pub async fn results(&self) -> Result<Vec<ScopeResult>, StoreError> {
-        let bodies: Vec<(String, String)> =
-            sqlx::query_as("SELECT scope, body FROM scope_results ORDER BY scope")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| StoreError::from(e).naming(&self.path))?;
+        let bodies: Vec<(String, String)> = sqlx::query_as(
+            "SELECT scope, body FROM scope_results
+             WHERE scope = '' OR NOT EXISTS (SELECT 1 FROM scope_results WHERE scope = '')
+             ORDER BY scope",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| StoreError::from(e).naming(&self.path))?;
         bodies
             .into_iter()
             .map(|(scope, body)| {
@@ -69,12 +72,13 @@ impl Store {
         .map_err(|e| StoreError::from(e).naming(&self.path))
     }
 
-    /// Forgets the results of scopes a run no longer reads (an account or region
+    /// After a run split by scope stored every scope: forgets the whole scan's
+    /// result and those of scopes the run no longer reads (an account or region
     /// taken out of the config), so that they neither show nor age.
     pub async fn forget_scopes_except(&self, scopes: &[String]) -> Result<u64, StoreError> {
         let kept: Vec<String> = self.results_scopes().await?;
         let mut forgotten = 0;
-        for scope in kept.iter().filter(|s| !s.is_empty() && !scopes.contains(s)) {
+        for scope in kept.iter().filter(|s| !scopes.contains(s)) {
             forgotten += sqlx::query("DELETE FROM scope_results WHERE scope = $1")
                 .bind(scope)
                 .execute(&self.pool)

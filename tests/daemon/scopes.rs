@@ -429,3 +429,151 @@ fn a_scope_that_cannot_be_read_keeps_readyz_failing_and_names_that_scope() {
     assert_eq!(codes, ["source-error"], "{body}");
     fleet.terminate();
 }
+
+/// A database whose history was written by whole scans (one task, or `report`) goes
+/// on under runs split by scope: every finding stays ongoing with its first
+/// sighting, whichever scope now reads it.
+#[test]
+fn findings_of_whole_scans_stay_ongoing_when_runs_are_split_by_scope() {
+    let org = Org::seed(2, REGIONS, 2, 1, true);
+    let slack = Slack::start();
+    let config = org.config(
+        "[server]\nlisten = \"127.0.0.1:0\"\nscan_on_start = true\n\n\
+         [[schedule]]\ncron = \"0 0 0 1 1 *\"\n",
+    );
+    let server = Postgres::start();
+    let url = server.database("org");
+    let mut env = env_of(&org, &slack);
+    env.push(("DRIFTD_DATABASE_URL".into(), url.clone()));
+    let whole = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(whole.code, 2, "{}", whole.stderr);
+    let whole = whole.json();
+    let seen: BTreeMap<String, (String, String)> = whole["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let first = f["first_seen"].as_str().unwrap().to_string();
+            (
+                f["id"].as_str().unwrap().to_string(),
+                (f["code"].as_str().unwrap().to_string(), first),
+            )
+        })
+        .collect();
+    let codes: Vec<&str> = seen.values().map(|(code, _)| code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["rule-added", "rule-added", "sg-unmanaged"],
+        "{seen:?}"
+    );
+
+    let mut fleet = Fleet::spawn(&config, env.clone(), 1, url.clone());
+    wait_for("the run's four scopes", Duration::from_secs(90), || {
+        first_run_done(&url) == Some(4)
+    });
+    fleet.terminate();
+    let merged = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--from-store",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(merged.code, 2, "{}", merged.stderr);
+    let merged = merged.json();
+    assert_eq!(merged["scan"]["scopes"].as_array().unwrap().len(), 4);
+    let after: BTreeMap<String, (String, String)> = merged["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let state = (
+                f["status"].as_str().unwrap().to_string(),
+                f["first_seen"].as_str().unwrap().to_string(),
+            );
+            (f["id"].as_str().unwrap().to_string(), state)
+        })
+        .collect();
+    assert_eq!(after.len(), seen.len(), "each finding once: {after:?}");
+    for (id, (_, first_seen)) in &seen {
+        assert_eq!(
+            after[id],
+            ("ongoing".to_string(), first_seen.clone()),
+            "{id}"
+        );
+    }
+}
+
+/// A finding of no place (a state that cannot be read) is raised by every scope of
+/// a run: it is one finding, told new once, listed once.
+#[test]
+fn a_finding_every_scope_raises_is_one_finding_new_once() {
+    let org = Org::seed(2, "us-east-1", 2, 1, false);
+    let slack = Slack::start();
+    let config = org.config(
+        "[[terraform]]\nstate = \"gone.tfstate\"\n\n\
+         [server]\nlisten = \"127.0.0.1:0\"\nscan_on_start = true\n\n\
+         [[schedule]]\ncron = \"0 0 0 1 1 *\"\n",
+    );
+    let server = Postgres::start();
+    let mut fleet = Fleet::spawn(&config, env_of(&org, &slack), 1, server.database("org"));
+    let url = fleet.url.clone();
+    wait_for("the run's two scopes", Duration::from_secs(90), || {
+        first_run_done(&url) == Some(2)
+    });
+    fleet.terminate();
+    let events: Vec<(String, String, String)> = rows(
+        &url,
+        "SELECT f.code, f.body, e.event FROM finding_events e JOIN findings f ON f.id = e.finding_id",
+    );
+    let about_the_state: Vec<&str> = events
+        .iter()
+        .filter(|(code, body, _)| code == "source-error" && body.contains("gone.tfstate"))
+        .map(|(_, _, event)| event.as_str())
+        .collect();
+    assert_eq!(about_the_state, ["new"], "{events:?}");
+    let mut env = env_of(&org, &slack);
+    env.push(("DRIFTD_DATABASE_URL".into(), url.clone()));
+    let merged = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--from-store",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(merged.code, 1, "partial: {}", merged.stderr);
+    let merged = merged.json();
+    let listed = merged["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("gone.tfstate")
+        })
+        .count();
+    assert_eq!(listed, 1, "{merged}");
+    assert_eq!(
+        merged["summary"]["findings"],
+        merged["findings"].as_array().unwrap().len()
+    );
+}
