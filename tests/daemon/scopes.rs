@@ -64,8 +64,13 @@ fn ids(report: &Value) -> Vec<String> {
     ids
 }
 
-/// What the replicas stored, merged (`report --from-store`).
-fn from_store(env: &[(String, String)], config: &std::path::Path, url: &str) -> Value {
+/// What the replicas stored, merged (`report --from-store`), which exits with `code`.
+fn from_store_exiting(
+    env: &[(String, String)],
+    config: &std::path::Path,
+    url: &str,
+    code: i32,
+) -> Value {
     let mut env = env.to_vec();
     env.push(("DRIFTD_DATABASE_URL".into(), url.to_string()));
     let run = driftd_with_env(
@@ -79,10 +84,15 @@ fn from_store(env: &[(String, String)], config: &std::path::Path, url: &str) -> 
         ],
         &env,
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, code, "{}", run.stderr);
     let report = run.json();
     assert_valid_report(&report);
     report
+}
+
+/// What the replicas stored, merged, with drift found (exit 2).
+fn from_store(env: &[(String, String)], config: &std::path::Path, url: &str) -> Value {
+    from_store_exiting(env, config, url, 2)
 }
 
 /// A local receiver standing for Slack, on a runtime of its own.
@@ -481,19 +491,7 @@ fn findings_of_whole_scans_stay_ongoing_when_runs_are_split_by_scope() {
         first_run_done(&url) == Some(4)
     });
     fleet.terminate();
-    let merged = driftd_with_env(
-        &[
-            "report",
-            "--config",
-            config.to_str().unwrap(),
-            "--from-store",
-            "--format",
-            "json",
-        ],
-        &env,
-    );
-    assert_eq!(merged.code, 2, "{}", merged.stderr);
-    let merged = merged.json();
+    let merged = from_store_exiting(&env, &config, &url, 2);
     assert_eq!(merged["scan"]["scopes"].as_array().unwrap().len(), 4);
     let after: BTreeMap<String, (String, String)> = merged["findings"]
         .as_array()
@@ -547,19 +545,7 @@ fn a_finding_every_scope_raises_is_one_finding_new_once() {
     assert_eq!(about_the_state, ["new"], "{events:?}");
     let mut env = env_of(&org, &slack);
     env.push(("DRIFTD_DATABASE_URL".into(), url.clone()));
-    let merged = driftd_with_env(
-        &[
-            "report",
-            "--config",
-            config.to_str().unwrap(),
-            "--from-store",
-            "--format",
-            "json",
-        ],
-        &env,
-    );
-    assert_eq!(merged.code, 1, "partial: {}", merged.stderr);
-    let merged = merged.json();
+    let merged = from_store_exiting(&env, &config, &url, 1);
     let listed = merged["findings"]
         .as_array()
         .unwrap()
