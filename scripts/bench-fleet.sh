@@ -58,7 +58,7 @@ for r in state["resources"]:
     r["instances"] = [i for i in r["instances"] if i["attributes"]["owner_id"] in keep]
 json.dump(state, open(f"{work}/small.tfstate", "w"))
 tables = open(f"{work}/accounts.toml").read().strip().split("\n\n")
-open(f"{work}/small.toml", "w").write("\n\n".join(t for t in tables if any(k in t for k in keep)) + "\n")
+open(f"{work}/accounts-small.toml", "w").write("\n\n".join(t for t in tables if any(k in t for k in keep)) + "\n")
 PY
 
 sql() { "$pg_bin/psql" -At -h 127.0.0.1 -p "$pg_port" -U driftd -d "$1" -c "$2"; }
@@ -135,4 +135,4 @@ PY
 
 echo "== $accounts accounts, 1 replica"; run_fleet one "$work/org.tfstate" "$work/accounts.toml" 1
 echo "== $accounts accounts, 3 replicas"; run_fleet three "$work/org.tfstate" "$work/accounts.toml" 3
-echo "== $small accounts, 1 replica"; run_fleet small "$work/small.tfstate" "$work/small.toml" 1
+echo "== $small accounts, 1 replica"; run_fleet small "$work/small.tfstate" "$work/accounts-small.toml" 1
