@@ -24,11 +24,12 @@ pub struct Pruned {
 
 /// Scans older than the cutoff (`$1`) that nothing needs: not the latest scan, not
 /// the latest complete one (a partial latest scan lacks what it could not read),
+/// each of these per scope where runs are split by scope (and once for whole scans),
 /// and not the scans at and just before an open finding's `first_seen` (the change
 /// behind an open drift stays in `history`).
 const PRUNABLE: &str = "finished_at < $1
-    AND id <> (SELECT max(id) FROM scans)
-    AND id <> coalesce((SELECT max(id) FROM scans WHERE complete = 1), 0)
+    AND id NOT IN (SELECT max(id) FROM scans GROUP BY scope)
+    AND id NOT IN (SELECT max(id) FROM scans WHERE complete = 1 GROUP BY scope)
     AND id NOT IN (
         SELECT s.id FROM scans s JOIN findings f
           ON f.status <> 'resolved' AND s.finished_at = f.first_seen)

@@ -494,3 +494,55 @@ async fn an_outbox_message_is_claimed_by_one_process_at_a_time() {
     store.close().await;
     other.close().await;
 }
+
+/// Runs split by scope store one scan per scope: retention keeps the latest scan of
+/// each scope, not only the latest overall, so that a scope not read for a while
+/// keeps what it last saw.
+#[tokio::test]
+async fn retention_keeps_the_latest_scan_of_every_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("scopes.db");
+    let store = Store::open(&format!("sqlite://{}", db.display()), OpenMode::Create)
+        .await
+        .unwrap();
+    let live = views::view(2, 1);
+    let a = driftd::model::Scope {
+        account_id: Some("123456789012".into()),
+        region: Some("us-east-1".into()),
+    };
+    let b = driftd::model::Scope {
+        region: Some("eu-west-1".into()),
+        ..a.clone()
+    };
+    for (n, scope) in [(0, &a), (1, &b), (2, &a), (3, &a)] {
+        let scan = scan_at(&live, n);
+        store
+            .record(ScanRecord {
+                report: &scan.report,
+                intent: &scan.intent,
+                live: &scan.live,
+                scope: Some(scope),
+                compose: &|_, _| Vec::new(),
+            })
+            .await
+            .unwrap();
+    }
+    let a_year_later = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let pruned = store.prune(30, a_year_later).await.unwrap();
+    assert_eq!(pruned.scans, 2, "the two older scans of the first scope");
+    let kept: Vec<(String, String)> = {
+        let mut conn = connect(&db).await;
+        sqlx::query_as("SELECT scan_id, scope FROM scans ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        kept,
+        [
+            ("scan-1".to_string(), b.label()),
+            ("scan-3".to_string(), a.label())
+        ]
+    );
+    store.close().await;
+}
