@@ -155,13 +155,21 @@ pub async fn load_intent(
 
 /// Reads intent and reality, as a scan does before diffing.
 pub async fn collect(plan: &ScanPlan, calls: &ApiCalls) -> (Intent, LiveView, Vec<SourceStatus>) {
-    let sdk = sdk_for(plan).await;
-    let (intent, mut sources) = collect_intent(plan, sdk.as_ref(), calls).await;
+    collect_with(plan, sdk_for(plan).await.as_ref(), calls).await
+}
+
+/// [`collect`] with the SDK configuration loaded already.
+async fn collect_with(
+    plan: &ScanPlan,
+    sdk: Option<&SdkConfig>,
+    calls: &ApiCalls,
+) -> (Intent, LiveView, Vec<SourceStatus>) {
+    let (intent, mut sources) = collect_intent(plan, sdk, calls).await;
     // Rule ids and tags only where the intent compares them (fewer calls), and the
     // tasks of the services it declares.
     let flows = !plan.options.flows.is_empty();
-    let live_source = live_source_for(plan, &intent, sdk.as_ref()).for_intent(&intent, flows);
-    let (live, live_sources) = live_source.read(sdk.as_ref(), calls).await;
+    let live_source = live_source_for(plan, &intent, sdk).for_intent(&intent, flows);
+    let (live, live_sources) = live_source.read(sdk, calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
 }
@@ -238,12 +246,15 @@ async fn run_with_history(
     let started_at = now();
     let id = scan_id(&started_at);
     let calls = ApiCalls::default();
-    let (intent, live, sources) = collect(plan, &calls)
+    // Loaded once: the live sources and CloudTrail use the same.
+    let sdk = sdk_for(plan).await;
+    let (intent, live, sources) = collect_with(plan, sdk.as_ref(), &calls)
         .instrument(info_span!("scan", scan.id = %id))
         .await;
     let read = Read {
         id,
         started_at,
+        sdk,
         intent,
         live,
         sources,
@@ -256,6 +267,8 @@ async fn run_with_history(
 struct Read {
     id: String,
     started_at: Timestamp,
+    /// `None` where nothing read AWS.
+    sdk: Option<SdkConfig>,
     intent: Intent,
     live: LiveView,
     sources: Vec<SourceStatus>,
@@ -273,6 +286,7 @@ async fn judge(
     let Read {
         id,
         started_at,
+        sdk,
         intent,
         live,
         mut sources,
@@ -295,7 +309,15 @@ async fn judge(
     ));
     let mut findings = outcome.findings;
     let compared_at = now();
-    sources.extend(attribute(plan, store, &mut findings, compared_at, &calls).await);
+    let asked = attribute(
+        plan,
+        sdk.as_ref(),
+        store,
+        &mut findings,
+        compared_at,
+        &calls,
+    );
+    sources.extend(asked.await);
     crate::attribution::attribute_flows(&mut findings, &outcome.flow_ends);
     let finished_at = now();
     acknowledge::apply(&mut findings, &plan.acknowledgements, finished_at);
@@ -338,6 +360,7 @@ async fn judge(
 /// the `cloudtrail` statuses to add to the scan's sources.
 async fn attribute(
     plan: &ScanPlan,
+    sdk: Option<&SdkConfig>,
     store: Option<&crate::store::Store>,
     findings: &mut [Finding],
     now: Timestamp,
@@ -349,7 +372,7 @@ async fn attribute(
     if !plan.cloudtrail || !findings.iter().any(|f| f.code.is_attributed()) {
         return Vec::new();
     }
-    let Some(sdk) = sdk_for(plan).await else {
+    let Some(sdk) = sdk else {
         return Vec::new();
     };
     let history = match store {
@@ -359,7 +382,7 @@ async fn attribute(
             Default::default()
         }),
     };
-    crate::attribution::attribute(&sdk, &ec2.accounts, findings, &history, now, calls).await
+    crate::attribution::attribute(sdk, &ec2.accounts, findings, &history, now, calls).await
 }
 
 /// Runs one scan and stores it, so that statuses and `first_seen` come from history;

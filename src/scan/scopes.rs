@@ -161,6 +161,7 @@ pub async fn run_scope_and_store(
     let read = Read {
         id,
         started_at,
+        sdk: Some(run.sdk.clone()),
         intent,
         live,
         sources,
