@@ -33,7 +33,7 @@ pub use stack_drift::{
     AttachmentDrift, DriftFound, ElementChange, GroupDrift, PropertyPath, RuleEdit, StackDrift,
     StandaloneRule,
 };
-pub use time::{Timestamp, format_timestamp};
+pub use time::{Timestamp, format_timestamp, parse_timestamp};
 mod intent;
 mod live;
 pub use intent::{

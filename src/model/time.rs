@@ -8,3 +8,10 @@ pub type Timestamp = DateTime<Utc>;
 pub fn format_timestamp(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+/// A stored RFC 3339 time read back, in UTC; `None` for text that is not one.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Compared, Report};
-use crate::model::{Finding, Owner, Timestamp, format_timestamp};
+use crate::model::{Finding, Owner, Timestamp, format_timestamp, parse_timestamp};
 use crate::sources::SourceStatus;
 
 /// What the store keeps of one scope's latest scan: enough to rebuild its report
@@ -88,7 +88,7 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
         .max_by(|a, b| a.finished_at.cmp(&b.finished_at))?;
     let scan_id = newest.scan_id.clone();
     let started_at = earliest(results.iter().map(|r| r.started_at.as_str()))?;
-    let finished_at = parse(&newest.finished_at)?;
+    let finished_at = parse_timestamp(&newest.finished_at)?;
     let mut sources: Vec<SourceStatus> = Vec::new();
     let mut api_calls = BTreeMap::new();
     let mut compared = Compared::default();
@@ -111,7 +111,7 @@ pub fn merge(mut results: Vec<ScopeResult>, now: Timestamp) -> Option<Report> {
             f
         }));
         ages.push(ScopeAge {
-            age_seconds: parse(&result.finished_at)
+            age_seconds: parse_timestamp(&result.finished_at)
                 .map(|at| (now - at).num_seconds())
                 .unwrap_or_default(),
             scope: result.scope,
@@ -151,14 +151,8 @@ fn add(total: &mut Compared, scope: Compared) {
     total.carriers.extend(scope.carriers);
 }
 
-fn parse(at: &str) -> Option<Timestamp> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
-}
-
 fn earliest<'a>(times: impl Iterator<Item = &'a str>) -> Option<Timestamp> {
-    times.filter_map(parse).min()
+    times.filter_map(parse_timestamp).min()
 }
 
 /// Each finding once, in the order first met, as last seen.

@@ -21,6 +21,7 @@ use crate::coverage::scopes_cover;
 use crate::diff::{match_rules, rule_changes};
 use crate::model::{
     ChangedBy, DeclaredRule, Direction, Owner, Rule, Scope, Timestamp, format_timestamp,
+    parse_timestamp,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -201,13 +202,13 @@ fn who_made<'f>(
     findings: impl Iterator<Item = &'f crate::model::Finding>,
 ) -> Option<ChangedBy> {
     // The earlier scan read AWS some time before it finished.
-    let after = parse_time(&entry.previous_at)? - chrono::Duration::minutes(30);
-    let before = parse_time(&entry.at)?;
+    let after = parse_timestamp(&entry.previous_at)? - chrono::Duration::minutes(30);
+    let before = parse_timestamp(&entry.at)?;
     let entry_rule = entry.after.as_ref().or(entry.before.as_ref());
     findings
         .filter(|f| f.resource.group_id.as_deref() == Some(entry.group_id.as_str()))
         .filter_map(|f| Some((f, f.changed_by.as_ref()?.changed_by()?)))
-        .filter(|(_, by)| parse_time(&by.time).is_some_and(|t| t >= after && t <= before))
+        .filter(|(_, by)| parse_timestamp(&by.time).is_some_and(|t| t >= after && t <= before))
         .find(|(f, _)| match entry_rule {
             Some(rule) => [&f.actual, &f.expected]
                 .into_iter()
@@ -216,12 +217,6 @@ fn who_made<'f>(
             None => f.direction.is_none(),
         })
         .map(|(_, by)| by.clone())
-}
-
-fn parse_time(text: &str) -> Option<Timestamp> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Group id → node hash, as the scan of `root` saw them (only `group`'s when
