@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -259,17 +259,20 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
                 format!("scope {scope} has no complete scan yet\n"),
             );
         }
-        Ok(Some((scope, Some(at)))) if age_of(&at) > shared.ready_max_age => {
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the last complete scan of scope {scope} finished at {at}, {}s ago (more than {}s)\n",
-                    age_of(&at).as_secs(),
-                    shared.ready_max_age.as_secs()
-                ),
-            );
+        Ok(Some((scope, Some(at)))) => {
+            let age = age_of(&at);
+            if age > shared.ready_max_age {
+                return text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the last complete scan of scope {scope} finished at {at}, {}s ago (more than {}s)\n",
+                        age.as_secs(),
+                        shared.ready_max_age.as_secs()
+                    ),
+                );
+            }
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(e) => {
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -285,10 +288,8 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
 
 /// How long ago `at` (RFC 3339) was; zero for a time to come or unreadable.
 fn age_of(at: &str) -> Duration {
-    DateTime::parse_from_rfc3339(at)
-        .map(|t| Utc::now().signed_duration_since(t))
-        .ok()
-        .and_then(|age| age.to_std().ok())
+    crate::model::parse_timestamp(at)
+        .and_then(|t| (Utc::now() - t).to_std().ok())
         .unwrap_or_default()
 }
 

@@ -353,8 +353,8 @@ impl Store {
         // a scan older than the newest stored one is kept as a record, but must not
         // move the lifecycle backwards.
         // Scopes of one run are stored by several replicas in any order: a scope's
-        // scan is stale only against that scope's
-        // newer scans, and whole scans, which read it too.
+        // scan is stale only against newer scans of that scope, and newer whole
+        // scans, which read it too.
         let label = scan.scope.map(Scope::label);
         let newest: Option<String> = match &label {
             None => sqlx::query_scalar("SELECT max(finished_at) FROM scans"),
