@@ -8,15 +8,26 @@ With --drift, some scopes drift as people make them drift: every 4th account get
 an extra ingress rule on its first group in each region (rule-added), every 5th an
 unmanaged group in its first region (sg-unmanaged).
 
+With --cross-account-reference (two accounts or more), the second account's first
+group in the first region allows 443 from a group of the first account
+(`UserIdGroupPairs` naming that account), and the state declares both. moto refuses
+a reference to a group its caller's account does not hold, so the seed makes the
+same group id exist there for a moment: moto's ids come from Python's `random`,
+which `/moto-api/seed` reseeds, so the group and a stand-in created after the same
+seed get the same id; the stand-in is deleted once the rule is authorized. The
+group's id goes to --cross-out.
+
 Usage: seed_org.py --endpoint URL --accounts 20 --regions us-east-1,eu-west-1
                    --groups 5 --rules 3 --state-out org.tfstate --accounts-out accounts.toml
-                   [--drift] [--threads 4]
+                   [--drift] [--threads 4] [--cross-account-reference --cross-out FILE]
+       seed_org.py --endpoint URL --delete ACCOUNT/REGION/GROUP_ID
 """
 
 import argparse
 import concurrent.futures
 import json
 import time
+import urllib.request
 
 import boto3
 
@@ -80,6 +91,48 @@ def group_instance(region, account, vpc, name, gid, i, rules):
         "timeouts": None, "vpc_id": vpc}, "sensitive_attributes": [], "dependencies": []}
 
 
+def ec2_of(endpoint, account, region):
+    return boto3.client("ec2", endpoint_url=endpoint, region_name=region, **assumed(endpoint, account))
+
+
+def same_id_seed(endpoint):
+    """Reseeds moto's `random`: the next id it makes is the one made after the last reseed."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/seed?a=20261205", method="POST")
+    urllib.request.urlopen(request).read()
+
+
+def cross_account_reference(args, instances):
+    """A group of account 0 allowed by the first group of account 1 (first region)."""
+    region = args.regions[0]
+    owner, user = account_id(0), account_id(1)
+    there, here = ec2_of(args.endpoint, owner, region), ec2_of(args.endpoint, user, region)
+    vpc = there.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
+    here_vpc = here.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.0.0.0/16"]}])["Vpcs"][0]["VpcId"]
+    # Nothing between a reseed and the create: any call may draw from `random`.
+    same_id_seed(args.endpoint)
+    shared = there.create_security_group(GroupName="shared-alb", Description="shared alb", VpcId=vpc)["GroupId"]
+    same_id_seed(args.endpoint)
+    stand_in = here.create_security_group(GroupName="stand-in", Description="stand-in", VpcId=here_vpc)["GroupId"]
+    assert stand_in == shared, f"moto made {stand_in}, not {shared}: the seed trick no longer works"
+    front = next(i for i in instances if i["index_key"] == f"{user}/{region}/org-1-0")
+    here.authorize_security_group_ingress(GroupId=front["attributes"]["id"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "UserIdGroupPairs": [{"GroupId": shared, "UserId": owner}]}])
+    here.delete_security_group(GroupId=stand_in)
+    front["attributes"]["ingress"].append({
+        "cidr_blocks": [], "description": "", "from_port": 443, "ipv6_cidr_blocks": [],
+        "prefix_list_ids": [], "protocol": "tcp", "security_groups": [shared], "self": False,
+        "to_port": 443})
+    instances.append(group_instance(region, owner, vpc, "shared-alb", shared, 0, 0))
+    instances[-1]["attributes"]["description"] = "shared alb"
+    return shared
+
+
+def delete(args):
+    account, region, group = args.delete.split("/")
+    ec2_of(args.endpoint, account, region).delete_security_group(GroupId=group)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--endpoint", required=True)
@@ -87,11 +140,17 @@ def main():
     p.add_argument("--regions", default="us-east-1,eu-west-1")
     p.add_argument("--groups", type=int, default=5)
     p.add_argument("--rules", type=int, default=3)
-    p.add_argument("--state-out", required=True)
-    p.add_argument("--accounts-out", required=True)
+    p.add_argument("--state-out")
+    p.add_argument("--accounts-out")
     p.add_argument("--drift", action="store_true")
     p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--cross-account-reference", action="store_true")
+    p.add_argument("--cross-out")
+    p.add_argument("--delete")
     args = p.parse_args()
+    if args.delete:
+        delete(args)
+        return
     args.regions = args.regions.split(",")
     started = time.time()
     scopes = [(i, region) for i in range(args.accounts) for region in args.regions]
@@ -99,6 +158,11 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(args.threads) as pool:
         parts = list(pool.map(lambda scope: seed_scope(args, *scope), scopes))
     instances = [i for part in parts for i in part]
+    if args.cross_account_reference:
+        # After the parallel seeding: reseeding moto's `random` is global.
+        shared = cross_account_reference(args, instances)
+        with open(args.cross_out, "w") as f:
+            f.write(shared)
     state = {"version": 4, "terraform_version": "1.9.8", "serial": 1,
              "lineage": "7d0c1e2f-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "outputs": {}, "check_results": None,
              "resources": [{"mode": "managed", "type": "aws_security_group", "name": "org",

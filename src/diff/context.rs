@@ -224,6 +224,10 @@ impl<'a> Inventory<'a> {
                     .and_then(|r| r.first())
                     .and_then(|r| r.name.as_deref())
             })
+            .or_else(|| {
+                let neighbour = self.live.neighbours.group(group_id)?;
+                neighbour.group.name.as_deref()
+            })
     }
 
     /// `alb-public (sg-0123)`.

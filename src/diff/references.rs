@@ -17,15 +17,19 @@ pub fn dangling(
     let group_id = &declared.map(|d| &d.rule).or(live).expect("a rule").group_id;
     let dangles = |rule: &Rule| -> Option<String> {
         let target = rule.peer.referenced_group()?;
-        if inv.live_groups.contains_key(target) || rule.peer_via_peering {
+        let neighbours = &inv.live.neighbours;
+        if inv.live_groups.contains_key(target)
+            || neighbours.group(target).is_some()
+            || rule.peer_via_peering
+        {
             return None;
         }
         // Only a reference that is gone needs its group's scope.
         let (group_account, group_region) = inv.group_scope(group_id);
         let account = rule.peer_account.as_deref().or(group_account);
-        inv.coverage
-            .may_report_missing(account, group_region)
-            .then(|| target.to_string())
+        let gone = inv.coverage.may_report_missing(account, group_region)
+            || neighbours.read_completely(account, group_region);
+        gone.then(|| target.to_string())
     };
     // Where a live rule exists it is the truth: a declared twin cannot say more
     // (Terraform never records across which peering or account a reference goes).
@@ -71,18 +75,14 @@ pub fn empty(inv: &Inventory, declared: Option<&DeclaredRule>, live: &Rule) -> O
     if target == group_id || live.peer_via_peering {
         return None;
     }
-    // A group that does not exist is `reference-dangling`.
-    let target_group = inv.live_groups.get(target)?;
     let carried_by = inv.carriers.get(group_id)?;
-    if inv.carriers.contains_key(target) {
+    // A group that does not exist is `reference-dangling`.
+    let (target_carried, read_there) = carriage(inv, target)?;
+    if target_carried {
         return None;
     }
     let (account, region) = inv.group_scope(group_id);
     let read_here = inv.coverage.interfaces_read(account, region);
-    let read_there = inv.coverage.interfaces_read(
-        target_group.account_id.as_deref(),
-        target_group.region.as_deref(),
-    );
     if !(read_here && read_there) {
         return None;
     }
@@ -103,6 +103,23 @@ pub fn empty(inv: &Inventory, declared: Option<&DeclaredRule>, live: &Rule) -> O
         Some(live),
         message,
     )))
+}
+
+/// Whether something carries a live group, and whether the interfaces of its place
+/// were read (else not carrying proves nothing): from this scan where it read the
+/// group, else from the stored snapshot of the group's scope. `None`: not live.
+fn carriage(inv: &Inventory, group_id: &str) -> Option<(bool, bool)> {
+    if let Some(group) = inv.live_groups.get(group_id) {
+        let read = inv
+            .coverage
+            .interfaces_read(group.account_id.as_deref(), group.region.as_deref());
+        return Some((inv.carriers.contains_key(group_id), read));
+    }
+    let carried_by = inv.live.neighbours.group(group_id)?.carried_by.as_ref();
+    Some((
+        carried_by.is_some_and(|c| !c.is_empty()),
+        carried_by.is_some(),
+    ))
 }
 
 pub fn dependency_hidden(inv: &Inventory) -> Vec<Finding> {

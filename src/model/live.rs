@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::group::{Scope, SecurityGroup};
 use super::interface::NetworkInterface;
+use super::neighbours::Neighbours;
 use super::rule::Rule;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +25,10 @@ pub struct LiveView {
     /// The security groups of the declared load balancers ELBv2 describes, by
     /// `app/<name>/<id>` (sorted).
     pub load_balancers: BTreeMap<String, Vec<String>>,
+    /// Groups of other scopes that these rules reference, as the latest stored scan
+    /// of their scope saw them: filled for a scope of a run split by scope
+    /// (`scan::scopes`), empty otherwise.
+    pub neighbours: Neighbours,
 }
 
 impl LiveView {
@@ -33,6 +38,8 @@ impl LiveView {
         self.interfaces.extend(other.interfaces);
         self.prefix_lists.extend(other.prefix_lists);
         self.load_balancers.extend(other.load_balancers);
+        self.neighbours.looked.extend(other.neighbours.looked);
+        self.neighbours.groups.extend(other.neighbours.groups);
         add_scopes(&mut self.scopes, other.scopes);
         add_scopes(&mut self.interface_scopes, other.interface_scopes);
     }

@@ -36,7 +36,9 @@ pub use stack_drift::{
 pub use time::{Timestamp, format_timestamp, parse_timestamp};
 mod intent;
 mod live;
+mod neighbours;
 pub use intent::{
     DeclaredAttachment, DeclaredEndpoint, DeclaredGroup, DeclaredRule, GroupRead, Intent,
 };
 pub use live::LiveView;
+pub use neighbours::{Looked, Neighbour, Neighbours, referenced_elsewhere};

@@ -10,15 +10,18 @@
 //! two ends may live in two scopes), and every declaration lives in a scope read
 //! (what lives elsewhere is a `scope-unscanned` finding of a whole scan, which no
 //! scope would raise). Otherwise the run is scanned whole.
+//!
+//! A rule allowing a group of another scope is judged from the latest stored scan
+//! of that scope (`model::Neighbours`), never from its absence in this one.
 
 use aws_config::SdkConfig;
-use tracing::{Instrument, info_span};
+use tracing::{Instrument, info_span, warn};
 
 use super::{
     Read, Scan, ScanPlan, collect_intent, judge, live_source_for, scan_id, sdk_for, store_scan,
 };
 use crate::aws::ApiCalls;
-use crate::model::{Intent, Scope};
+use crate::model::{Intent, Neighbours, Scope, referenced_elsewhere};
 use crate::sources::SourceStatus;
 use crate::sources::ec2::Ec2Plan;
 use crate::sources::live::LiveSource;
@@ -152,10 +155,22 @@ pub async fn run_scope_and_store(
     let plan = run.plan_of(scope);
     let intent = run.intent.within(scope);
     let live_source = plan.live.clone().for_intent(&intent, false);
-    let (live, live_sources) = live_source
+    let (mut live, live_sources) = live_source
         .read(Some(&run.sdk), &calls)
         .instrument(info_span!("scan", scan.id = %id, scan.scope = %label))
         .await;
+    // A reference into another scope is judged from that scope's latest stored
+    // scan. Unread, it would be judged from nothing: the scope is not stored, and
+    // is tried again, rather than resolve a finding that still holds.
+    let wanted = referenced_elsewhere(scope, &live.rules, &run.scopes);
+    let unread = match store.neighbours(&wanted).await {
+        Ok(neighbours) => {
+            tell_unjudged(&label, &neighbours);
+            live.neighbours = neighbours;
+            None
+        }
+        Err(e) => Some(e),
+    };
     let mut sources = run.intent_sources.clone();
     sources.extend(live_sources);
     let read = Read {
@@ -168,5 +183,21 @@ pub async fn run_scope_and_store(
         calls,
     };
     let scan = judge(&plan, read, chrono::Utc::now, Some(store)).await;
-    store_scan(scan, Some(scope), store, retain_days, routing).await
+    match unread {
+        Some(e) => (scan, Err(e)),
+        None => store_scan(scan, Some(scope), store, retain_days, routing).await,
+    }
+}
+
+/// Logs the scopes referenced from `label` that no stored scan has read yet (the
+/// first run split by scope, before they are stored): references into them are
+/// judged by the next run.
+fn tell_unjudged(label: &str, neighbours: &Neighbours) {
+    for looked in neighbours.looked.iter().filter(|l| l.scan_id.is_none()) {
+        warn!(
+            scope = %label,
+            referenced = %looked.scope.label(),
+            "rules here reference groups of a scope no stored scan has read yet: not judged until one has"
+        );
+    }
 }

@@ -295,6 +295,7 @@ pub async fn scan(
                     interface_scopes,
                     prefix_lists: inventory.prefix_lists,
                     load_balancers: inventory.load_balancers,
+                    neighbours: Default::default(),
                 });
             }
             Err(error) => {

@@ -265,5 +265,6 @@ pub fn combine(captures: Vec<Capture>, regions: &[String]) -> LiveView {
         // Captures hold no prefix list's entries: flows they could allow are not judged.
         prefix_lists: BTreeMap::new(),
         load_balancers: BTreeMap::new(),
+        neighbours: Default::default(),
     }
 }

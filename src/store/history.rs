@@ -283,7 +283,7 @@ async fn scans_in_range(
         .collect()
 }
 
-fn hash(text: &str) -> Result<Hash, StoreError> {
+pub(super) fn hash(text: &str) -> Result<Hash, StoreError> {
     from_hex(text).ok_or_else(|| StoreError::Corrupt(format!("bad snapshot reference {text:?}")))
 }
 

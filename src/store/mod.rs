@@ -14,6 +14,7 @@ mod carriers;
 mod history;
 mod leases;
 pub mod lifecycle;
+mod neighbours;
 mod results;
 mod retention;
 pub mod snapshot;

@@ -563,3 +563,97 @@ fn a_finding_every_scope_raises_is_one_finding_new_once() {
         merged["findings"].as_array().unwrap().len()
     );
 }
+
+/// Runs whose every scope (of `scopes`) is stored.
+fn runs_done(url: &str, scopes: i64) -> i64 {
+    count_when_ready(
+        url,
+        &format!(
+            "SELECT count(*) FROM (SELECT tick FROM scan_leases WHERE done = 1
+             GROUP BY tick HAVING count(*) = {scopes}) AS done_runs"
+        ),
+    )
+    .unwrap_or(0)
+}
+
+/// `report --no-store` of the whole organisation, which exits with `code`.
+fn one_process_exiting(env: &[(String, String)], config: &std::path::Path, code: i32) -> Value {
+    let run = driftd_with_env(
+        &[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--no-store",
+            "--format",
+            "json",
+        ],
+        env,
+    );
+    assert_eq!(run.code, code, "{}", run.stderr);
+    run.json()
+}
+
+/// (id, code, message) of each finding.
+fn verdicts(report: &Value) -> Vec<(String, String, String)> {
+    let mut verdicts: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().unwrap().to_string();
+            (text("id"), text("code"), text("message"))
+        })
+        .collect();
+    verdicts.sort();
+    verdicts
+}
+
+/// A rule of one account allowing a group of another (`UserIdGroupPairs` naming
+/// it) is judged, in runs split by scope, from the latest stored scan of that
+/// other account: nothing while the group exists, and once its owner deletes it,
+/// exactly what one process reading both accounts finds.
+#[test]
+fn a_reference_into_another_account_is_judged_from_that_accounts_stored_scan() {
+    let org = Org::seed_with(2, "us-east-1", 2, 1, &["--cross-account-reference"]);
+    let shared = org.cross_account_group();
+    let slack = Slack::start();
+    let config = fleet_config(&org, "scan_on_start = true", "*/3 * * * * *");
+    let env = env_of(&org, &slack);
+    let before = one_process_exiting(&env, &config, 0);
+    assert_eq!(before["summary"]["compared_security_groups"], 5);
+    let server = Postgres::start();
+    let mut fleet = Fleet::spawn(&config, env.clone(), 1, server.database("org"));
+    let url = fleet.url.clone();
+
+    // Two runs: the second reads each scope after the other one's scan is stored.
+    wait_for("two runs", Duration::from_secs(90), || {
+        runs_done(&url, 2) >= 2
+    });
+    let clean = from_store_exiting(&env, &config, &url, 0);
+    assert_eq!(clean["findings"], serde_json::json!([]));
+    assert_eq!(clean["summary"]["compared_security_groups"], 5);
+    assert_eq!(clean["scan"]["scopes"].as_array().unwrap().len(), 2);
+
+    org.delete_group("210000000000", "us-east-1", &shared);
+    let deleted_at = runs_done(&url, 2);
+    let after = one_process_exiting(&env, &config, 2);
+    let codes: std::collections::BTreeSet<String> = verdicts(&after)
+        .into_iter()
+        .map(|(_, code, _)| code)
+        .collect();
+    assert_eq!(
+        codes,
+        ["reference-dangling".to_string(), "sg-missing".to_string()].into()
+    );
+    // The run under way may have read the owner's scope before the delete, and
+    // the next one the referring scope before the owner's: the one after that
+    // judges from a scan that saw the group gone.
+    wait_for(
+        "three runs after the delete",
+        Duration::from_secs(90),
+        || runs_done(&url, 2) >= deleted_at + 3,
+    );
+    let merged = from_store(&env, &config, &url);
+    assert_eq!(verdicts(&merged), verdicts(&after));
+    fleet.terminate();
+}

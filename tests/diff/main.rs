@@ -15,6 +15,7 @@ mod cloudformation;
 mod flows;
 mod groups;
 mod matching;
+mod neighbours;
 mod output;
 mod properties;
 mod references;

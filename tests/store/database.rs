@@ -546,3 +546,103 @@ async fn retention_keeps_the_latest_scan_of_every_scope() {
     );
     store.close().await;
 }
+
+/// A scope's rules referencing groups of other scopes are judged from the latest
+/// stored scan of each: what it saw of those groups, what carried them, whether it
+/// read the scope completely, and no scan at all for a scope never stored.
+pub(super) async fn neighbours_come_from_the_latest_scan_of_their_scope(url: &str) {
+    use driftd::model::Scope;
+    use std::collections::{BTreeMap, BTreeSet};
+    let store = Store::open(url, OpenMode::Create).await.unwrap();
+    let there = Scope {
+        account_id: Some("123456789012".into()),
+        region: Some("us-east-1".into()),
+    };
+    let never = Scope {
+        account_id: Some("210987654321".into()),
+        ..there.clone()
+    };
+    let kept = views::view(3, 1);
+    let (alb, idle, gone) = (
+        kept.groups[0].id.clone(),
+        kept.groups[1].id.clone(),
+        "sg-0dead",
+    );
+    let mut first = scan_at(&kept, 0);
+    first.live.scopes = vec![there.clone()];
+    first.report.carriers = BTreeMap::from([
+        (alb.clone(), vec!["ELB app/web".to_string()]),
+        (idle.clone(), vec![]),
+    ]);
+    let mut second = scan_at(&kept, 1);
+    second.live.groups.retain(|g| g.id != alb);
+    // The scope's second scan failed part-way: what it did not see is not gone.
+    second.live.scopes.clear();
+    let wanted = BTreeMap::from([
+        (
+            there.clone(),
+            BTreeSet::from([alb.clone(), idle.clone(), gone.to_string()]),
+        ),
+        (never.clone(), BTreeSet::from(["sg-0elsewhere".to_string()])),
+    ]);
+
+    for scan in [&first, &second] {
+        store
+            .record(ScanRecord {
+                report: &scan.report,
+                intent: &scan.intent,
+                live: &scan.live,
+                scope: Some(&there),
+                compose: &|_, _| Vec::new(),
+            })
+            .await
+            .unwrap();
+        let neighbours = store.neighbours(&wanted).await.unwrap();
+        let looked: Vec<(String, Option<String>, bool)> = neighbours
+            .looked
+            .iter()
+            .map(|l| (l.scope.label(), l.scan_id.clone(), l.complete))
+            .collect();
+        let found: Vec<(&str, Option<Vec<String>>)> = neighbours
+            .groups
+            .iter()
+            .map(|(id, n)| (id.as_str(), n.carried_by.clone()))
+            .collect();
+        let scan_id = scan.report.scan.id.clone();
+        if std::ptr::eq(scan, &first) {
+            assert_eq!(
+                looked,
+                [
+                    (there.label(), Some(scan_id), true),
+                    (never.label(), None, false)
+                ]
+            );
+            assert_eq!(
+                found,
+                [
+                    (alb.as_str(), Some(vec!["ELB app/web".to_string()])),
+                    (idle.as_str(), Some(vec![]))
+                ]
+            );
+            assert_eq!(neighbours.groups[&alb].group, kept.groups[0]);
+        } else {
+            assert_eq!(
+                looked,
+                [
+                    (there.label(), Some(scan_id), false),
+                    (never.label(), None, false)
+                ]
+            );
+            // Carriers were not read this time: unknown, not "nothing".
+            assert_eq!(found, [(idle.as_str(), None)]);
+        }
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn neighbours_come_from_the_latest_scan_of_their_scope_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("neighbours.db").display());
+    neighbours_come_from_the_latest_scan_of_their_scope(&url).await;
+}

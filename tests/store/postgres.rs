@@ -1,6 +1,6 @@
 //! The store on a real PostgreSQL server (tests/support/postgres.rs): the same
 //! history as SQLite for the same scans (statuses, first_seen order, history,
-//! retention), writers from several processes taking turns, the outbox claimed once
+//! retention, the groups of other scopes), writers from several processes taking turns, the outbox claimed once
 //! across claimers, a server that goes away, and no password in any message.
 
 use chrono::{Duration, TimeZone, Utc};
@@ -145,6 +145,15 @@ async fn retention_prunes_the_same_on_postgresql() {
     assert_eq!(postgres.0.scans, 2, "{:?}", postgres.0);
     assert!(postgres.0.blobs > 0);
     assert_eq!(scalar(&url, "SELECT count(*) FROM scans").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn neighbours_come_from_the_latest_scan_of_their_scope_on_postgresql() {
+    let server = Postgres::start();
+    super::database::neighbours_come_from_the_latest_scan_of_their_scope(
+        &server.database("neighbours"),
+    )
+    .await;
 }
 
 /// Several processes storing at once take turns (an advisory lock), none fails.

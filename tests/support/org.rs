@@ -31,6 +31,18 @@ impl Org {
     /// `accounts` accounts × `regions` (comma-separated), `groups` groups of `rules`
     /// rules in each; with `drift`, the drift seed_org.py describes.
     pub fn seed(accounts: usize, regions: &str, groups: usize, rules: usize, drift: bool) -> Org {
+        let extra: &[&str] = if drift { &["--drift"] } else { &[] };
+        Org::seed_with(accounts, regions, groups, rules, extra)
+    }
+
+    /// As `seed`, with more of seed_org.py's options (`--cross-account-reference`).
+    pub fn seed_with(
+        accounts: usize,
+        regions: &str,
+        groups: usize,
+        rules: usize,
+        extra: &[&str],
+    ) -> Org {
         let moto = Moto::start();
         let mut proxy = python()
             .arg(root().join("scripts/localaws/counting_proxy.py"))
@@ -62,10 +74,10 @@ impl Org {
             .arg("--state-out")
             .arg(dir.path().join("org.tfstate"))
             .arg("--accounts-out")
-            .arg(dir.path().join("accounts.toml"));
-        if drift {
-            seed.arg("--drift");
-        }
+            .arg(dir.path().join("accounts.toml"))
+            .arg("--cross-out")
+            .arg(dir.path().join("cross-account-group"))
+            .args(extra);
         let output = seed.output().expect("seed_org.py runs");
         assert!(
             output.status.success(),
@@ -103,6 +115,30 @@ impl Org {
         )
         .unwrap();
         path
+    }
+
+    /// The first account's group that the second account's first group allows
+    /// (`--cross-account-reference`).
+    pub fn cross_account_group(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("cross-account-group")).unwrap()
+    }
+
+    /// Deletes `group` from `account` in `region`, as its owner would.
+    pub fn delete_group(&self, account: &str, region: &str, group: &str) {
+        let output = python()
+            .arg(root().join("scripts/localaws/seed_org.py"))
+            .args([
+                "--endpoint",
+                &format!("http://127.0.0.1:{}", self.proxy_port),
+            ])
+            .args(["--delete", &format!("{account}/{region}/{group}")])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "deleting {group}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// Calls received since the last reset: `{"account/region": {"Action": n}}`.
