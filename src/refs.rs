@@ -107,7 +107,8 @@ pub async fn find(plan: &ScanPlan, group_id: &str) -> References {
 
     let mut network_interfaces = Vec::new();
     let sdk = sdk_for(plan).await;
-    if let LiveSource::Aws(ec2_plan) = live_source_for(plan, &intent, sdk.as_ref())
+    if let LiveSource::Aws(ec2_plan) =
+        live_source_for(plan, &crate::model::Places::of(&intent), sdk.as_ref())
         && let Some(sdk) = sdk
     {
         let (found, statuses) = network_interfaces_using(&sdk, &ec2_plan, group_id, &calls).await;

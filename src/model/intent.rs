@@ -93,17 +93,6 @@ impl Intent {
             })
     }
 
-    /// The regions the declared and read groups and the declared rules live in
-    /// (from their ARNs), sorted.
-    pub fn regions(&self) -> Vec<String> {
-        let groups = self.groups.iter().map(|g| g.group.region.as_deref());
-        let reads = self.reads.iter().map(|r| r.region.as_deref());
-        let rules = self.rules.iter().map(|r| r.region.as_deref());
-        let regions: std::collections::BTreeSet<&str> =
-            groups.chain(reads).chain(rules).flatten().collect();
-        regions.into_iter().map(str::to_string).collect()
-    }
-
     /// The groups whose live rules must be read with their ids and tags
     /// (`DescribeSecurityGroupRules`): those holding a declared rule that is matched
     /// by rule id or has tags (`aws_vpc_security_group_*_rule`,
@@ -124,38 +113,27 @@ impl Intent {
         )
     }
 
-    /// Whether some declared or read group names no region (a state without ARNs).
-    pub fn has_unplaced_groups(&self) -> bool {
-        self.groups.iter().any(|g| g.group.region.is_none())
-            || self.reads.iter().any(|r| r.region.is_none())
-    }
-
-    /// Whether every declaration says where it lives: its region, and its account
-    /// where `accounts` (more than one) are read. Only then can a run be split by
-    /// scope, each scope comparing what lives there and nothing else.
-    pub fn is_placed(&self, accounts: usize) -> bool {
-        let placed = |account: Option<&str>, region: Option<&str>| {
-            region.is_some() && (accounts <= 1 || account.is_some())
-        };
-        self.places()
-            .all(|(account, region)| placed(account, region))
-    }
-
     /// What lives in `scope` (or where nothing says it does not).
     pub fn within(&self, scope: &Scope) -> Intent {
+        let mut copy = self.clone();
+        copy.retain_within(scope);
+        copy
+    }
+
+    /// Drops what does not live in `scope`.
+    pub fn retain_within(&mut self, scope: &Scope) {
         let here = |account: &Option<String>, region: &Option<String>| {
             scope.covers(account.as_deref(), region.as_deref())
         };
-        Intent {
-            groups: keep(&self.groups, |g| here(&g.group.account_id, &g.group.region)),
-            rules: keep(&self.rules, |r| here(&r.account_id, &r.region)),
-            reads: keep(&self.reads, |r| here(&r.account_id, &r.region)),
-            attachments: keep(&self.attachments, |a| here(&a.account_id, &a.region)),
-            stack_resources: keep(&self.stack_resources, |r| here(&r.account_id, &r.region)),
-            drifts: keep(&self.drifts, |d| {
-                here(&d.resource.account_id, &d.resource.region)
-            }),
-        }
+        self.groups
+            .retain(|g| here(&g.group.account_id, &g.group.region));
+        self.rules.retain(|r| here(&r.account_id, &r.region));
+        self.reads.retain(|r| here(&r.account_id, &r.region));
+        self.attachments.retain(|a| here(&a.account_id, &a.region));
+        self.stack_resources
+            .retain(|r| here(&r.account_id, &r.region));
+        self.drifts
+            .retain(|d| here(&d.resource.account_id, &d.resource.region));
     }
 
     /// Where each declaration lives (account, region), as far as it says.
@@ -196,8 +174,4 @@ fn place<'a>(
     region: &'a Option<String>,
 ) -> (Option<&'a str>, Option<&'a str>) {
     (account.as_deref(), region.as_deref())
-}
-
-fn keep<T: Clone>(items: &[T], here: impl Fn(&T) -> bool) -> Vec<T> {
-    items.iter().filter(|item| here(item)).cloned().collect()
 }

@@ -37,8 +37,10 @@ pub use time::{Timestamp, format_timestamp, parse_timestamp};
 mod intent;
 mod live;
 mod neighbours;
+mod places;
 pub use intent::{
     DeclaredAttachment, DeclaredEndpoint, DeclaredGroup, DeclaredRule, GroupRead, Intent,
 };
 pub use live::LiveView;
 pub use neighbours::{Looked, Neighbour, Neighbours, referenced_elsewhere};
+pub use places::Places;

@@ -11,7 +11,7 @@ use crate::acknowledge::{self, Acknowledgement};
 use crate::aws::{ApiCalls, Timeouts, load_sdk_config};
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{
-    Event, Finding, FindingStatus, Intent, LiveView, Scope, Timestamp, format_timestamp,
+    Event, Finding, FindingStatus, Intent, LiveView, Places, Scope, Timestamp, format_timestamp,
 };
 use crate::progress::Step;
 use crate::report::{Compared, Report};
@@ -112,37 +112,99 @@ pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
     Some(load_sdk_config(first_region, plan.limits.aws).await)
 }
 
+/// Reads the Terraform states: each state's status, and what `keep` keeps of
+/// them (see `read_states`).
 pub async fn load_intent(
     states: &[String],
     sdk: Option<&SdkConfig>,
     calls: &ApiCalls,
 ) -> (Intent, Vec<SourceStatus>) {
-    let mut intent = Intent::default();
-    let mut statuses = Vec::new();
+    let read = read_states(states, sdk, calls, Reading::Whole).await;
+    (read.intent, read.sources)
+}
+
+/// How a run reads the states.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reading {
+    /// Everything they declare, for one scan of everything.
+    Whole,
+    /// Only where their declarations live, the bytes held for each scope to
+    /// parse its part (`ScopedRun`).
+    Planning,
+}
+
+/// What the states and stacks say, as a run reads them.
+#[derive(Default)]
+struct IntentRead {
+    /// The states' declarations (none when planning a run split by scope), and
+    /// every stack's.
+    intent: Intent,
+    /// Where every declaration lives, kept or not.
+    places: Places,
+    sources: Vec<SourceStatus>,
+    /// The bytes of the states that parsed, when planning.
+    held: Vec<HeldState>,
+}
+
+/// A state's bytes, held through a run split by scope: each scope parses its own
+/// part of them, so that no replica holds every scope's declarations at once.
+pub struct HeldState {
+    pub location: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads each state once, as `reading` says.
+async fn read_states(
+    states: &[String],
+    sdk: Option<&SdkConfig>,
+    calls: &ApiCalls,
+    reading: Reading,
+) -> IntentRead {
+    let mut read = IntentRead::default();
     for location in states {
         let span = info_span!("source", source.kind = "terraform", source.location = %location);
         let step = Step::start(format!("reading Terraform state {location}"));
         let result = async {
-            match (location.starts_with("s3://"), sdk) {
-                (true, Some(sdk)) => terraform::s3::load(sdk, location, calls).await,
-                _ => terraform::load_file(location.as_ref()),
-            }
+            let bytes = match (location.starts_with("s3://"), sdk) {
+                (true, Some(sdk)) => terraform::s3::fetch(sdk, location, calls).await?,
+                _ => terraform::read_state_file(location.as_ref())?,
+            };
+            let (state, places) = match reading {
+                Reading::Whole => {
+                    let state = terraform::parse_state(location, &bytes)?;
+                    let places = Places::of(&state);
+                    (state, places)
+                }
+                Reading::Planning => (
+                    Intent::default(),
+                    terraform::state_places(location, &bytes)?,
+                ),
+            };
+            Ok::<_, terraform::StateError>((bytes, state, places))
         }
         .instrument(span)
         .await;
         match result {
-            Ok(state) => {
+            Ok((bytes, state, places)) => {
                 step.done(format_args!(
                     "{} groups, {} rules",
-                    state.groups.len(),
-                    state.rules.len()
+                    places.groups(),
+                    places.rules()
                 ));
-                intent.extend(state);
-                statuses.push(SourceStatus::ok(SourceKind::Terraform, location));
+                read.intent.extend(state);
+                read.places.extend(places);
+                read.sources
+                    .push(SourceStatus::ok(SourceKind::Terraform, location));
+                if reading == Reading::Planning {
+                    read.held.push(HeldState {
+                        location: location.clone(),
+                        bytes,
+                    });
+                }
             }
             Err(error) => {
                 step.failed(&error);
-                statuses.push(SourceStatus::failed(
+                read.sources.push(SourceStatus::failed(
                     SourceKind::Terraform,
                     location,
                     error.to_string(),
@@ -150,7 +212,7 @@ pub async fn load_intent(
             }
         }
     }
-    (intent, statuses)
+    read
 }
 
 /// Reads intent and reality, as a scan does before diffing.
@@ -168,7 +230,7 @@ async fn collect_with(
     // Rule ids and tags only where the intent compares them (fewer calls), and the
     // tasks of the services it declares.
     let flows = !plan.options.flows.is_empty();
-    let live_source = live_source_for(plan, &intent, sdk).for_intent(&intent, flows);
+    let live_source = live_source_for(plan, &Places::of(&intent), sdk).for_intent(&intent, flows);
     let (live, live_sources) = live_source.read(sdk, calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
@@ -180,22 +242,34 @@ async fn collect_intent(
     sdk: Option<&SdkConfig>,
     calls: &ApiCalls,
 ) -> (Intent, Vec<SourceStatus>) {
-    let (mut intent, mut sources) = load_intent(&plan.states, sdk, calls).await;
+    let read = read_intent(plan, sdk, calls, Reading::Whole).await;
+    (read.intent, read.sources)
+}
+
+/// Reads the states (as `reading` says) and every stack.
+async fn read_intent(
+    plan: &ScanPlan,
+    sdk: Option<&SdkConfig>,
+    calls: &ApiCalls,
+    reading: Reading,
+) -> IntentRead {
+    let mut read = read_states(&plan.states, sdk, calls, reading).await;
     if let (Some(stacks), Some(sdk)) = (plan.stacks(), sdk) {
         // Stacks without regions are read where the states live, as EC2 is.
-        let stacks = stacks.defaulting_regions(&default_regions(&intent, Some(sdk)));
+        let stacks = stacks.defaulting_regions(&default_regions(&read.places, Some(sdk)));
         let (stack_intent, stack_sources) = cloudformation::scan(sdk, &stacks, calls).await;
-        intent.extend(stack_intent);
-        sources.extend(stack_sources);
+        read.places.extend(Places::of(&stack_intent));
+        read.intent.extend(stack_intent);
+        read.sources.extend(stack_sources);
     }
-    (intent, sources)
+    read
 }
 
 /// The regions to read where none were given (`--region`, `[scan] regions`): those
 /// the intent lives in, and the SDK's default region while some group names none.
-fn default_regions(intent: &Intent, sdk: Option<&SdkConfig>) -> Vec<String> {
-    let mut regions = intent.regions();
-    if intent.has_unplaced_groups()
+fn default_regions(places: &Places, sdk: Option<&SdkConfig>) -> Vec<String> {
+    let mut regions = places.regions();
+    if places.has_unplaced_groups()
         && let Some(region) = sdk.and_then(SdkConfig::region)
         && !regions.iter().any(|r| r == region.as_ref())
     {
@@ -206,8 +280,8 @@ fn default_regions(intent: &Intent, sdk: Option<&SdkConfig>) -> Vec<String> {
 
 /// The live source as the plan gives it, or with the intent's regions where it
 /// names none (what `collect` reads, and `refs` searches for interfaces).
-pub fn live_source_for(plan: &ScanPlan, intent: &Intent, sdk: Option<&SdkConfig>) -> LiveSource {
-    match plan.live.defaulting_regions(&default_regions(intent, sdk)) {
+pub fn live_source_for(plan: &ScanPlan, places: &Places, sdk: Option<&SdkConfig>) -> LiveSource {
+    match plan.live.defaulting_regions(&default_regions(places, sdk)) {
         Some(defaulted) => {
             if let LiveSource::Aws(ec2) = &defaulted {
                 info!(regions = ?ec2.regions, "no region given: reading the regions the intent lives in");
@@ -486,17 +560,12 @@ mod tests {
             ],
             ..Intent::default()
         };
-        assert_eq!(default_regions(&intent, Some(&sdk)), ["us-east-1"]);
+        let regions = |intent: &Intent| default_regions(&Places::of(intent), Some(&sdk));
+        assert_eq!(regions(&intent), ["us-east-1"]);
         // A state without ARNs: where its groups live is unknown, so the SDK's
         // region is read too.
         intent.groups.push(group("sg-3", None));
-        assert_eq!(
-            default_regions(&intent, Some(&sdk)),
-            ["us-east-1", "eu-west-1"]
-        );
-        assert_eq!(
-            default_regions(&Intent::default(), Some(&sdk)),
-            Vec::<String>::new()
-        );
+        assert_eq!(regions(&intent), ["us-east-1", "eu-west-1"]);
+        assert_eq!(regions(&Intent::default()), Vec::<String>::new());
     }
 }

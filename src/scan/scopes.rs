@@ -1,8 +1,11 @@
 //! A run split by scope (account × region), for `serve` replicas sharing one
-//! database: the intent is loaded once per run; then each scope is read, diffed
-//! against what lives there, stored and resolved on its own (`run_scope_and_store`),
-//! so that a process holds one scope's live data at a time, a failed scope holds
-//! back no other, and replicas can share a run's scopes.
+//! database: the states are fetched once per run and planned from (where their
+//! declarations live, `terraform::state_places`), their bytes held; then each
+//! scope parses its own part of them (`terraform::parse_state_within`), is read,
+//! diffed against what lives there, stored and resolved on its own
+//! (`run_scope_and_store`), so that a process holds one scope's declarations and
+//! live data at a time, a failed scope holds back no other, and replicas can share
+//! a run's scopes. Stacks are read once per run, whole.
 //!
 //! A run is split only where that gives the findings a whole scan would give:
 //! every declaration says where it lives (a group without an ARN could live in any
@@ -18,21 +21,26 @@ use aws_config::SdkConfig;
 use tracing::{Instrument, info_span, warn};
 
 use super::{
-    Read, Scan, ScanPlan, collect_intent, judge, live_source_for, scan_id, sdk_for, store_scan,
+    HeldState, Read, Reading, Scan, ScanPlan, judge, live_source_for, read_intent, scan_id,
+    sdk_for, store_scan,
 };
 use crate::aws::ApiCalls;
 use crate::model::{Intent, Neighbours, Scope, referenced_elsewhere};
-use crate::sources::SourceStatus;
 use crate::sources::ec2::Ec2Plan;
 use crate::sources::live::LiveSource;
+use crate::sources::{SourceKind, SourceStatus, terraform};
 use crate::store::{Store, StoreError};
 
-/// A run's intent, loaded once, and the scopes to read it against.
+/// A run's intent, read once, and the scopes to read it against.
 pub struct ScopedRun {
     /// The plan, with the regions the intent lives in where it named none.
     plan: ScanPlan,
     sdk: SdkConfig,
-    intent: Intent,
+    /// The states' bytes: each scope parses what lives there, so that a replica
+    /// never holds every scope's declarations at once.
+    states: Vec<HeldState>,
+    /// Every stack's declarations (stacks are read per run, not per scope).
+    stacks: Intent,
     /// How reading the states and stacks went: part of every scope's scan.
     intent_sources: Vec<SourceStatus>,
     /// Every account × region, in the order of the config.
@@ -68,16 +76,18 @@ pub async fn split(plan: &ScanPlan) -> Result<ScopedRun, Unsplit> {
         return Err(Unsplit::Flows);
     }
     let sdk = sdk_for(plan).await.ok_or(Unsplit::NotAws)?;
-    // The calls that load the intent are not any scope's: logged by the sources.
-    let (intent, intent_sources) = collect_intent(plan, Some(&sdk), &ApiCalls::default()).await;
-    let LiveSource::Aws(ec2) = live_source_for(plan, &intent, Some(&sdk)) else {
+    // The calls that read the intent are not any scope's: logged by the sources.
+    // Only where the states' declarations live is kept from this first reading.
+    let read = read_intent(plan, Some(&sdk), &ApiCalls::default(), Reading::Planning).await;
+    let places = read.places;
+    let LiveSource::Aws(ec2) = live_source_for(plan, &places, Some(&sdk)) else {
         return Err(Unsplit::NotAws);
     };
     let accounts: Vec<Option<String>> = match ec2.accounts.is_empty() {
         true => vec![None],
         false => ec2.accounts.iter().map(|a| Some(a.id.clone())).collect(),
     };
-    if !intent.is_placed(accounts.len()) {
+    if !places.are_placed(accounts.len()) {
         return Err(Unsplit::Unplaced);
     }
     if ec2.regions.is_empty() {
@@ -92,10 +102,7 @@ pub async fn split(plan: &ScanPlan) -> Result<ScopedRun, Unsplit> {
             })
         })
         .collect::<Vec<Scope>>();
-    let read = |(account, region): (Option<&str>, Option<&str>)| {
-        scopes.iter().any(|s| s.covers(account, region))
-    };
-    if !intent.places().all(read) {
+    if !places.all_within(&scopes) {
         return Err(Unsplit::Outside);
     }
     let plan = ScanPlan {
@@ -105,8 +112,9 @@ pub async fn split(plan: &ScanPlan) -> Result<ScopedRun, Unsplit> {
     Ok(ScopedRun {
         plan,
         sdk,
-        intent,
-        intent_sources,
+        states: read.held,
+        stacks: read.intent,
+        intent_sources: read.sources,
         scopes,
     })
 }
@@ -137,6 +145,32 @@ impl ScopedRun {
             ..self.plan.clone()
         }
     }
+
+    /// What lives in `scope`: its part of each state, parsed again from the held
+    /// bytes, and of the stacks.
+    fn intent_of(&self, scope: &Scope) -> (Intent, Vec<SourceStatus>) {
+        let mut intent = self.stacks.within(scope);
+        let mut sources = self.intent_sources.clone();
+        for state in &self.states {
+            match terraform::parse_state_within(&state.location, &state.bytes, scope) {
+                Ok(part) => intent.extend(part),
+                // The same bytes parsed when the run began: never expected.
+                Err(error) => {
+                    let status = sources
+                        .iter_mut()
+                        .find(|s| s.kind == SourceKind::Terraform && s.location == state.location);
+                    if let Some(status) = status {
+                        *status = SourceStatus::failed(
+                            SourceKind::Terraform,
+                            &state.location,
+                            error.to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        (intent, sources)
+    }
 }
 
 /// Reads one scope, compares it with the intent that lives there, and stores it
@@ -153,7 +187,7 @@ pub async fn run_scope_and_store(
     let label = scope.label();
     let calls = ApiCalls::default();
     let plan = run.plan_of(scope);
-    let intent = run.intent.within(scope);
+    let (intent, mut sources) = run.intent_of(scope);
     let live_source = plan.live.clone().for_intent(&intent, false);
     let (mut live, live_sources) = live_source
         .read(Some(&run.sdk), &calls)
@@ -171,7 +205,6 @@ pub async fn run_scope_and_store(
         }
         Err(e) => Some(e),
     };
-    let mut sources = run.intent_sources.clone();
     sources.extend(live_sources);
     let read = Read {
         id,

@@ -232,3 +232,115 @@ fn what_carries_the_groups_is_read_from_each_resource_kind() {
         ]
     );
 }
+
+/// A state over two accounts and two regions, a rule resource listed before its
+/// group (as another module's would be).
+const ORG_STATE: &str = r#"{"version": 4, "terraform_version": "1.9.8", "serial": 3,
+  "lineage": "2f0e8c1a-4b7d-4e1f-9a3c-5d6e7f809a1b", "outputs": {},
+  "resources": [
+    {"module": "module.a", "mode": "managed", "type": "aws_security_group_rule", "name": "early",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 2, "attributes": {"id": "sgrule-1", "type": "ingress",
+       "security_group_id": "sg-0b1", "protocol": "tcp", "from_port": 22, "to_port": 22,
+       "cidr_blocks": ["10.9.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+       "self": false, "source_security_group_id": null, "description": "bastion"}}]},
+    {"mode": "managed", "type": "aws_security_group", "name": "g",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [
+      {"index_key": "a1", "schema_version": 1, "attributes": {"id": "sg-0a1", "name": "a1",
+        "arn": "arn:aws:ec2:us-east-1:111111111111:security-group/sg-0a1", "description": "a1",
+        "vpc_id": "vpc-1", "tags": {}, "egress": [], "ingress": [{"cidr_blocks": ["10.0.0.0/8"],
+        "description": "", "from_port": 443, "to_port": 443, "ipv6_cidr_blocks": [],
+        "prefix_list_ids": [], "protocol": "tcp", "security_groups": [], "self": false}]}},
+      {"index_key": "b1", "schema_version": 1, "attributes": {"id": "sg-0b1", "name": "b1",
+        "arn": "arn:aws:ec2:us-east-1:222222222222:security-group/sg-0b1", "description": "b1",
+        "vpc_id": "vpc-2", "tags": {}, "egress": [], "ingress": []}},
+      {"index_key": "c1", "schema_version": 1, "attributes": {"id": "sg-0c1", "name": "c1",
+        "arn": "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-0c1", "description": "c1",
+        "vpc_id": "vpc-3", "tags": {}, "egress": [], "ingress": []}}]},
+    {"mode": "data", "type": "aws_security_group", "name": "shared",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 0, "attributes": {"id": "sg-0d1", "name": "shared",
+       "arn": "arn:aws:ec2:us-east-1:222222222222:security-group/sg-0d1"}}]},
+    {"mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "https",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 0, "attributes": {"id": "sgr-0e1",
+       "arn": "arn:aws:ec2:eu-west-1:111111111111:security-group-rule/sgr-0e1",
+       "security_group_id": "sg-0c1", "ip_protocol": "tcp", "from_port": 443, "to_port": 443,
+       "cidr_ipv4": "0.0.0.0/0", "security_group_rule_id": "sgr-0e1", "tags": null}}]}
+  ]}"#;
+
+/// A replica of a run split by scope parses each scope's part of a state: exactly
+/// what lives there, as the whole state's declarations filtered, whatever it skips
+/// unread; planning the run keeps nothing and still knows where everything lives.
+#[test]
+fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
+    use driftd::model::{Places, Scope};
+    use driftd::sources::terraform::{parse_state_within, state_places};
+    let bytes = ORG_STATE.as_bytes();
+    let whole = parse_state("org.tfstate", bytes).unwrap();
+    assert_eq!(
+        (whole.groups.len(), whole.rules.len(), whole.reads.len()),
+        (3, 3, 1)
+    );
+    let scope = |account: &str, region: &str| Scope {
+        account_id: Some(account.to_string()),
+        region: Some(region.to_string()),
+    };
+    let scopes = [
+        scope("111111111111", "us-east-1"),
+        scope("222222222222", "us-east-1"),
+        scope("111111111111", "eu-west-1"),
+    ];
+    let mut rules = 0;
+    for here in &scopes {
+        let part = parse_state_within("org.tfstate", bytes, here).unwrap();
+        assert_eq!(part, whole.within(here), "{}", here.label());
+        rules += part.rules.len();
+    }
+    assert_eq!(rules, whole.rules.len(), "every rule in exactly one scope");
+    // The rule resource read before its group lives where that group does.
+    let b = parse_state_within("org.tfstate", bytes, &scopes[1]).unwrap();
+    assert_eq!(rule_lines(&b).len(), 1);
+    assert!(rule_lines(&b)[0].starts_with("module.a.aws_security_group_rule.early"));
+
+    let places = state_places("org.tfstate", bytes).unwrap();
+    assert_eq!(places, Places::of(&whole));
+    assert!(places.are_placed(2) && places.all_within(&scopes));
+    assert!(!places.all_within(&scopes[..2]), "eu-west-1 is not read");
+    assert_eq!(places.regions(), ["eu-west-1", "us-east-1"]);
+    assert_eq!((places.groups(), places.rules()), (3, 3));
+}
+
+/// The same on every state of the corpus and the shapes fixture, in every place
+/// they declare something: skipping by what the attributes say never drops or
+/// keeps what the whole state's filtered declarations would not.
+#[test]
+fn every_corpus_state_parsed_by_scope_is_the_whole_state_filtered() {
+    use driftd::model::Scope;
+    use driftd::sources::terraform::parse_state_within;
+    let mut paths = vec![std::path::PathBuf::from(SHAPES)];
+    let corpus = std::path::Path::new("../shared/corpus/tfstate");
+    for entry in std::fs::read_dir(corpus).unwrap() {
+        paths.push(entry.unwrap().path());
+    }
+    let mut compared = 0;
+    for path in &paths {
+        let location = path.display().to_string();
+        let bytes = std::fs::read(path).unwrap();
+        let Ok(whole) = parse_state(&location, &bytes) else {
+            continue;
+        };
+        let places: std::collections::BTreeSet<(Option<String>, Option<String>)> = whole
+            .places()
+            .map(|(a, r)| (a.map(str::to_string), r.map(str::to_string)))
+            .collect();
+        for (account_id, region) in places {
+            let here = Scope { account_id, region };
+            let part = parse_state_within(&location, &bytes, &here).unwrap();
+            assert_eq!(part, whole.within(&here), "{location} in {}", here.label());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} places compared");
+}

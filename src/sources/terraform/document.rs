@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use super::StateError;
 use super::address::IndexKey;
 use super::flatmap::unflatten;
-use super::resources::{ResourceKind, StateReader};
-use crate::model::Intent;
+use super::resources::{Keep, PlaceHint, ResourceKind, StateReader};
+use crate::model::{Intent, Places};
 use crate::sources::json_error::{self, JsonError};
 
 #[derive(Deserialize)]
@@ -51,7 +51,9 @@ struct Header {
     terraform_version: Option<serde_json::Value>,
 }
 
-pub fn parse(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
+/// The declarations `keep` keeps, and where those read live (all of them, but
+/// with `Keep::Within`, which skips what lives elsewhere).
+pub fn parse(location: &str, bytes: &[u8], keep: Keep) -> Result<(Intent, Places), StateError> {
     let bytes = crate::input::document_bytes(bytes).map_err(|error| StateError::Encoding {
         location: location.to_string(),
         error,
@@ -90,13 +92,20 @@ pub fn parse(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
         reason: "format 4 but no top-level \"resources\" list".to_string(),
     })?;
 
-    let mut reader = StateReader::new(location);
+    let mut reader = StateReader::new(location, keep);
     for (r, resource) in resources.iter().enumerate() {
         let Some(kind) = ResourceKind::of(&resource.mode, &resource.kind) else {
             continue;
         };
         for (i, instance) in resource.instances.iter().enumerate() {
             if instance.deposed.is_some() {
+                continue;
+            }
+            if reader.keeps_one_scope()
+                && let Some(raw) = instance.attributes
+                && let Ok(hint) = serde_json::from_str::<PlaceHint>(raw.get())
+                && reader.outside(kind, hint)
+            {
                 continue;
             }
             let json_path = format!("$.resources[{r}].instances[{i}]");

@@ -13,8 +13,9 @@ pub mod s3;
 use std::path::Path;
 
 use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
-use crate::model::Intent;
+use crate::model::{Intent, Places, Scope};
 use crate::sources::json_error::JsonError;
+use resources::Keep;
 
 pub use address::resource_address;
 
@@ -53,15 +54,35 @@ pub enum StateError {
 
 /// Reads a local state file. `location` is how the file is named in findings.
 pub fn load_file(path: &Path) -> Result<Intent, StateError> {
-    let location = path.display().to_string();
-    let bytes = read_file(path, MAX_DOCUMENT_BYTES).map_err(|source| StateError::Io {
-        location: location.clone(),
+    let bytes = read_state_file(path)?;
+    parse_state(&path.display().to_string(), &bytes)
+}
+
+/// The bytes of a local state file.
+pub fn read_state_file(path: &Path) -> Result<Vec<u8>, StateError> {
+    read_file(path, MAX_DOCUMENT_BYTES).map_err(|source| StateError::Io {
+        location: path.display().to_string(),
         source,
-    })?;
-    parse_state(&location, &bytes)
+    })
 }
 
 /// Parses a state document held in memory (a file or an S3 object).
 pub fn parse_state(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
-    document::parse(location, bytes)
+    document::parse(location, bytes, Keep::All).map(|(intent, _)| intent)
+}
+
+/// Where a state's declarations live, without keeping them: how a run split by
+/// scope is planned.
+pub fn state_places(location: &str, bytes: &[u8]) -> Result<Places, StateError> {
+    document::parse(location, bytes, Keep::Nothing).map(|(_, places)| places)
+}
+
+/// The declarations of a state that live in `scope` (a scope of a run split by
+/// scope), the rest skipped unread where their attributes say where they live.
+pub fn parse_state_within(
+    location: &str,
+    bytes: &[u8],
+    scope: &Scope,
+) -> Result<Intent, StateError> {
+    document::parse(location, bytes, Keep::Within(scope.clone())).map(|(intent, _)| intent)
 }

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use super::lenient;
 use crate::model::{
     CarrierRef, DeclaredAttachment, DeclaredGroup, DeclaredRule, Direction, GroupId, GroupRead,
-    Intent, Owner, Peer, Protocol, Rule, SecurityGroup, Tags, comparable_tags, share_group_ids,
+    Intent, Owner, Peer, Places, Protocol, Rule, Scope, SecurityGroup, Tags, comparable_tags,
+    share_group_ids,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,18 +253,62 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, Strin
 }
 
 /// Collects one state's resources; `finish` gives the state's intent.
+/// Which declarations a reader keeps: all of them (a whole scan), those of one
+/// scope (a scope of a run split by scope), or none (planning that run, which
+/// needs only where they live).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keep {
+    All,
+    Within(Scope),
+    Nothing,
+}
+
+impl Keep {
+    fn apply(&self, mut intent: Intent) -> Intent {
+        match self {
+            Keep::All => intent,
+            Keep::Within(scope) => {
+                intent.retain_within(scope);
+                intent
+            }
+            Keep::Nothing => Intent::default(),
+        }
+    }
+}
+
+/// The attributes that say where an instance lives, read without the rest.
+#[derive(Debug, Deserialize)]
+pub struct PlaceHint {
+    id: Option<String>,
+    arn: Option<String>,
+    owner_id: Option<String>,
+    security_group_id: Option<String>,
+}
+
 pub struct StateReader {
     location: String,
+    /// What the instance being read declares, until `settle` keeps what `keep` keeps.
     intent: Intent,
+    keep: Keep,
+    kept: Intent,
+    /// Where everything read lives, kept or not.
+    places: Places,
+    /// Rules of a rule resource (no ARN) whose group is not read yet: placed by
+    /// `finish`.
+    unplaced_rules: Vec<DeclaredRule>,
     /// Where each group of this state lives, for rules that carry no ARN.
     group_scopes: HashMap<String, (Option<String>, Option<String>)>,
 }
 
 impl StateReader {
-    pub fn new(location: &str) -> StateReader {
+    pub fn new(location: &str, keep: Keep) -> StateReader {
         StateReader {
             location: location.to_string(),
             intent: Intent::default(),
+            keep,
+            kept: Intent::default(),
+            places: Places::default(),
+            unplaced_rules: Vec::new(),
             group_scopes: HashMap::new(),
         }
     }
@@ -282,7 +327,84 @@ impl StateReader {
             ResourceKind::VpcEgressRule => self.add_vpc_rule(owner, attrs, Direction::Egress),
             ResourceKind::GroupData => self.add_read(owner, attrs),
             ResourceKind::Carrier(kind) => self.add_attachment(kind, owner, attrs),
+        }?;
+        self.settle(false);
+        Ok(())
+    }
+
+    /// Whether this reader keeps one scope only: then `outside` may skip instances.
+    pub fn keeps_one_scope(&self) -> bool {
+        matches!(self.keep, Keep::Within(_))
+    }
+
+    /// Whether an instance lives outside the scope this reader keeps, told from
+    /// `hint` as `add` and `settle` would place it; when unsure, it is not. Reading
+    /// only what a scope needs, a replica parses a large state once per scope at
+    /// little cost. A group's place is noted either way, for its rule resources.
+    pub fn outside(&mut self, kind: ResourceKind, hint: PlaceHint) -> bool {
+        let Keep::Within(scope) = &self.keep else {
+            return false;
+        };
+        let (account, region) = match kind {
+            ResourceKind::Group | ResourceKind::DefaultGroup => {
+                let (account, region) = arn_scope(hint.arn.as_deref());
+                let place = (account.or(hint.owner_id), region);
+                match hint.id {
+                    Some(id) => {
+                        self.group_scopes.insert(id, place.clone());
+                        place
+                    }
+                    None => return false,
+                }
+            }
+            ResourceKind::GroupRule
+            | ResourceKind::VpcIngressRule
+            | ResourceKind::VpcEgressRule => {
+                let own = match kind {
+                    ResourceKind::GroupRule => (None, None),
+                    _ => arn_scope(hint.arn.as_deref()),
+                };
+                if own != (None, None) {
+                    own
+                } else {
+                    let group = hint.security_group_id.as_deref().unwrap_or_default();
+                    match self.group_scopes.get(group) {
+                        Some(place) => place.clone(),
+                        None => return false,
+                    }
+                }
+            }
+            ResourceKind::GroupData => arn_scope(hint.arn.as_deref()),
+            ResourceKind::Carrier(CarrierKind::EcsService) => arn_scope(hint.id.as_deref()),
+            ResourceKind::Carrier(_) => arn_scope(hint.arn.as_deref()),
+        };
+        !scope.covers(account.as_deref(), region.as_deref())
+    }
+
+    /// Notes where what the last instance declared lives, and keeps what `keep`
+    /// keeps, so that a reader of one scope never holds another's declarations. A
+    /// rule resource's rules live where their group does: until that group is read
+    /// (`last`: never), they wait in `unplaced_rules`.
+    fn settle(&mut self, last: bool) {
+        let mut part = std::mem::take(&mut self.intent);
+        for mut rule in std::mem::take(&mut part.rules) {
+            if rule.account_id.is_none() && rule.region.is_none() {
+                match self.group_scopes.get(rule.rule.group_id.as_str()) {
+                    Some((account, region)) => {
+                        rule.account_id = account.clone();
+                        rule.region = region.clone();
+                    }
+                    None if !last => {
+                        self.unplaced_rules.push(rule);
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            part.rules.push(rule);
         }
+        self.places.extend(Places::of(&part));
+        self.kept.extend(self.keep.apply(part));
     }
 
     /// The groups a resource declares for what carries them. A load balancer
@@ -381,18 +503,12 @@ impl StateReader {
         Ok(())
     }
 
-    pub fn finish(mut self) -> Intent {
-        share_group_ids(self.intent.rules.iter_mut().map(|r| &mut r.rule.group_id));
-        for rule in &mut self.intent.rules {
-            if rule.account_id.is_none()
-                && rule.region.is_none()
-                && let Some((account, region)) = self.group_scopes.get(rule.rule.group_id.as_str())
-            {
-                rule.account_id = account.clone();
-                rule.region = region.clone();
-            }
-        }
-        self.intent
+    /// What was kept, and where everything read lives.
+    pub fn finish(mut self) -> (Intent, Places) {
+        self.intent.rules = std::mem::take(&mut self.unplaced_rules);
+        self.settle(true);
+        share_group_ids(self.kept.rules.iter_mut().map(|r| &mut r.rule.group_id));
+        (self.kept, self.places)
     }
 
     fn add_group(&mut self, owner: Owner, attrs: Attributes) -> Result<(), String> {

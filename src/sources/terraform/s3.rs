@@ -17,6 +17,11 @@ pub fn parse_url(url: &str) -> Option<(&str, &str)> {
 }
 
 pub async fn load(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Intent, StateError> {
+    parse_state(url, &fetch(sdk, url, calls).await?)
+}
+
+/// The bytes of the state object at `url`.
+pub async fn fetch(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Vec<u8>, StateError> {
     let fail = |message: String| StateError::NotAState {
         location: url.to_string(),
         reason: message,
@@ -73,7 +78,7 @@ pub async fn load(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Intent
             return Err(too_large(bytes.len() as u64));
         }
     }
-    parse_state(url, &bytes)
+    Ok(bytes)
 }
 
 fn io_error(url: &str, source: ReadError) -> StateError {
