@@ -128,8 +128,8 @@ pub async fn load_intent(
 enum Reading {
     /// Everything they declare, for one scan of everything.
     Whole,
-    /// Only where their declarations live, the bytes held for each scope to
-    /// parse its part (`ScopedRun`).
+    /// Only where their declarations live, their text kept for each scope to read
+    /// its part (`ScopedRun`).
     Planning,
 }
 
@@ -142,15 +142,15 @@ struct IntentRead {
     /// Where every declaration lives, kept or not.
     places: Places,
     sources: Vec<SourceStatus>,
-    /// The bytes of the states that parsed, when planning.
+    /// The text of the states that parsed, when planning.
     held: Vec<HeldState>,
 }
 
-/// A state's bytes, held through a run split by scope: each scope parses its own
-/// part of them, so that no replica holds every scope's declarations at once.
+/// A state's text, through a run split by scope: each scope reads its own part of
+/// it, so that no replica holds every scope's declarations at once.
 pub struct HeldState {
     pub location: String,
-    pub bytes: Vec<u8>,
+    pub text: terraform::StateText,
 }
 
 /// Reads each state once, as `reading` says.
@@ -165,27 +165,27 @@ async fn read_states(
         let span = info_span!("source", source.kind = "terraform", source.location = %location);
         let step = Step::start(format!("reading Terraform state {location}"));
         let result = async {
-            let bytes = match (location.starts_with("s3://"), sdk) {
-                (true, Some(sdk)) => terraform::s3::fetch(sdk, location, calls).await?,
-                _ => terraform::read_state_file(location.as_ref())?,
-            };
-            let (state, places) = match reading {
+            match reading {
                 Reading::Whole => {
+                    let bytes = match (location.starts_with("s3://"), sdk) {
+                        (true, Some(sdk)) => terraform::s3::fetch(sdk, location, calls).await?,
+                        _ => terraform::read_state_file(location.as_ref())?,
+                    };
                     let state = terraform::parse_state(location, &bytes)?;
                     let places = Places::of(&state);
-                    (state, places)
+                    Ok((state, places, None))
                 }
-                Reading::Planning => (
-                    Intent::default(),
-                    terraform::state_places(location, &bytes)?,
-                ),
-            };
-            Ok::<_, terraform::StateError>((bytes, state, places))
+                Reading::Planning => {
+                    let text = terraform::StateText::fetch(location, sdk, calls).await?;
+                    let (text, places) = text.places(location)?;
+                    Ok::<_, terraform::StateError>((Intent::default(), places, Some(text)))
+                }
+            }
         }
         .instrument(span)
         .await;
         match result {
-            Ok((bytes, state, places)) => {
+            Ok((state, places, text)) => {
                 step.done(format_args!(
                     "{} groups, {} rules",
                     places.groups(),
@@ -195,10 +195,10 @@ async fn read_states(
                 read.places.extend(places);
                 read.sources
                     .push(SourceStatus::ok(SourceKind::Terraform, location));
-                if reading == Reading::Planning {
+                if let Some(text) = text {
                     read.held.push(HeldState {
                         location: location.clone(),
-                        bytes,
+                        text,
                     });
                 }
             }

@@ -1,7 +1,7 @@
 //! A run split by scope (account × region), for `serve` replicas sharing one
 //! database: the states are fetched once per run and planned from (where their
-//! declarations live, `terraform::state_places`), their bytes held; then each
-//! scope parses its own part of them (`terraform::parse_state_within`), is read,
+//! declarations live), their text kept on disk (`terraform::StateText`); then each
+//! scope streams its own part of them, is read,
 //! diffed against what lives there, stored and resolved on its own
 //! (`run_scope_and_store`), so that a process holds one scope's declarations and
 //! live data at a time, a failed scope holds back no other, and replicas can share
@@ -28,7 +28,7 @@ use crate::aws::ApiCalls;
 use crate::model::{Intent, Neighbours, Scope, referenced_elsewhere};
 use crate::sources::ec2::Ec2Plan;
 use crate::sources::live::LiveSource;
-use crate::sources::{SourceKind, SourceStatus, terraform};
+use crate::sources::{SourceKind, SourceStatus};
 use crate::store::{Store, StoreError};
 
 /// A run's intent, read once, and the scopes to read it against.
@@ -36,7 +36,7 @@ pub struct ScopedRun {
     /// The plan, with the regions the intent lives in where it named none.
     plan: ScanPlan,
     sdk: SdkConfig,
-    /// The states' bytes: each scope parses what lives there, so that a replica
+    /// The states' text: each scope reads what lives there, so that a replica
     /// never holds every scope's declarations at once.
     states: Vec<HeldState>,
     /// Every stack's declarations (stacks are read per run, not per scope).
@@ -146,15 +146,15 @@ impl ScopedRun {
         }
     }
 
-    /// What lives in `scope`: its part of each state, parsed again from the held
-    /// bytes, and of the stacks.
+    /// What lives in `scope`: its part of each state, read again, and of the
+    /// stacks.
     fn intent_of(&self, scope: &Scope) -> (Intent, Vec<SourceStatus>) {
         let mut intent = self.stacks.within(scope);
         let mut sources = self.intent_sources.clone();
         for state in &self.states {
-            match terraform::parse_state_within(&state.location, &state.bytes, scope) {
+            match state.text.within(&state.location, scope) {
                 Ok(part) => intent.extend(part),
-                // The same bytes parsed when the run began: never expected.
+                // The same text read when the run began: never expected.
                 Err(error) => {
                     let status = sources
                         .iter_mut()

@@ -22,14 +22,21 @@ const REGIONS: &str = "us-east-1,eu-west-1";
 /// A config for replicas of `org`: `[server]` with `server`, a schedule, and Slack
 /// (at `SLACK_WEBHOOK_URL`).
 fn fleet_config(org: &Org, server: &str, cron: &str) -> std::path::PathBuf {
-    org.config(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\nscan_lease = \"3s\"\n{server}\n\n\
-         [[schedule]]\ncron = \"{cron}\"\n\n\
-         [notify.slack]\nwebhook_url = \"${{SLACK_WEBHOOK_URL}}\"\nmin_severity = \"info\"\n"
-    ))
+    fleet_config_reading(org, "org.tfstate", server, cron)
 }
 
-/// One process scanning the whole organisation, storing nothing: the reference.
+/// As `fleet_config`, the state read from `state`.
+fn fleet_config_reading(org: &Org, state: &str, server: &str, cron: &str) -> std::path::PathBuf {
+    org.config_reading(
+        state,
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\nscan_lease = \"3s\"\n{server}\n\n\
+             [[schedule]]\ncron = \"{cron}\"\n\n\
+             [notify.slack]\nwebhook_url = \"${{SLACK_WEBHOOK_URL}}\"\nmin_severity = \"info\"\n"
+        ),
+    )
+}
+
 /// The organisation's endpoint and Slack's.
 fn env_of(org: &Org, slack: &Slack) -> Vec<(String, String)> {
     let mut env = org.env();
@@ -37,20 +44,9 @@ fn env_of(org: &Org, slack: &Slack) -> Vec<(String, String)> {
     env
 }
 
+/// One process scanning the whole organisation, storing nothing: the reference.
 fn one_process(env: &[(String, String)], config: &std::path::Path) -> Value {
-    let run = driftd_with_env(
-        &[
-            "report",
-            "--config",
-            config.to_str().unwrap(),
-            "--no-store",
-            "--format",
-            "json",
-        ],
-        env,
-    );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    run.json()
+    one_process_exiting(env, config, 2)
 }
 
 fn ids(report: &Value) -> Vec<String> {
@@ -576,7 +572,7 @@ fn runs_done(url: &str, scopes: i64) -> i64 {
     .unwrap_or(0)
 }
 
-/// `report --no-store` of the whole organisation, which exits with `code`.
+/// The reference, which exits with `code`.
 fn one_process_exiting(env: &[(String, String)], config: &std::path::Path, code: i32) -> Value {
     let run = driftd_with_env(
         &[
@@ -611,13 +607,15 @@ fn verdicts(report: &Value) -> Vec<(String, String, String)> {
 /// A rule of one account allowing a group of another (`UserIdGroupPairs` naming
 /// it) is judged, in runs split by scope, from the latest stored scan of that
 /// other account: nothing while the group exists, and once its owner deletes it,
-/// exactly what one process reading both accounts finds.
+/// exactly what one process reading both accounts finds. The state is read from
+/// S3, as on ECS: downloaded once per run, each scope streaming its part.
 #[test]
 fn a_reference_into_another_account_is_judged_from_that_accounts_stored_scan() {
     let org = Org::seed_with(2, "us-east-1", 2, 1, &["--cross-account-reference"]);
     let shared = org.cross_account_group();
     let slack = Slack::start();
-    let config = fleet_config(&org, "scan_on_start = true", "*/3 * * * * *");
+    let state = org.state_to_s3("org-states", "network/terraform.tfstate");
+    let config = fleet_config_reading(&org, &state, "scan_on_start = true", "*/3 * * * * *");
     let env = env_of(&org, &slack);
     let before = one_process_exiting(&env, &config, 0);
     assert_eq!(before["summary"]["compared_security_groups"], 5);
@@ -631,6 +629,12 @@ fn a_reference_into_another_account_is_judged_from_that_accounts_stored_scan() {
     });
     let clean = from_store_exiting(&env, &config, &url, 0);
     assert_eq!(clean["findings"], serde_json::json!([]));
+    let read_from_s3 = clean["scan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["kind"] == "terraform" && s["location"] == state.as_str() && s["ok"] == true);
+    assert!(read_from_s3, "{}", clean["scan"]["sources"]);
     assert_eq!(clean["summary"]["compared_security_groups"], 5);
     assert_eq!(clean["scan"]["scopes"].as_array().unwrap().len(), 2);
 

@@ -313,34 +313,109 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
 }
 
 /// The same on every state of the corpus and the shapes fixture, in every place
-/// they declare something: skipping by what the attributes say never drops or
-/// keeps what the whole state's filtered declarations would not.
+/// they declare something, read whole and as a run split by scope reads it
+/// (streamed from the file, one instance at a time): skipping by what the
+/// attributes say never drops or keeps what the whole state filtered would not.
 #[test]
-fn every_corpus_state_parsed_by_scope_is_the_whole_state_filtered() {
-    use driftd::model::Scope;
-    use driftd::sources::terraform::parse_state_within;
-    let mut paths = vec![std::path::PathBuf::from(SHAPES)];
+fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
+    use driftd::model::{Places, Scope};
+    use driftd::sources::terraform::{StateText, parse_state_within};
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.tfstate");
+    std::fs::write(&org, ORG_STATE).unwrap();
+    let mut paths = vec![org, std::path::PathBuf::from(SHAPES)];
     let corpus = std::path::Path::new("../shared/corpus/tfstate");
     for entry in std::fs::read_dir(corpus).unwrap() {
         paths.push(entry.unwrap().path());
     }
-    let mut compared = 0;
+    let (mut states, mut compared) = (0, 0);
     for path in &paths {
         let location = path.display().to_string();
         let bytes = std::fs::read(path).unwrap();
         let Ok(whole) = parse_state(&location, &bytes) else {
             continue;
         };
+        let (text, places) = StateText::File(path.clone()).places(&location).unwrap();
+        assert!(
+            matches!(text, StateText::File(_)),
+            "{location} was not streamed"
+        );
+        assert_eq!(places, Places::of(&whole), "{location}");
+        states += 1;
         let places: std::collections::BTreeSet<(Option<String>, Option<String>)> = whole
             .places()
             .map(|(a, r)| (a.map(str::to_string), r.map(str::to_string)))
             .collect();
         for (account_id, region) in places {
             let here = Scope { account_id, region };
+            let expected = whole.within(&here);
             let part = parse_state_within(&location, &bytes, &here).unwrap();
-            assert_eq!(part, whole.within(&here), "{location} in {}", here.label());
+            assert_eq!(part, expected, "{location} in {}", here.label());
+            let streamed = text.within(&location, &here).unwrap();
+            assert_eq!(
+                streamed,
+                expected,
+                "{location} streamed in {}",
+                here.label()
+            );
             compared += 1;
         }
     }
-    assert!(compared >= 10, "only {compared} places compared");
+    assert!(
+        states >= 20 && compared >= 20,
+        "{states} states, {compared} places"
+    );
+}
+
+/// A state the stream cannot read is read whole: a byte-order mark before the
+/// document, and a resource naming its type after its instances, give the same
+/// declarations; a broken one gives the whole reader's precise error.
+#[test]
+fn a_state_the_stream_cannot_read_is_read_whole() {
+    use driftd::sources::terraform::StateText;
+    let dir = tempfile::tempdir().unwrap();
+    let reordered = ORG_STATE.replacen(
+        r#""mode": "managed", "type": "aws_security_group", "name": "g",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": ["#,
+        r#""provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": ["#,
+        1,
+    );
+    assert_ne!(reordered, ORG_STATE, "the test's edit applies");
+    let reordered = reordered.replacen(
+        r#""vpc_id": "vpc-3", "tags": {}, "egress": [], "ingress": []}}]},"#,
+        r#""vpc_id": "vpc-3", "tags": {}, "egress": [], "ingress": []}}],
+     "mode": "managed", "type": "aws_security_group", "name": "g"},"#,
+        1,
+    );
+    for (name, text) in [
+        ("bom.tfstate", format!("\u{feff}{ORG_STATE}")),
+        ("reordered.tfstate", reordered),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let location = path.display().to_string();
+        let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
+        assert_eq!(parse_state(&location, text.as_bytes()).unwrap(), whole);
+        let (held, _) = StateText::File(path).places(&location).unwrap();
+        assert!(matches!(held, StateText::Held(_)), "{name} is held");
+        for group in &whole.groups {
+            let here = driftd::model::Scope {
+                account_id: group.group.account_id.clone(),
+                region: group.group.region.clone(),
+            };
+            let part = held.within(&location, &here).unwrap();
+            assert_eq!(part, whole.within(&here), "{name}");
+        }
+    }
+    let broken = dir.path().join("broken.tfstate");
+    std::fs::write(&broken, &ORG_STATE[..ORG_STATE.len() / 2]).unwrap();
+    let location = broken.display().to_string();
+    let streamed = StateText::File(broken.clone())
+        .places(&location)
+        .err()
+        .unwrap();
+    let whole_error = parse_state(&location, &std::fs::read(&broken).unwrap()).unwrap_err();
+    assert_eq!(streamed.to_string(), whole_error.to_string());
 }

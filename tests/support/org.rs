@@ -105,16 +105,32 @@ impl Org {
     /// A config reading the organisation's state and every account, with `extra`
     /// appended; CloudTrail off (its calls are counted elsewhere).
     pub fn config(&self, extra: &str) -> PathBuf {
+        self.config_reading("org.tfstate", extra)
+    }
+
+    /// As `config`, reading the organisation's state from `state` (`state_to_s3`).
+    pub fn config_reading(&self, state: &str, extra: &str) -> PathBuf {
         let path = self.dir.path().join("driftd.toml");
         std::fs::write(
             &path,
             format!(
-                "[[terraform]]\nstate = \"org.tfstate\"\n\n[cloudtrail]\nenabled = false\n\n{}\n{extra}",
+                "[[terraform]]\nstate = \"{state}\"\n\n[cloudtrail]\nenabled = false\n\n{}\n{extra}",
                 self.accounts_toml
             ),
         )
         .unwrap();
         path
+    }
+
+    /// Uploads the organisation's state to `s3://BUCKET/KEY` (the bucket created).
+    pub fn state_to_s3(&self, bucket: &str, key: &str) -> String {
+        let state = self.dir.path().join("org.tfstate");
+        self.moto.python(&format!(
+            "s3.create_bucket(Bucket='{bucket}')\n\
+             s3.put_object(Bucket='{bucket}', Key='{key}', Body=open('{}', 'rb').read())",
+            state.display()
+        ));
+        format!("s3://{bucket}/{key}")
     }
 
     /// The first account's group that the second account's first group allows

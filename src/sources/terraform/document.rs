@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use super::StateError;
 use super::address::IndexKey;
 use super::flatmap::unflatten;
-use super::resources::{Keep, PlaceHint, ResourceKind, StateReader};
+use super::resources::{Keep, ResourceKind, StateReader};
 use crate::model::{Intent, Places};
 use crate::sources::json_error::{self, JsonError};
 
@@ -101,11 +101,7 @@ pub fn parse(location: &str, bytes: &[u8], keep: Keep) -> Result<(Intent, Places
             if instance.deposed.is_some() {
                 continue;
             }
-            if reader.keeps_one_scope()
-                && let Some(raw) = instance.attributes
-                && let Ok(hint) = serde_json::from_str::<PlaceHint>(raw.get())
-                && reader.outside(kind, hint)
-            {
+            if reader.skips(kind, instance.attributes) {
                 continue;
             }
             let json_path = format!("$.resources[{r}].instances[{i}]");

@@ -9,6 +9,8 @@ mod flatmap;
 mod lenient;
 mod resources;
 pub mod s3;
+mod stream;
+mod text;
 
 use std::path::Path;
 
@@ -18,6 +20,7 @@ use crate::sources::json_error::JsonError;
 use resources::Keep;
 
 pub use address::resource_address;
+pub use text::StateText;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::lenient;
 use crate::model::{
@@ -278,7 +279,7 @@ impl Keep {
 
 /// The attributes that say where an instance lives, read without the rest.
 #[derive(Debug, Deserialize)]
-pub struct PlaceHint {
+struct PlaceHint {
     id: Option<String>,
     arn: Option<String>,
     owner_id: Option<String>,
@@ -332,16 +333,21 @@ impl StateReader {
         Ok(())
     }
 
-    /// Whether this reader keeps one scope only: then `outside` may skip instances.
-    pub fn keeps_one_scope(&self) -> bool {
-        matches!(self.keep, Keep::Within(_))
+    /// Whether an instance of `kind` with these attributes is left unread: it lives
+    /// outside the one scope this reader keeps, as its attributes say (`outside`).
+    pub fn skips(&mut self, kind: ResourceKind, attributes: Option<&RawValue>) -> bool {
+        if !matches!(self.keep, Keep::Within(_)) {
+            return false;
+        }
+        let hint = attributes.and_then(|raw| serde_json::from_str::<PlaceHint>(raw.get()).ok());
+        hint.is_some_and(|hint| self.outside(kind, hint))
     }
 
     /// Whether an instance lives outside the scope this reader keeps, told from
     /// `hint` as `add` and `settle` would place it; when unsure, it is not. Reading
     /// only what a scope needs, a replica parses a large state once per scope at
     /// little cost. A group's place is noted either way, for its rule resources.
-    pub fn outside(&mut self, kind: ResourceKind, hint: PlaceHint) -> bool {
+    fn outside(&mut self, kind: ResourceKind, hint: PlaceHint) -> bool {
         let Keep::Within(scope) = &self.keep else {
             return false;
         };

@@ -22,6 +22,19 @@ pub async fn load(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Intent
 
 /// The bytes of the state object at `url`.
 pub async fn fetch(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Vec<u8>, StateError> {
+    let mut bytes = Vec::new();
+    fetch_into(sdk, url, calls, &mut bytes).await?;
+    Ok(bytes)
+}
+
+/// Writes the state object at `url` into `sink` as it arrives (a file, for a run
+/// split by scope: the object is never whole in memory).
+pub async fn fetch_into(
+    sdk: &SdkConfig,
+    url: &str,
+    calls: &ApiCalls,
+    sink: &mut impl std::io::Write,
+) -> Result<(), StateError> {
     let fail = |message: String| StateError::NotAState {
         location: url.to_string(),
         reason: message,
@@ -67,18 +80,20 @@ pub async fn fetch(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Vec<u
         return Err(too_large(size));
     }
     let mut body = object.body;
-    let mut bytes = Vec::new();
+    let mut written: u64 = 0;
     while let Some(chunk) = body
         .try_next()
         .await
         .map_err(|e| io_error(url, ReadError::Io(std::io::Error::other(e.to_string()))))?
     {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-            return Err(too_large(bytes.len() as u64));
+        written += chunk.len() as u64;
+        if written > MAX_DOCUMENT_BYTES {
+            return Err(too_large(written));
         }
+        sink.write_all(&chunk)
+            .map_err(|e| io_error(url, ReadError::Io(e)))?;
     }
-    Ok(bytes)
+    sink.flush().map_err(|e| io_error(url, ReadError::Io(e)))
 }
 
 fn io_error(url: &str, source: ReadError) -> StateError {
