@@ -151,6 +151,10 @@ def main():
     if args.delete:
         delete(args)
         return
+    if not (args.state_out and args.accounts_out):
+        p.error("--state-out and --accounts-out are required (unless --delete)")
+    if args.cross_account_reference and not (args.cross_out and args.accounts >= 2):
+        p.error("--cross-account-reference needs --cross-out and two accounts or more")
     args.regions = args.regions.split(",")
     started = time.time()
     scopes = [(i, region) for i in range(args.accounts) for region in args.regions]

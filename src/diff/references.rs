@@ -28,7 +28,7 @@ pub fn dangling(
         let (group_account, group_region) = inv.group_scope(group_id);
         let account = rule.peer_account.as_deref().or(group_account);
         let gone = inv.coverage.may_report_missing(account, group_region)
-            || neighbours.read_completely(account, group_region);
+            || neighbours.complete_at(account, group_region);
         gone.then(|| target.to_string())
     };
     // Where a live rule exists it is the truth: a declared twin cannot say more

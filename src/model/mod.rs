@@ -42,5 +42,5 @@ pub use intent::{
     DeclaredAttachment, DeclaredEndpoint, DeclaredGroup, DeclaredRule, GroupRead, Intent,
 };
 pub use live::LiveView;
-pub use neighbours::{Looked, Neighbour, Neighbours, referenced_elsewhere};
+pub use neighbours::{LookedScope, Neighbour, Neighbours};
 pub use places::Places;

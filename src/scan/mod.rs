@@ -22,7 +22,7 @@ pub use crate::sources::live::LiveSource;
 
 mod scopes;
 
-pub use scopes::{ScopedRun, Unsplit, run_scope_and_store, split};
+pub use scopes::{ScopedRun, Unsplit, referenced_elsewhere, run_scope_and_store, split};
 
 #[derive(Debug, Clone)]
 pub struct ScanPlan {
@@ -110,17 +110,6 @@ pub async fn sdk_for(plan: &ScanPlan) -> Option<SdkConfig> {
         .first_region()
         .or(stack_regions.clone().next().map(String::as_str));
     Some(load_sdk_config(first_region, plan.limits.aws).await)
-}
-
-/// Reads the Terraform states: each state's status, and what `keep` keeps of
-/// them (see `read_states`).
-pub async fn load_intent(
-    states: &[String],
-    sdk: Option<&SdkConfig>,
-    calls: &ApiCalls,
-) -> (Intent, Vec<SourceStatus>) {
-    let read = read_states(states, sdk, calls, Reading::Whole).await;
-    (read.intent, read.sources)
 }
 
 /// How a run reads the states.

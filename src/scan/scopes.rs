@@ -17,6 +17,8 @@
 //! A rule allowing a group of another scope is judged from the latest stored scan
 //! of that scope (`model::Neighbours`), never from its absence in this one.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use aws_config::SdkConfig;
 use tracing::{Instrument, info_span, warn};
 
@@ -25,7 +27,7 @@ use super::{
     sdk_for, store_scan,
 };
 use crate::aws::ApiCalls;
-use crate::model::{Intent, Neighbours, Scope, referenced_elsewhere};
+use crate::model::{Intent, LiveView, Neighbours, Scope};
 use crate::sources::ec2::Ec2Plan;
 use crate::sources::live::LiveSource;
 use crate::sources::{SourceKind, SourceStatus};
@@ -196,7 +198,7 @@ pub async fn run_scope_and_store(
     // A reference into another scope is judged from that scope's latest stored
     // scan. Unread, it would be judged from nothing: the scope is not stored, and
     // is tried again, rather than resolve a finding that still holds.
-    let wanted = referenced_elsewhere(scope, &live.rules, &run.scopes);
+    let wanted = referenced_elsewhere(scope, &live, &intent, &run.scopes);
     let unread = match store.neighbours(&wanted).await {
         Ok(neighbours) => {
             tell_unjudged(&label, &neighbours);
@@ -222,6 +224,56 @@ pub async fn run_scope_and_store(
     }
 }
 
+/// The groups that rules of `here` reference in another of `scopes`, by the scope
+/// they may live in. A live reference names its owner's account
+/// (`UserIdGroupPairs[].UserId`), and (outside a peering, which is never judged) the
+/// region is its own. A declared reference to a group not live here names no
+/// account (Terraform keeps the group id only): every other scope of the region is
+/// asked, as a whole scan would have found it in any of them.
+pub fn referenced_elsewhere(
+    here: &Scope,
+    live: &LiveView,
+    intent: &Intent,
+    scopes: &[Scope],
+) -> BTreeMap<Scope, BTreeSet<String>> {
+    let mut wanted: BTreeMap<Scope, BTreeSet<String>> = BTreeMap::new();
+    let elsewhere = scopes
+        .iter()
+        .filter(|s| *s != here && s.region == here.region);
+    for rule in live.rules.iter().filter(|r| !r.peer_via_peering) {
+        let (Some(target), Some(account)) = (rule.peer.referenced_group(), &rule.peer_account)
+        else {
+            continue;
+        };
+        if let Some(there) = elsewhere
+            .clone()
+            .find(|s| s.account_id.as_ref() == Some(account))
+        {
+            wanted
+                .entry(there.clone())
+                .or_default()
+                .insert(target.to_string());
+        }
+    }
+    let live_here: BTreeSet<&str> = live.groups.iter().map(|g| g.id.as_str()).collect();
+    let declared = intent.rules.iter().map(|d| &d.rule);
+    for rule in declared.filter(|r| !r.peer_via_peering) {
+        let Some(target) = rule.peer.referenced_group() else {
+            continue;
+        };
+        if live_here.contains(target) {
+            continue;
+        }
+        for there in elsewhere.clone() {
+            wanted
+                .entry(there.clone())
+                .or_default()
+                .insert(target.to_string());
+        }
+    }
+    wanted
+}
+
 /// Logs the scopes referenced from `label` that no stored scan has read yet (the
 /// first run split by scope, before they are stored): references into them are
 /// judged by the next run.
@@ -232,5 +284,74 @@ fn tell_unjudged(label: &str, neighbours: &Neighbours) {
             referenced = %looked.scope.label(),
             "rules here reference groups of a scope no stored scan has read yet: not judged until one has"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DeclaredRule, Direction, Owner, Peer, Protocol, Rule, SecurityGroup};
+
+    fn scope(account: &str, region: &str) -> Scope {
+        Scope {
+            account_id: Some(account.into()),
+            region: Some(region.into()),
+        }
+    }
+
+    fn allowing(target: &str, account: Option<&str>, via_peering: bool) -> Rule {
+        Rule {
+            peer_account: account.map(str::to_string),
+            peer_via_peering: via_peering,
+            ..Rule::new(
+                "sg-here",
+                Direction::Ingress,
+                Protocol::Tcp,
+                Some(443),
+                Some(443),
+                Peer::SecurityGroup(target.into()),
+                None,
+            )
+            .expect("a valid rule")
+        }
+    }
+
+    #[test]
+    fn references_are_looked_up_where_they_may_live() {
+        let scopes = [
+            scope("111111111111", "eu-west-1"),
+            scope("222222222222", "eu-west-1"),
+            scope("333333333333", "eu-west-1"),
+            scope("222222222222", "us-east-1"),
+        ];
+        let live = LiveView {
+            groups: vec![SecurityGroup::new("sg-live-here")],
+            rules: vec![
+                allowing("sg-there", Some("222222222222"), false),
+                allowing("sg-same", Some("111111111111"), false),
+                allowing("sg-unsaid", None, false),
+                allowing("sg-peered", Some("222222222222"), true),
+                allowing("sg-unread", Some("444444444444"), false),
+            ],
+            ..LiveView::default()
+        };
+        let declared = |target: &str| DeclaredRule {
+            rule: allowing(target, None, false),
+            owner: Owner::terraform("s.tfstate", "aws_security_group.here".to_string()),
+            inline: true,
+            account_id: Some("111111111111".into()),
+            region: Some("eu-west-1".into()),
+        };
+        let intent = Intent {
+            rules: vec![declared("sg-live-here"), declared("sg-declared")],
+            ..Intent::default()
+        };
+        let wanted = referenced_elsewhere(&scopes[0], &live, &intent, &scopes);
+        let ids = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect();
+        let expected: BTreeMap<Scope, BTreeSet<String>> = BTreeMap::from([
+            (scopes[1].clone(), ids(&["sg-declared", "sg-there"])),
+            (scopes[2].clone(), ids(&["sg-declared"])),
+        ]);
+        assert_eq!(wanted, expected);
     }
 }

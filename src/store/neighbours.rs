@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::history::hash;
 use super::snapshot::{Bucket, LiveNode, Root, bucket_of};
 use super::{Store, StoreError, Tx, begin_read, load_document};
-use crate::model::{Looked, Neighbour, Neighbours, Scope};
+use crate::model::{LookedScope, Neighbour, Neighbours, Scope};
 
 impl Store {
     /// `wanted` (group ids by the scope they live in) as the latest stored scan
@@ -25,25 +25,14 @@ impl Store {
         // away mid-read.
         let mut tx = begin_read(&mut conn, self.backend).await?;
         for (scope, ids) in wanted {
-            let latest: Option<(String, Vec<u8>)> = sqlx::query_as(
-                "SELECT scan_id, live_root FROM scans WHERE scope = $1 OR scope IS NULL
-                 ORDER BY finished_at DESC, id DESC LIMIT 1",
-            )
-            .bind(scope.label())
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((scan_id, root)) = latest else {
-                neighbours.looked.push(Looked {
+            let Some((scan_id, root, complete)) = latest_reading(&mut tx, scope).await? else {
+                neighbours.looked.push(LookedScope {
                     scope: scope.clone(),
                     scan_id: None,
                     complete: false,
                 });
                 continue;
             };
-            let root = root
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("a live root is not 32 bytes".into()))?;
-            let root: Root = load_document(&mut tx, &root).await?;
             for (id, node) in nodes(&mut tx, &root, ids).await? {
                 if let Some(group) = node.group {
                     let carried_by = node.carried_by;
@@ -52,16 +41,52 @@ impl Store {
                         .insert(id, Neighbour { group, carried_by });
                 }
             }
-            let (account, region) = (scope.account_id.as_deref(), scope.region.as_deref());
-            neighbours.looked.push(Looked {
+            neighbours.looked.push(LookedScope {
                 scope: scope.clone(),
                 scan_id: Some(scan_id),
-                complete: root.scopes.iter().any(|s| s.covers(account, region)),
+                complete,
             });
         }
         tx.commit().await?;
         Ok(neighbours)
     }
+}
+
+/// How many of a scope's latest scans are looked through for one that read it
+/// completely (a failed read, or a whole scan of other places, may come between).
+const LOOK_BACK: i64 = 10;
+
+/// The latest scan that read `scope` completely (a scan of that scope, or a whole
+/// scan), else the latest scan of that scope, which read it in part: its id, its
+/// live root, and whether it read the scope completely. A whole scan that did not
+/// read the scope completely may not have read it at all.
+async fn latest_reading(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+) -> Result<Option<(String, Root, bool)>, StoreError> {
+    let recent: Vec<(String, Vec<u8>, Option<String>)> = sqlx::query_as(
+        "SELECT scan_id, live_root, scope FROM scans WHERE scope = $1 OR scope IS NULL
+         ORDER BY finished_at DESC, id DESC LIMIT $2",
+    )
+    .bind(scope.label())
+    .bind(LOOK_BACK)
+    .fetch_all(&mut **tx)
+    .await?;
+    let (account, region) = (scope.account_id.as_deref(), scope.region.as_deref());
+    let mut latest = None;
+    for (scan_id, root, scanned) in recent {
+        let root = root
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("a live root is not 32 bytes".into()))?;
+        let root: Root = load_document(tx, &root).await?;
+        if root.scopes.iter().any(|s| s.covers(account, region)) {
+            return Ok(Some((scan_id, root, true)));
+        }
+        if scanned.is_some() {
+            latest.get_or_insert((scan_id, root, false));
+        }
+    }
+    Ok(latest)
 }
 
 /// The nodes of `ids` that `root` holds, each bucket loaded once.

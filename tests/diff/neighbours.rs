@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use driftd::diff::DiffOutcome;
-use driftd::model::{Looked, Neighbour, Neighbours, NetworkInterface, Scope, referenced_elsewhere};
+use driftd::model::{LookedScope, Neighbour, Neighbours, NetworkInterface, Scope};
+use driftd::scan::referenced_elsewhere;
 
 use super::*;
 
@@ -74,7 +75,7 @@ fn split(world: &World, complete: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (here, (part, _)) in scopes.iter().zip(&reads) {
         let mut part = part.clone();
-        let wanted = referenced_elsewhere(here, &part.live.rules, &scopes);
+        let wanted = referenced_elsewhere(here, &part.live, &part.intent, &scopes);
         let mut neighbours = Neighbours::default();
         for (there, ids) in wanted {
             let (stored, outcome) = &reads[scopes.iter().position(|s| *s == there).unwrap()];
@@ -85,7 +86,7 @@ fn split(world: &World, complete: bool) -> Vec<Finding> {
                     .groups
                     .insert(group.id.clone(), Neighbour { group, carried_by });
             }
-            neighbours.looked.push(Looked {
+            neighbours.looked.push(LookedScope {
                 scope: there,
                 scan_id: Some("scan-1".to_string()),
                 complete,
@@ -168,4 +169,18 @@ fn where_the_other_scope_was_not_read_whole_its_absence_proves_nothing() {
     // The deleted group's own scope still says it is missing; the reference into
     // it is not judged from a scan that did not read that scope whole.
     assert_codes(&findings, &[FindingCode::SgMissing]);
+}
+
+#[test]
+fn a_removed_rule_allowing_a_group_of_another_account_does_not_dangle() {
+    // Terraform keeps the group id only: the declared rule names no account, and
+    // the rule is gone live. The group lives on in the other account.
+    let mut world = two_accounts();
+    world.live.rules.clear();
+    for declared in &mut world.intent.rules {
+        declared.rule.peer_account = None;
+    }
+    let whole = world.findings();
+    assert_codes(&whole, &[FindingCode::RuleRemoved]);
+    assert_eq!(verdicts(&split(&world, true)), verdicts(&whole));
 }

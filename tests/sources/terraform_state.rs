@@ -258,6 +258,26 @@ const ORG_STATE: &str = r#"{"version": 4, "terraform_version": "1.9.8", "serial"
       {"index_key": "c1", "schema_version": 1, "attributes": {"id": "sg-0c1", "name": "c1",
         "arn": "arn:aws:ec2:eu-west-1:111111111111:security-group/sg-0c1", "description": "c1",
         "vpc_id": "vpc-3", "tags": {}, "egress": [], "ingress": []}}]},
+    {"module": "module.b", "mode": "managed", "type": "aws_security_group_rule", "name": "late",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 2, "attributes": {"id": "sgrule-2", "type": "egress",
+       "security_group_id": "sg-0c1", "protocol": "tcp", "from_port": 5432, "to_port": 5432,
+       "cidr_blocks": ["10.8.0.0/16"], "ipv6_cidr_blocks": [], "prefix_list_ids": [],
+       "self": false, "source_security_group_id": null, "description": "db"}},
+      {"schema_version": 2, "deposed": "00000001", "attributes": {"id": "sgrule-old",
+       "type": "egress", "security_group_id": "sg-0a1", "protocol": "tcp", "from_port": 1,
+       "to_port": 1, "cidr_blocks": ["10.7.0.0/16"], "self": false}}]},
+    {"mode": "managed", "type": "aws_default_security_group", "name": "default",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 1, "attributes": {"id": "sg-0f1", "name": "default",
+       "owner_id": "222222222222", "description": "default VPC security group",
+       "arn": "arn:aws:ec2:us-east-1:222222222222:security-group/sg-0f1",
+       "vpc_id": "vpc-2", "tags": {}, "egress": [], "ingress": []}}]},
+    {"mode": "managed", "type": "aws_security_group_rule", "name": "flat",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 2, "attributes_flat": {"id": "sgrule-3", "type": "ingress",
+       "security_group_id": "sg-0b1", "protocol": "udp", "from_port": "53", "to_port": "53",
+       "cidr_blocks.#": "1", "cidr_blocks.0": "10.6.0.0/16", "self": "false"}}]},
     {"mode": "data", "type": "aws_security_group", "name": "shared",
      "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
      "instances": [{"schema_version": 0, "attributes": {"id": "sg-0d1", "name": "shared",
@@ -281,7 +301,7 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
     let whole = parse_state("org.tfstate", bytes).unwrap();
     assert_eq!(
         (whole.groups.len(), whole.rules.len(), whole.reads.len()),
-        (3, 3, 1)
+        (4, 5, 1)
     );
     let scope = |account: &str, region: &str| Scope {
         account_id: Some(account.to_string()),
@@ -301,15 +321,23 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
     assert_eq!(rules, whole.rules.len(), "every rule in exactly one scope");
     // The rule resource read before its group lives where that group does.
     let b = parse_state_within("org.tfstate", bytes, &scopes[1]).unwrap();
-    assert_eq!(rule_lines(&b).len(), 1);
-    assert!(rule_lines(&b)[0].starts_with("module.a.aws_security_group_rule.early"));
+    let lines = rule_lines(&b);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(lines[0].starts_with("aws_security_group_rule.flat ingress udp 53-53"));
+    assert!(lines[1].starts_with("module.a.aws_security_group_rule.early"));
+    // A rule resource read after its group, which lives in another scope: skipped
+    // here unread, kept there.
+    let c = parse_state_within("org.tfstate", bytes, &scopes[2]).unwrap();
+    let late = |l: &String| l.starts_with("module.b.aws_security_group_rule.late");
+    assert!(rule_lines(&c).iter().any(late));
+    assert!(!rule_lines(&b).iter().any(late));
 
     let places = state_places("org.tfstate", bytes).unwrap();
     assert_eq!(places, Places::of(&whole));
     assert!(places.are_placed(2) && places.all_within(&scopes));
     assert!(!places.all_within(&scopes[..2]), "eu-west-1 is not read");
     assert_eq!(places.regions(), ["eu-west-1", "us-east-1"]);
-    assert_eq!((places.groups(), places.rules()), (3, 3));
+    assert_eq!((places.groups(), places.rules()), (4, 5));
 }
 
 /// The same on every state of the corpus and the shapes fixture, in every place
@@ -335,9 +363,10 @@ fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
         let Ok(whole) = parse_state(&location, &bytes) else {
             continue;
         };
-        let (text, places) = StateText::File(path.clone()).places(&location).unwrap();
+        let text = StateText::copy_of(path).unwrap();
+        let (text, places) = text.places(&location).unwrap();
         assert!(
-            matches!(text, StateText::File(_)),
+            matches!(text, StateText::OnDisk(_)),
             "{location} was not streamed"
         );
         assert_eq!(places, Places::of(&whole), "{location}");
@@ -398,7 +427,10 @@ fn a_state_the_stream_cannot_read_is_read_whole() {
         let location = path.display().to_string();
         let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
         assert_eq!(parse_state(&location, text.as_bytes()).unwrap(), whole);
-        let (held, _) = StateText::File(path).places(&location).unwrap();
+        let (held, _) = StateText::copy_of(&path)
+            .unwrap()
+            .places(&location)
+            .unwrap();
         assert!(matches!(held, StateText::Held(_)), "{name} is held");
         for group in &whole.groups {
             let here = driftd::model::Scope {
@@ -412,10 +444,28 @@ fn a_state_the_stream_cannot_read_is_read_whole() {
     let broken = dir.path().join("broken.tfstate");
     std::fs::write(&broken, &ORG_STATE[..ORG_STATE.len() / 2]).unwrap();
     let location = broken.display().to_string();
-    let streamed = StateText::File(broken.clone())
+    let streamed = StateText::copy_of(&broken)
+        .unwrap()
         .places(&location)
         .err()
         .unwrap();
     let whole_error = parse_state(&location, &std::fs::read(&broken).unwrap()).unwrap_err();
     assert_eq!(streamed.to_string(), whole_error.to_string());
+
+    // Every scope of a run reads the text the run was planned from, whatever
+    // happens to the file meanwhile (`terraform apply` writing it, say).
+    let path = dir.path().join("org.tfstate");
+    std::fs::write(&path, ORG_STATE).unwrap();
+    let location = path.display().to_string();
+    let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
+    let (text, _) = StateText::copy_of(&path)
+        .unwrap()
+        .places(&location)
+        .unwrap();
+    std::fs::write(&path, "{\"version\": 4, \"resources\": [").unwrap();
+    let here = driftd::model::Scope {
+        account_id: Some("111111111111".into()),
+        region: Some("us-east-1".into()),
+    };
+    assert_eq!(text.within(&location, &here).unwrap(), whole.within(&here));
 }

@@ -548,8 +548,9 @@ async fn retention_keeps_the_latest_scan_of_every_scope() {
 }
 
 /// A scope's rules referencing groups of other scopes are judged from the latest
-/// stored scan of each: what it saw of those groups, what carried them, whether it
-/// read the scope completely, and no scan at all for a scope never stored.
+/// stored scan that read each completely: what it saw of those groups and what
+/// carried them; a later scan that failed part-way, or a whole scan of other
+/// places, does not hide it; no scan at all for a scope never stored.
 pub(super) async fn neighbours_come_from_the_latest_scan_of_their_scope(url: &str) {
     use driftd::model::Scope;
     use std::collections::{BTreeMap, BTreeSet};
@@ -562,22 +563,20 @@ pub(super) async fn neighbours_come_from_the_latest_scan_of_their_scope(url: &st
         account_id: Some("210987654321".into()),
         ..there.clone()
     };
+    let elsewhere = Scope {
+        region: Some("eu-west-1".into()),
+        ..there.clone()
+    };
     let kept = views::view(3, 1);
     let (alb, idle, gone) = (
         kept.groups[0].id.clone(),
         kept.groups[1].id.clone(),
         "sg-0dead",
     );
-    let mut first = scan_at(&kept, 0);
-    first.live.scopes = vec![there.clone()];
-    first.report.carriers = BTreeMap::from([
+    let carriers = BTreeMap::from([
         (alb.clone(), vec!["ELB app/web".to_string()]),
         (idle.clone(), vec![]),
     ]);
-    let mut second = scan_at(&kept, 1);
-    second.live.groups.retain(|g| g.id != alb);
-    // The scope's second scan failed part-way: what it did not see is not gone.
-    second.live.scopes.clear();
     let wanted = BTreeMap::from([
         (
             there.clone(),
@@ -585,58 +584,77 @@ pub(super) async fn neighbours_come_from_the_latest_scan_of_their_scope(url: &st
         ),
         (never.clone(), BTreeSet::from(["sg-0elsewhere".to_string()])),
     ]);
-
-    for scan in [&first, &second] {
-        store
-            .record(ScanRecord {
-                report: &scan.report,
-                intent: &scan.intent,
-                live: &scan.live,
-                scope: Some(&there),
-                compose: &|_, _| Vec::new(),
-            })
-            .await
-            .unwrap();
+    let store_scan = |n: usize, scope: Option<Scope>, live_scopes: Vec<Scope>, with_alb: bool| {
+        let mut scan = scan_at(&kept, n);
+        scan.live.scopes = live_scopes;
+        scan.report.carriers = carriers.clone();
+        if !with_alb {
+            scan.live.groups.retain(|g| g.id != alb);
+            scan.report.carriers.remove(&alb);
+        }
+        let store = &store;
+        async move {
+            store
+                .record(ScanRecord {
+                    report: &scan.report,
+                    intent: &scan.intent,
+                    live: &scan.live,
+                    scope: scope.as_ref(),
+                    compose: &|_, _| Vec::new(),
+                })
+                .await
+                .unwrap();
+        }
+    };
+    let looked_up = || async {
         let neighbours = store.neighbours(&wanted).await.unwrap();
         let looked: Vec<(String, Option<String>, bool)> = neighbours
             .looked
             .iter()
             .map(|l| (l.scope.label(), l.scan_id.clone(), l.complete))
             .collect();
-        let found: Vec<(&str, Option<Vec<String>>)> = neighbours
+        let found: Vec<(String, Option<Vec<String>>)> = neighbours
             .groups
             .iter()
-            .map(|(id, n)| (id.as_str(), n.carried_by.clone()))
+            .map(|(id, n)| (id.clone(), n.carried_by.clone()))
             .collect();
-        let scan_id = scan.report.scan.id.clone();
-        if std::ptr::eq(scan, &first) {
-            assert_eq!(
-                looked,
-                [
-                    (there.label(), Some(scan_id), true),
-                    (never.label(), None, false)
-                ]
-            );
-            assert_eq!(
-                found,
-                [
-                    (alb.as_str(), Some(vec!["ELB app/web".to_string()])),
-                    (idle.as_str(), Some(vec![]))
-                ]
-            );
-            assert_eq!(neighbours.groups[&alb].group, kept.groups[0]);
-        } else {
-            assert_eq!(
-                looked,
-                [
-                    (there.label(), Some(scan_id), false),
-                    (never.label(), None, false)
-                ]
-            );
-            // Carriers were not read this time: unknown, not "nothing".
-            assert_eq!(found, [(idle.as_str(), None)]);
-        }
-    }
+        (looked, found)
+    };
+    let both_found = vec![
+        (alb.clone(), Some(vec!["ELB app/web".to_string()])),
+        (idle.clone(), Some(vec![])),
+    ];
+    let unread = (never.label(), None, false);
+
+    store_scan(0, Some(there.clone()), vec![there.clone()], true).await;
+    let (looked, found) = looked_up().await;
+    assert_eq!(
+        looked,
+        [(there.label(), Some("scan-0".into()), true), unread.clone()]
+    );
+    assert_eq!(found, both_found);
+    let neighbours = store.neighbours(&wanted).await.unwrap();
+    assert_eq!(neighbours.groups[&alb].group, kept.groups[0]);
+
+    // Failed part-way (the scope not read whole), then a whole scan of another
+    // region: neither hides what the first scan saw.
+    store_scan(1, Some(there.clone()), vec![], false).await;
+    store_scan(2, None, vec![elsewhere.clone()], false).await;
+    let (looked, found) = looked_up().await;
+    assert_eq!(
+        looked,
+        [(there.label(), Some("scan-0".into()), true), unread.clone()]
+    );
+    assert_eq!(found, both_found);
+
+    // Read whole again, the load balancer's group gone.
+    store_scan(3, Some(there.clone()), vec![there.clone()], false).await;
+    let (looked, found) = looked_up().await;
+    assert_eq!(
+        looked,
+        [(there.label(), Some("scan-3".into()), true), unread]
+    );
+    assert_eq!(found, [(idle.clone(), Some(vec![]))]);
     store.close().await;
 }
 

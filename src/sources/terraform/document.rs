@@ -51,8 +51,8 @@ struct Header {
     terraform_version: Option<serde_json::Value>,
 }
 
-/// The declarations `keep` keeps, and where those read live (all of them, but
-/// with `Keep::Within`, which skips what lives elsewhere).
+/// The declarations `keep` keeps, and, when planning (`Keep::Nothing`), where
+/// all of them live.
 pub fn parse(location: &str, bytes: &[u8], keep: Keep) -> Result<(Intent, Places), StateError> {
     let bytes = crate::input::document_bytes(bytes).map_err(|error| StateError::Encoding {
         location: location.to_string(),

@@ -253,7 +253,6 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, Strin
         .ok_or_else(|| format!("missing field \"{field}\""))
 }
 
-/// Collects one state's resources; `finish` gives the state's intent.
 /// Which declarations a reader keeps: all of them (a whole scan), those of one
 /// scope (a scope of a run split by scope), or none (planning that run, which
 /// needs only where they live).
@@ -286,13 +285,15 @@ struct PlaceHint {
     security_group_id: Option<String>,
 }
 
+/// Collects one state's resources; `finish` gives what it keeps of the state's
+/// intent.
 pub struct StateReader {
     location: String,
     /// What the instance being read declares, until `settle` keeps what `keep` keeps.
     intent: Intent,
     keep: Keep,
     kept: Intent,
-    /// Where everything read lives, kept or not.
+    /// Where everything read lives, when planning (`Keep::Nothing`).
     places: Places,
     /// Rules of a rule resource (no ARN) whose group is not read yet: placed by
     /// `finish`.
@@ -409,7 +410,9 @@ impl StateReader {
             }
             part.rules.push(rule);
         }
-        self.places.extend(Places::of(&part));
+        if self.keep == Keep::Nothing {
+            self.places.extend(Places::of(&part));
+        }
         self.kept.extend(self.keep.apply(part));
     }
 
@@ -509,7 +512,7 @@ impl StateReader {
         Ok(())
     }
 
-    /// What was kept, and where everything read lives.
+    /// What was kept, and where everything read lives when planning.
     pub fn finish(mut self) -> (Intent, Places) {
         self.intent.rules = std::mem::take(&mut self.unplaced_rules);
         self.settle(true);

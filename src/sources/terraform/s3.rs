@@ -4,20 +4,15 @@
 use aws_config::SdkConfig;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
-use super::{StateError, parse_state};
+use super::StateError;
 use crate::aws::{ApiCalls, endpoint_overridden, error_text};
 use crate::input::{MAX_DOCUMENT_BYTES, ReadError};
-use crate::model::Intent;
 
 /// `s3://bucket/key` → (bucket, key).
 pub fn parse_url(url: &str) -> Option<(&str, &str)> {
     let rest = url.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
-}
-
-pub async fn load(sdk: &SdkConfig, url: &str, calls: &ApiCalls) -> Result<Intent, StateError> {
-    parse_state(url, &fetch(sdk, url, calls).await?)
 }
 
 /// The bytes of the state object at `url`.

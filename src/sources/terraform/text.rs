@@ -1,11 +1,16 @@
 //! A state's text through a run split by scope, where each scope reads its own
-//! part of it: on disk and streamed (`stream`), a local file as it is or an S3
-//! object downloaded once per run into a temporary file, so that a replica never
-//! holds the text; in memory only where the stream cannot read it.
+//! part of it. It is copied once per run to a temporary file (a local state, or an
+//! S3 object as it downloads), so that every scope reads the same text whatever
+//! happens to the original meanwhile, and streamed from there (`stream`), so that
+//! a replica never holds it. It is held in memory only where no temporary file can
+//! be made or the stream cannot read it.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use aws_config::SdkConfig;
+use tempfile::NamedTempFile;
+use tracing::warn;
 
 use super::resources::Keep;
 use super::{StateError, document, read_state_file, s3, stream};
@@ -14,38 +19,62 @@ use crate::input::{MAX_DOCUMENT_BYTES, ReadError, open_regular};
 use crate::model::{Intent, Places, Scope};
 
 pub enum StateText {
-    File(PathBuf),
-    Downloaded(tempfile::NamedTempFile),
-    /// A text the stream could not read (a byte-order mark, say).
+    OnDisk(NamedTempFile),
     Held(Vec<u8>),
 }
 
 impl StateText {
-    /// The state at `location` (a path, or an `s3://` URL read with `sdk`), where
-    /// each scope can read it.
+    /// The state at `location`: a path, or an `s3://` URL read with `sdk`.
     pub async fn fetch(
         location: &str,
         sdk: Option<&SdkConfig>,
         calls: &ApiCalls,
     ) -> Result<StateText, StateError> {
         let Some(sdk) = sdk.filter(|_| location.starts_with("s3://")) else {
-            return Ok(StateText::File(PathBuf::from(location)));
+            return StateText::copy_of(Path::new(location));
         };
-        let io = |e: std::io::Error| StateError::Io {
-            location: location.to_string(),
-            source: ReadError::Io(e),
-        };
-        let mut file = tempfile::NamedTempFile::new().map_err(io)?;
-        s3::fetch_into(sdk, location, calls, file.as_file_mut()).await?;
-        Ok(StateText::Downloaded(file))
+        match temporary_file(location) {
+            Some(mut file) => {
+                s3::fetch_into(sdk, location, calls, file.as_file_mut()).await?;
+                Ok(StateText::OnDisk(file))
+            }
+            None => Ok(StateText::Held(s3::fetch(sdk, location, calls).await?)),
+        }
     }
 
-    /// Where the state's declarations live, none of them kept.
-    pub fn places(self, location: &str) -> Result<(StateText, Places), StateError> {
-        if let Some((_, places)) = self.stream(location, Keep::Nothing)? {
-            return Ok((self, places));
+    /// A local state, copied.
+    pub fn copy_of(path: &Path) -> Result<StateText, StateError> {
+        let location = path.display().to_string();
+        let io = |source: ReadError| StateError::Io {
+            location: location.clone(),
+            source,
+        };
+        let mut source = open_regular(path).map_err(io)?;
+        let size = source.metadata().map_err(|e| io(e.into()))?.len();
+        if size > MAX_DOCUMENT_BYTES {
+            return Err(io(ReadError::TooLarge {
+                size,
+                limit: MAX_DOCUMENT_BYTES,
+            }));
         }
-        let bytes = self.bytes(location)?;
+        let Some(mut file) = temporary_file(&location) else {
+            return read_state_file(path).map(StateText::Held);
+        };
+        std::io::copy(&mut source, file.as_file_mut()).map_err(|e| io(e.into()))?;
+        file.as_file_mut().flush().map_err(|e| io(e.into()))?;
+        Ok(StateText::OnDisk(file))
+    }
+
+    /// Where the state's declarations live, none of them kept. A text on disk
+    /// that the stream cannot read is read whole, and held from then on.
+    pub fn places(self, location: &str) -> Result<(StateText, Places), StateError> {
+        let bytes = match self {
+            StateText::OnDisk(file) => match stream(location, &file, Keep::Nothing) {
+                Some((_, places)) => return Ok((StateText::OnDisk(file), places)),
+                None => read(location, &file)?,
+            },
+            StateText::Held(bytes) => bytes,
+        };
         let (_, places) = document::parse(location, &bytes, Keep::Nothing)?;
         Ok((StateText::Held(bytes), places))
     }
@@ -53,49 +82,36 @@ impl StateText {
     /// The state's declarations that live in `scope`.
     pub fn within(&self, location: &str, scope: &Scope) -> Result<Intent, StateError> {
         let keep = Keep::Within(scope.clone());
-        if let Some((intent, _)) = self.stream(location, keep.clone())? {
-            return Ok(intent);
-        }
-        let bytes = self.bytes(location)?;
-        document::parse(location, &bytes, keep).map(|(intent, _)| intent)
-    }
-
-    /// The stream's reading, `None` where it cannot tell (then the whole text is
-    /// read, which also names what is wrong).
-    fn stream(&self, location: &str, keep: Keep) -> Result<Option<(Intent, Places)>, StateError> {
-        let path = match self {
-            StateText::File(path) => path.as_path(),
-            StateText::Downloaded(file) => file.path(),
-            StateText::Held(bytes) => return document::parse(location, bytes, keep).map(Some),
+        let parsed = match self {
+            StateText::OnDisk(file) => match stream(location, file, keep.clone()) {
+                Some((intent, _)) => return Ok(intent),
+                None => document::parse(location, &read(location, file)?, keep),
+            },
+            StateText::Held(bytes) => document::parse(location, bytes, keep),
         };
-        let Some(file) = open_within_limit(path) else {
-            return Ok(None);
-        };
-        Ok(stream::parse(location, file, keep))
-    }
-
-    fn bytes(&self, location: &str) -> Result<Vec<u8>, StateError> {
-        let read = |path: &Path| {
-            read_state_file(path).map_err(|e| match e {
-                StateError::Io { source, .. } => StateError::Io {
-                    location: location.to_string(),
-                    source,
-                },
-                other => other,
-            })
-        };
-        match self {
-            StateText::File(path) => read(path),
-            StateText::Downloaded(file) => read(file.path()),
-            StateText::Held(bytes) => Ok(bytes.clone()),
-        }
+        parsed.map(|(intent, _)| intent)
     }
 }
 
-/// The file, if it can be opened and is no larger than a state may be (otherwise
-/// reading it whole says why not).
-fn open_within_limit(path: &Path) -> Option<std::fs::File> {
-    let file = open_regular(path).ok()?;
-    let size = file.metadata().ok()?.len();
-    (size <= MAX_DOCUMENT_BYTES).then_some(file)
+/// The stream's reading of the text on disk; `None` where it cannot tell (then
+/// the whole text is read, which also names what is wrong).
+fn stream(location: &str, file: &NamedTempFile, keep: Keep) -> Option<(Intent, Places)> {
+    stream::parse(location, file.reopen().ok()?, keep)
+}
+
+fn read(location: &str, file: &NamedTempFile) -> Result<Vec<u8>, StateError> {
+    std::fs::read(file.path()).map_err(|e| StateError::Io {
+        location: location.to_string(),
+        source: e.into(),
+    })
+}
+
+/// A temporary file for the state at `location`, or `None` (said once per run)
+/// where none can be made: its text is then held in memory.
+fn temporary_file(location: &str) -> Option<NamedTempFile> {
+    NamedTempFile::new()
+        .inspect_err(|e| {
+            warn!(state = %location, error = %e, "no temporary file for the state: its text is held in memory through the run");
+        })
+        .ok()
 }
