@@ -341,9 +341,10 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
 }
 
 /// The same on every state of the corpus and the shapes fixture, in every place
-/// they declare something, read whole and as a run split by scope reads it
-/// (streamed from the file, one instance at a time): skipping by what the
-/// attributes say never drops or keeps what the whole state filtered would not.
+/// they declare something, read whole and as a run split by scope reads it: the
+/// instances its planning placed there read from the file, and (unplanned) the
+/// whole file streamed one instance at a time. Neither ever drops or keeps what
+/// the whole state filtered would not.
 #[test]
 fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
     use driftd::model::{Places, Scope};
@@ -366,9 +367,10 @@ fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
         let text = StateText::copy_of(path).unwrap();
         let (text, places) = text.places(&location).unwrap();
         assert!(
-            matches!(text, StateText::OnDisk(_)),
+            matches!(text, StateText::OnDisk { index: Some(_), .. }),
             "{location} was not streamed"
         );
+        let unplanned = StateText::copy_of(path).unwrap();
         assert_eq!(places, Places::of(&whole), "{location}");
         states += 1;
         let places: std::collections::BTreeSet<(Option<String>, Option<String>)> = whole
@@ -380,11 +382,18 @@ fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
             let expected = whole.within(&here);
             let part = parse_state_within(&location, &bytes, &here).unwrap();
             assert_eq!(part, expected, "{location} in {}", here.label());
-            let streamed = text.within(&location, &here).unwrap();
+            let indexed = text.within(&location, &here).unwrap();
+            assert_eq!(
+                indexed,
+                expected,
+                "{location} in {} (indexed)",
+                here.label()
+            );
+            let streamed = unplanned.within(&location, &here).unwrap();
             assert_eq!(
                 streamed,
                 expected,
-                "{location} streamed in {}",
+                "{location} in {} (streamed)",
                 here.label()
             );
             compared += 1;
@@ -468,4 +477,48 @@ fn a_state_the_stream_cannot_read_is_read_whole() {
         region: Some("us-east-1".into()),
     };
     assert_eq!(text.within(&location, &here).unwrap(), whole.within(&here));
+}
+
+/// Once a run is planned, a scope reads only the instances that declare something
+/// there: another scope's instance made unreadable in the run's copy of the state
+/// leaves this scope's reading as it was, and only that other scope fails.
+#[test]
+fn a_planned_scope_reads_only_its_own_instances() {
+    use driftd::model::Scope;
+    use driftd::sources::terraform::StateText;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.tfstate");
+    std::fs::write(&path, ORG_STATE).unwrap();
+    let location = path.display().to_string();
+    let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
+    let (text, _) = StateText::copy_of(&path)
+        .unwrap()
+        .places(&location)
+        .unwrap();
+    let StateText::OnDisk { file, .. } = &text else {
+        panic!("the state was not streamed");
+    };
+    // The eu-west-1 group's instance, overwritten in place with as many bytes.
+    let start = ORG_STATE.find(r#"{"index_key": "c1""#).unwrap();
+    let end = start + ORG_STATE[start..].find("}}").unwrap() + 2;
+    let mut copy = ORG_STATE.as_bytes().to_vec();
+    copy[start..end].fill(b'x');
+    std::fs::write(file.path(), &copy).unwrap();
+
+    let scope = |account: &str, region: &str| Scope {
+        account_id: Some(account.to_string()),
+        region: Some(region.to_string()),
+    };
+    for here in [
+        scope("111111111111", "us-east-1"),
+        scope("222222222222", "us-east-1"),
+    ] {
+        let part = text.within(&location, &here).unwrap();
+        assert_eq!(part, whole.within(&here), "{}", here.label());
+        assert!(!part.groups.is_empty(), "{} compared nothing", here.label());
+    }
+    let broken = text
+        .within(&location, &scope("111111111111", "eu-west-1"))
+        .unwrap_err();
+    assert!(broken.to_string().starts_with(&location), "{broken}");
 }

@@ -6,6 +6,7 @@
 mod address;
 mod document;
 mod flatmap;
+mod index;
 mod lenient;
 mod resources;
 pub mod s3;

@@ -299,7 +299,22 @@ pub struct StateReader {
     /// `finish`.
     unplaced_rules: Vec<DeclaredRule>,
     /// Where each group of this state lives, for rules that carry no ARN.
-    group_scopes: HashMap<String, (Option<String>, Option<String>)>,
+    group_scopes: HashMap<String, Place>,
+    /// Where the declarations of the last instances went, when noted
+    /// (`noting_landings`, `take_landing`).
+    landing: Option<Landing>,
+}
+
+/// (account, region), each `None` where unsaid.
+pub type Place = (Option<String>, Option<String>);
+
+/// Where one instance's declarations live: the places they name, and the groups
+/// whose place its rules take once that group is read (a rule resource read
+/// before its group).
+#[derive(Debug, Default)]
+pub struct Landing {
+    pub places: Vec<Place>,
+    pub waiting_on: Vec<String>,
 }
 
 impl StateReader {
@@ -312,7 +327,28 @@ impl StateReader {
             places: Places::default(),
             unplaced_rules: Vec::new(),
             group_scopes: HashMap::new(),
+            landing: None,
         }
+    }
+
+    /// The same reader, noting where the declarations of each instance live.
+    pub fn noting_landings(mut self) -> StateReader {
+        self.landing = Some(Landing::default());
+        self
+    }
+
+    /// Where the declarations of the instances added since the last call live,
+    /// when noted.
+    pub fn take_landing(&mut self) -> Landing {
+        self.landing
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Where the group `id` lives, as far as this state says.
+    pub fn group_place(&self, id: &str) -> Place {
+        self.group_scopes.get(id).cloned().unwrap_or_default()
     }
 
     pub fn add(
@@ -402,6 +438,12 @@ impl StateReader {
                         rule.region = region.clone();
                     }
                     None if !last => {
+                        if let Some(landing) = &mut self.landing {
+                            let group = rule.rule.group_id.as_str();
+                            if !landing.waiting_on.iter().any(|g| g == group) {
+                                landing.waiting_on.push(group.to_string());
+                            }
+                        }
                         self.unplaced_rules.push(rule);
                         continue;
                     }
@@ -409,6 +451,14 @@ impl StateReader {
                 }
             }
             part.rules.push(rule);
+        }
+        if let Some(landing) = &mut self.landing {
+            for (account, region) in part.places() {
+                let place = (account.map(str::to_string), region.map(str::to_string));
+                if !landing.places.contains(&place) {
+                    landing.places.push(place);
+                }
+            }
         }
         if self.keep == Keep::Nothing {
             self.places.extend(Places::of(&part));

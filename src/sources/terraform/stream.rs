@@ -1,40 +1,118 @@
 //! A state read as a stream, one instance at a time: how each scope of a run split
 //! by scope reads the states, so that a replica holds neither a state's text nor
-//! the declarations of scopes it is not scanning. What the stream cannot read (a
+//! the declarations of scopes it is not scanning. Planning the run streams each
+//! state once and notes where each instance lies (`index`); each scope then reads
+//! only its own instances (`read_indexed`). What the stream cannot read (a
 //! byte-order mark, keys in an order Terraform never writes, any error) gives
 //! `None`: the caller reads that state whole (`document`), which also says exactly
 //! what is wrong.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufReader, Read};
+use std::rc::Rc;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::address::{IndexKey, resource_address};
+use super::address::IndexKey;
 use super::flatmap::unflatten;
+use super::index::{IndexBuilder, ResourceName, StateIndex};
 use super::resources::{Attributes, Keep, ResourceKind, StateReader};
-use crate::model::{Intent, Places};
+use crate::model::{Intent, Places, Scope};
 
 /// What `keep` keeps of the format-4 state `input` holds, and where the
 /// declarations read live; `None` where the stream cannot tell.
 pub fn parse(location: &str, input: impl Read, keep: Keep) -> Option<(Intent, Places)> {
-    let mut reader = StateReader::new(location, keep);
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(input));
-    let (version, resources) = State {
-        reader: &mut reader,
-    }
-    .deserialize(&mut de)
-    .ok()?;
-    de.end().ok()?;
-    (version == Some(4) && resources).then(|| reader.finish())
+    Some(walk(location, input, keep, None)?.reader.finish())
 }
 
-/// The document: its `version`, and its `resources` fed to the reader.
-struct State<'r> {
-    reader: &'r mut StateReader,
+/// Where the declarations of the state `input` holds live, and where each of its
+/// instances lies in it; `None` where the stream cannot tell.
+pub fn plan(location: &str, input: impl Read) -> Option<(Places, StateIndex)> {
+    let walk = walk(
+        location,
+        input,
+        Keep::Nothing,
+        Some(IndexBuilder::default()),
+    )?;
+    let index = walk.index?.finish(&walk.reader);
+    Some((walk.reader.finish().1, index))
+}
+
+/// The declarations living in `scope` of the state `input` holds, read from the
+/// instances `index` places there; `None` where they cannot be read as indexed.
+pub fn read_indexed(
+    location: &str,
+    input: impl Read + std::io::Seek,
+    index: &StateIndex,
+    scope: &Scope,
+) -> Option<Intent> {
+    let mut reader = StateReader::new(location, Keep::Within(scope.clone()));
+    let mut input = BufReader::new(input);
+    let (mut at, mut text) = (0, Vec::new());
+    for span in index.spans_within(scope) {
+        let ahead = i64::try_from(span.start.checked_sub(at)?).ok()?;
+        input.seek_relative(ahead).ok()?;
+        text.resize(usize::try_from(span.len).ok()?, 0);
+        input.read_exact(&mut text).ok()?;
+        at = span.start + span.len;
+        let instance: Instance = serde_json::from_slice(&text).ok()?;
+        take(&mut reader, index.resource(&span), &instance).ok()?;
+    }
+    Some(reader.finish().0)
+}
+
+/// Reads the state, feeding its instances to a reader that keeps what `keep`
+/// keeps, and noting where each lies when `index` is given.
+fn walk(location: &str, input: impl Read, keep: Keep, index: Option<IndexBuilder>) -> Option<Walk> {
+    let read = Rc::new(Cell::new(0));
+    let counted = Counted {
+        inner: BufReader::new(input),
+        read: Rc::clone(&read),
+    };
+    let reader = StateReader::new(location, keep);
+    let mut walk = Walk {
+        reader: if index.is_some() {
+            reader.noting_landings()
+        } else {
+            reader
+        },
+        index,
+        read,
+    };
+    let mut de = serde_json::Deserializer::from_reader(counted);
+    let (version, resources) = State { walk: &mut walk }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    (version == Some(4) && resources).then_some(walk)
+}
+
+/// What a walk through a state gathers, and where in the text it is.
+struct Walk {
+    reader: StateReader,
+    index: Option<IndexBuilder>,
+    read: Rc<Cell<u64>>,
+}
+
+/// A reader counting the bytes read through it: where the parser is in the text.
+struct Counted<R> {
+    inner: R,
+    read: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// The document: its `version`, and its `resources` walked.
+struct State<'w> {
+    walk: &'w mut Walk,
 }
 
 impl<'de> DeserializeSeed<'de> for State<'_> {
@@ -60,7 +138,7 @@ impl<'de> Visitor<'de> for State<'_> {
                 "version" => version = map.next_value()?,
                 "resources" => {
                     map.next_value_seed(Resources {
-                        reader: &mut *self.reader,
+                        walk: &mut *self.walk,
                     })?;
                     resources = true;
                 }
@@ -73,8 +151,8 @@ impl<'de> Visitor<'de> for State<'_> {
     }
 }
 
-struct Resources<'r> {
-    reader: &'r mut StateReader,
+struct Resources<'w> {
+    walk: &'w mut Walk,
 }
 
 impl<'de> DeserializeSeed<'de> for Resources<'_> {
@@ -95,7 +173,7 @@ impl<'de> Visitor<'de> for Resources<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq
             .next_element_seed(Resource {
-                reader: &mut *self.reader,
+                walk: &mut *self.walk,
             })?
             .is_some()
         {}
@@ -103,8 +181,8 @@ impl<'de> Visitor<'de> for Resources<'_> {
     }
 }
 
-struct Resource<'r> {
-    reader: &'r mut StateReader,
+struct Resource<'w> {
+    walk: &'w mut Walk,
 }
 
 impl<'de> DeserializeSeed<'de> for Resource<'_> {
@@ -144,11 +222,13 @@ impl<'de> Visitor<'de> for Resource<'_> {
                     };
                     match ResourceKind::of(&mode, &type_name) {
                         Some(kind) => map.next_value_seed(Instances {
-                            reader: &mut *self.reader,
-                            kind,
-                            module: field("module"),
-                            type_name,
-                            name,
+                            walk: &mut *self.walk,
+                            resource: ResourceName {
+                                kind,
+                                module: field("module"),
+                                type_name,
+                                name,
+                            },
                         })?,
                         None => {
                             map.next_value::<IgnoredAny>()?;
@@ -165,12 +245,9 @@ impl<'de> Visitor<'de> for Resource<'_> {
     }
 }
 
-struct Instances<'r> {
-    reader: &'r mut StateReader,
-    kind: ResourceKind,
-    module: Option<String>,
-    type_name: String,
-    name: String,
+struct Instances<'w> {
+    walk: &'w mut Walk,
+    resource: ResourceName,
 }
 
 /// One instance, its attributes still text until it is known to be kept.
@@ -197,27 +274,47 @@ impl<'de> Visitor<'de> for Instances<'_> {
         f.write_str("a list of instances")
     }
 
+    /// Each instance is taken as text first, so that its place in the state is
+    /// known: it ends where the parser is, and began its length before.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(instance) = seq.next_element::<Instance>()? {
-            if instance.deposed.is_some()
-                || self.reader.skips(self.kind, instance.attributes.as_deref())
+        let Walk {
+            reader,
+            index,
+            read,
+        } = self.walk;
+        if let Some(index) = index.as_mut() {
+            index.next_resource();
+        }
+        while let Some(text) = seq.next_element::<Box<RawValue>>()? {
+            let end = read.get();
+            let instance: Instance = serde_json::from_str(text.get()).map_err(de::Error::custom)?;
+            if instance.deposed.is_none()
+                && reader.skips(self.resource.kind, instance.attributes.as_deref())
             {
                 continue;
             }
-            let address = resource_address(
-                self.module.as_deref(),
-                self.kind.is_data(),
-                &self.type_name,
-                &self.name,
-                instance.index_key.as_ref(),
-            );
-            let attributes = attributes(&instance).map_err(de::Error::custom)?;
-            self.reader
-                .add(self.kind, address, attributes)
-                .map_err(de::Error::custom)?;
+            take(reader, &self.resource, &instance).map_err(de::Error::custom)?;
+            if let Some(index) = index.as_mut() {
+                let start = end - text.get().len() as u64;
+                index.instance(&self.resource, start, end, reader.take_landing());
+            }
         }
         Ok(())
     }
+}
+
+/// Adds what an instance of `resource` declares to `reader`; a deposed instance
+/// (an old object `create_before_destroy` keeps) declares nothing.
+fn take(
+    reader: &mut StateReader,
+    resource: &ResourceName,
+    instance: &Instance,
+) -> Result<(), String> {
+    if instance.deposed.is_some() {
+        return Ok(());
+    }
+    let address = resource.address(instance.index_key.as_ref());
+    reader.add(resource.kind, address, attributes(instance)?)
 }
 
 /// The instance's attributes, from `attributes` or the legacy flat map.

@@ -2,8 +2,9 @@
 //! part of it. It is copied once per run to a temporary file (a local state, or an
 //! S3 object as it downloads), so that every scope reads the same text whatever
 //! happens to the original meanwhile, and streamed from there (`stream`), so that
-//! a replica never holds it. It is held in memory only where no temporary file can
-//! be made or the stream cannot read it.
+//! a replica never holds it. Planning the run notes where each instance lies in
+//! the copy (`index`), and each scope reads only its own. It is held in memory only
+//! where no temporary file can be made or the stream cannot read it.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,6 +13,7 @@ use aws_config::SdkConfig;
 use tempfile::NamedTempFile;
 use tracing::warn;
 
+use super::index::StateIndex;
 use super::resources::Keep;
 use super::{StateError, document, read_state_file, s3, stream};
 use crate::aws::ApiCalls;
@@ -19,7 +21,11 @@ use crate::input::{MAX_DOCUMENT_BYTES, ReadError, open_regular};
 use crate::model::{Intent, Places, Scope};
 
 pub enum StateText {
-    OnDisk(NamedTempFile),
+    /// A temporary copy, with where each instance lies in it once planned.
+    OnDisk {
+        file: NamedTempFile,
+        index: Option<StateIndex>,
+    },
     Held(Vec<u8>),
 }
 
@@ -36,7 +42,7 @@ impl StateText {
         match temporary_file(location) {
             Some(mut file) => {
                 s3::fetch_into(sdk, location, calls, file.as_file_mut()).await?;
-                Ok(StateText::OnDisk(file))
+                Ok(StateText::OnDisk { file, index: None })
             }
             None => Ok(StateText::Held(s3::fetch(sdk, location, calls).await?)),
         }
@@ -62,17 +68,23 @@ impl StateText {
         };
         std::io::copy(&mut source, file.as_file_mut()).map_err(|e| io(e.into()))?;
         file.as_file_mut().flush().map_err(|e| io(e.into()))?;
-        Ok(StateText::OnDisk(file))
+        Ok(StateText::OnDisk { file, index: None })
     }
 
-    /// Where the state's declarations live, none of them kept. A text on disk
-    /// that the stream cannot read is read whole, and held from then on.
+    /// Where the state's declarations live, none of them kept, and where each
+    /// instance lies in a text on disk. A text on disk that the stream cannot read
+    /// is read whole, and held from then on.
     pub fn places(self, location: &str) -> Result<(StateText, Places), StateError> {
         let bytes = match self {
-            StateText::OnDisk(file) => match stream(location, &file, Keep::Nothing) {
-                Some((_, places)) => return Ok((StateText::OnDisk(file), places)),
-                None => read(location, &file)?,
-            },
+            StateText::OnDisk { file, .. } => {
+                match file.reopen().ok().and_then(|f| stream::plan(location, f)) {
+                    Some((places, index)) => {
+                        let index = Some(index);
+                        return Ok((StateText::OnDisk { file, index }, places));
+                    }
+                    None => read(location, &file)?,
+                }
+            }
             StateText::Held(bytes) => bytes,
         };
         let (_, places) = document::parse(location, &bytes, Keep::Nothing)?;
@@ -83,10 +95,18 @@ impl StateText {
     pub fn within(&self, location: &str, scope: &Scope) -> Result<Intent, StateError> {
         let keep = Keep::Within(scope.clone());
         let parsed = match self {
-            StateText::OnDisk(file) => match stream(location, file, keep.clone()) {
-                Some((intent, _)) => return Ok(intent),
-                None => document::parse(location, &read(location, file)?, keep),
-            },
+            StateText::OnDisk { file, index } => {
+                let indexed = index.as_ref().and_then(|index| {
+                    stream::read_indexed(location, file.reopen().ok()?, index, scope)
+                });
+                if let Some(intent) = indexed {
+                    return Ok(intent);
+                }
+                if let Some((intent, _)) = stream(location, file, keep.clone()) {
+                    return Ok(intent);
+                }
+                document::parse(location, &read(location, file)?, keep)
+            }
             StateText::Held(bytes) => document::parse(location, bytes, keep),
         };
         parsed.map(|(intent, _)| intent)
