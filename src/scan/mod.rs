@@ -215,24 +215,19 @@ async fn collect_with(
     sdk: Option<&SdkConfig>,
     calls: &ApiCalls,
 ) -> (Intent, LiveView, Vec<SourceStatus>) {
-    let (intent, mut sources) = collect_intent(plan, sdk, calls).await;
+    let IntentRead {
+        intent,
+        places,
+        mut sources,
+        ..
+    } = read_intent(plan, sdk, calls, Reading::Whole).await;
     // Rule ids and tags only where the intent compares them (fewer calls), and the
     // tasks of the services it declares.
     let flows = !plan.options.flows.is_empty();
-    let live_source = live_source_for(plan, &Places::of(&intent), sdk).for_intent(&intent, flows);
+    let live_source = live_source_for(plan, &places, sdk).for_intent(&intent, flows);
     let (live, live_sources) = live_source.read(sdk, calls).await;
     sources.extend(live_sources);
     (intent, live, sources)
-}
-
-/// Reads the states and stacks: what should exist.
-async fn collect_intent(
-    plan: &ScanPlan,
-    sdk: Option<&SdkConfig>,
-    calls: &ApiCalls,
-) -> (Intent, Vec<SourceStatus>) {
-    let read = read_intent(plan, sdk, calls, Reading::Whole).await;
-    (read.intent, read.sources)
 }
 
 /// Reads the states (as `reading` says) and every stack.

@@ -33,12 +33,13 @@ impl ResourceName {
     }
 }
 
-/// One instance's text: `len` bytes from `start`, declaring things in `place`.
+/// One instance's text: `len` bytes from `start`, declaring things in `place`
+/// (of `StateIndex::places`), an instance of `resource` (of its `resources`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
     pub start: u64,
     pub len: u64,
-    pub resource: usize,
+    resource: usize,
     place: usize,
 }
 
@@ -73,13 +74,6 @@ impl StateIndex {
         spans.dedup_by_key(|span| span.start);
         spans
     }
-
-    /// How many instances it knows of.
-    pub fn instances(&self) -> usize {
-        let mut starts: Vec<u64> = self.spans.iter().map(|s| s.start).collect();
-        starts.dedup();
-        starts.len()
-    }
 }
 
 /// Builds the index as the planning pass reads the state.
@@ -87,8 +81,9 @@ impl StateIndex {
 pub struct IndexBuilder {
     index: StateIndex,
     place_ids: HashMap<Place, usize>,
-    /// Spans whose place is their group's, told once the state is read.
-    waiting: Vec<(usize, String)>,
+    /// Spans (with no place yet) whose place is their group's, told once the
+    /// state is read.
+    waiting: Vec<(Span, String)>,
     /// The resource being read, once one of its instances is noted.
     current: Option<usize>,
 }
@@ -120,18 +115,20 @@ impl IndexBuilder {
             self.index.spans.push(span(place));
         }
         for group in landing.waiting_on {
-            self.waiting.push((self.index.spans.len(), group));
-            self.index.spans.push(span(usize::MAX));
+            self.waiting.push((span(0), group));
         }
     }
 
-    /// The index, the rules that waited for their group placed where it lives
-    /// (`reader` has read every group of the state).
+    /// The index, once `reader` has read the whole state: each span that waited
+    /// for its group takes the place that group has, as `StateReader::finish`
+    /// places the rules.
     pub fn finish(mut self, reader: &StateReader) -> StateIndex {
-        for (span, group) in std::mem::take(&mut self.waiting) {
-            let place = self.place_id(reader.group_place(&group));
-            self.index.spans[span].place = place;
+        for (mut span, group) in std::mem::take(&mut self.waiting) {
+            span.place = self.place_id(reader.group_place(&group));
+            self.index.spans.push(span);
         }
+        // Back in the order of the text (stable: an instance's spans stay together).
+        self.index.spans.sort_by_key(|span| span.start);
         self.index
     }
 
@@ -208,7 +205,6 @@ mod tests {
         assert_eq!(starts(None, Some("a")), [10, 31, 41, 61]);
         assert_eq!(starts(Some("3"), Some("b")), [51, 61]);
         assert_eq!(starts(None, None), [10, 31, 41, 51, 61]);
-        assert_eq!(index.instances(), 5);
         assert_eq!(index.resources.len(), 2);
         let all = Scope {
             account_id: None,

@@ -300,8 +300,8 @@ pub struct StateReader {
     unplaced_rules: Vec<DeclaredRule>,
     /// Where each group of this state lives, for rules that carry no ARN.
     group_scopes: HashMap<String, Place>,
-    /// Where the declarations of the last instances went, when noted
-    /// (`noting_landings`, `take_landing`).
+    /// Where the declarations of the instances added since the last
+    /// `take_landing` went, when noted (`noting_landings`).
     landing: Option<Landing>,
 }
 
@@ -381,9 +381,10 @@ impl StateReader {
     }
 
     /// Whether an instance lives outside the scope this reader keeps, told from
-    /// `hint` as `add` and `settle` would place it; when unsure, it is not. Reading
-    /// only what a scope needs, a replica parses a large state once per scope at
-    /// little cost. A group's place is noted either way, for its rule resources.
+    /// `hint` as `add` and `settle` would place it; when unsure, it is not. This
+    /// keeps a scope's reading of a state cheap where it streams the whole state
+    /// (one not indexed when the run was planned). A group's place is noted either
+    /// way, for its rule resources.
     fn outside(&mut self, kind: ResourceKind, hint: PlaceHint) -> bool {
         let Keep::Within(scope) = &self.keep else {
             return false;
@@ -564,6 +565,7 @@ impl StateReader {
 
     /// What was kept, and where everything read lives when planning.
     pub fn finish(mut self) -> (Intent, Places) {
+        self.landing = None;
         self.intent.rules = std::mem::take(&mut self.unplaced_rules);
         self.settle(true);
         share_group_ids(self.kept.rules.iter_mut().map(|r| &mut r.rule.group_id));

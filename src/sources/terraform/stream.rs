@@ -59,8 +59,12 @@ pub fn read_indexed(
         text.resize(usize::try_from(span.len).ok()?, 0);
         input.read_exact(&mut text).ok()?;
         at = span.start + span.len;
+        // An object, as planning found it; anything else means the text moved.
+        if text.first() != Some(&b'{') || text.last() != Some(&b'}') {
+            return None;
+        }
         let instance: Instance = serde_json::from_slice(&text).ok()?;
-        take(&mut reader, index.resource(&span), &instance).ok()?;
+        add_instance(&mut reader, index.resource(&span), &instance).ok()?;
     }
     Some(reader.finish().0)
 }
@@ -68,10 +72,10 @@ pub fn read_indexed(
 /// Reads the state, feeding its instances to a reader that keeps what `keep`
 /// keeps, and noting where each lies when `index` is given.
 fn walk(location: &str, input: impl Read, keep: Keep, index: Option<IndexBuilder>) -> Option<Walk> {
-    let read = Rc::new(Cell::new(0));
+    let offset = Rc::new(Cell::new(0));
     let counted = Counted {
         inner: BufReader::new(input),
-        read: Rc::clone(&read),
+        offset: Rc::clone(&offset),
     };
     let reader = StateReader::new(location, keep);
     let mut walk = Walk {
@@ -81,7 +85,7 @@ fn walk(location: &str, input: impl Read, keep: Keep, index: Option<IndexBuilder
             reader
         },
         index,
-        read,
+        offset,
     };
     let mut de = serde_json::Deserializer::from_reader(counted);
     let (version, resources) = State { walk: &mut walk }.deserialize(&mut de).ok()?;
@@ -93,19 +97,20 @@ fn walk(location: &str, input: impl Read, keep: Keep, index: Option<IndexBuilder
 struct Walk {
     reader: StateReader,
     index: Option<IndexBuilder>,
-    read: Rc<Cell<u64>>,
+    offset: Rc<Cell<u64>>,
 }
 
-/// A reader counting the bytes read through it: where the parser is in the text.
+/// A reader counting the bytes read through it in `offset`: where the parser is
+/// in the text.
 struct Counted<R> {
     inner: R,
-    read: Rc<Cell<u64>>,
+    offset: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for Counted<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.read.set(self.read.get() + n as u64);
+        self.offset.set(self.offset.get() + n as u64);
         Ok(n)
     }
 }
@@ -274,28 +279,39 @@ impl<'de> Visitor<'de> for Instances<'_> {
         f.write_str("a list of instances")
     }
 
-    /// Each instance is taken as text first, so that its place in the state is
-    /// known: it ends where the parser is, and began its length before.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let Walk {
             reader,
             index,
-            read,
+            offset,
         } = self.walk;
         if let Some(index) = index.as_mut() {
             index.next_resource();
         }
-        while let Some(text) = seq.next_element::<Box<RawValue>>()? {
-            let end = read.get();
-            let instance: Instance = serde_json::from_str(text.get()).map_err(de::Error::custom)?;
+        loop {
+            // When indexing, each instance is taken as text first, so that where it
+            // lies is known: it ends where the parser is (serde_json reads no byte
+            // past an object's closing brace) and began its length before.
+            let (instance, span) = if index.is_some() {
+                let Some(text) = seq.next_element::<Box<RawValue>>()? else {
+                    break;
+                };
+                let end = offset.get();
+                let instance = serde_json::from_str(text.get()).map_err(de::Error::custom)?;
+                (instance, Some((end - text.get().len() as u64, end)))
+            } else {
+                match seq.next_element::<Instance>()? {
+                    Some(instance) => (instance, None),
+                    None => break,
+                }
+            };
             if instance.deposed.is_none()
                 && reader.skips(self.resource.kind, instance.attributes.as_deref())
             {
                 continue;
             }
-            take(reader, &self.resource, &instance).map_err(de::Error::custom)?;
-            if let Some(index) = index.as_mut() {
-                let start = end - text.get().len() as u64;
+            add_instance(reader, &self.resource, &instance).map_err(de::Error::custom)?;
+            if let (Some(index), Some((start, end))) = (index.as_mut(), span) {
                 index.instance(&self.resource, start, end, reader.take_landing());
             }
         }
@@ -305,7 +321,7 @@ impl<'de> Visitor<'de> for Instances<'_> {
 
 /// Adds what an instance of `resource` declares to `reader`; a deposed instance
 /// (an old object `create_before_destroy` keeps) declares nothing.
-fn take(
+fn add_instance(
     reader: &mut StateReader,
     resource: &ResourceName,
     instance: &Instance,
@@ -329,4 +345,80 @@ fn attributes(instance: &Instance) -> Result<Attributes, String> {
     let flat: BTreeMap<String, String> =
         serde_json::from_str(flat.get()).map_err(|e| e.to_string())?;
     serde_json::from_value(unflatten(&flat)?).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::super::document;
+    use super::*;
+
+    /// Each scope's reading through the index equals the whole state filtered,
+    /// in every place the state declares something; how many places it compared.
+    fn indexed_reading_is_the_whole_filtered(location: &str, bytes: &[u8]) -> usize {
+        let (whole, _) = document::parse(location, bytes, Keep::All).unwrap();
+        let (places, index) = plan(location, bytes).expect("the stream reads it");
+        assert_eq!(places, Places::of(&whole), "{location}");
+        let here: std::collections::BTreeSet<Scope> = whole
+            .places()
+            .map(|(account, region)| Scope {
+                account_id: account.map(str::to_string),
+                region: region.map(str::to_string),
+            })
+            .collect();
+        for scope in &here {
+            let part = read_indexed(location, Cursor::new(bytes), &index, scope)
+                .unwrap_or_else(|| panic!("{location} in {}: not read as indexed", scope.label()));
+            assert_eq!(part, whole.within(scope), "{location} in {}", scope.label());
+        }
+        here.len()
+    }
+
+    /// Where each instance lies is exact whatever surrounds it or is inside it:
+    /// odd whitespace between instances, escaped quotes and brackets in strings,
+    /// text of several bytes a character.
+    #[test]
+    fn instances_are_found_where_they_lie() {
+        let group = |id: &str, account: &str, region: &str, description: &str| {
+            format!(
+                r#"{{"index_key": "{id}", "attributes": {{"id": "{id}", "name": "n{id}",
+                "arn": "arn:aws:ec2:{region}:{account}:security-group/{id}",
+                "description": "{description}", "vpc_id": "vpc-1", "egress": [],
+                "ingress": [{{"cidr_blocks": ["10.0.0.0/8"], "description": "{description}",
+                "from_port": 443, "to_port": 443, "protocol": "tcp", "self": false}}]}}}}"#
+            )
+        };
+        let state = format!(
+            "{{\"version\":4,\"resources\":[ \r\n\t{{\"mode\":\"managed\",\"type\":\"aws_security_group\",\"name\":\"g\",\"instances\":[\n\t {} ,\n\n  {}\t,{}  ]}}\n]}}\n",
+            group("sg-1", "111", "eu-west-1", r#"caf\u00e9 \"}]{[\" été 🚀"#),
+            group("sg-2", "222", "eu-west-1", r#"\\\" ]} "#),
+            group("sg-3", "111", "us-east-1", "日本"),
+        );
+        assert_eq!(
+            indexed_reading_is_the_whole_filtered("odd.tfstate", state.as_bytes()),
+            3
+        );
+    }
+
+    #[test]
+    fn every_corpus_state_is_read_as_indexed() {
+        let corpus =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/tfstate");
+        let (mut states, mut places) = (0, 0);
+        for entry in std::fs::read_dir(corpus).unwrap() {
+            let path = entry.unwrap().path();
+            let location = path.display().to_string();
+            let bytes = std::fs::read(&path).unwrap();
+            if document::parse(&location, &bytes, Keep::All).is_err() {
+                continue;
+            }
+            places += indexed_reading_is_the_whole_filtered(&location, &bytes);
+            states += 1;
+        }
+        assert!(
+            states >= 20 && places >= 20,
+            "{states} states, {places} places"
+        );
+    }
 }

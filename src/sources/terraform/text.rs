@@ -76,15 +76,13 @@ impl StateText {
     /// is read whole, and held from then on.
     pub fn places(self, location: &str) -> Result<(StateText, Places), StateError> {
         let bytes = match self {
-            StateText::OnDisk { file, .. } => {
-                match file.reopen().ok().and_then(|f| stream::plan(location, f)) {
-                    Some((places, index)) => {
-                        let index = Some(index);
-                        return Ok((StateText::OnDisk { file, index }, places));
-                    }
-                    None => read(location, &file)?,
+            StateText::OnDisk { file, .. } => match plan(location, &file) {
+                Some((places, index)) => {
+                    let index = Some(index);
+                    return Ok((StateText::OnDisk { file, index }, places));
                 }
-            }
+                None => read(location, &file)?,
+            },
             StateText::Held(bytes) => bytes,
         };
         let (_, places) = document::parse(location, &bytes, Keep::Nothing)?;
@@ -96,11 +94,13 @@ impl StateText {
         let keep = Keep::Within(scope.clone());
         let parsed = match self {
             StateText::OnDisk { file, index } => {
-                let indexed = index.as_ref().and_then(|index| {
-                    stream::read_indexed(location, file.reopen().ok()?, index, scope)
-                });
-                if let Some(intent) = indexed {
-                    return Ok(intent);
+                if let Some(index) = index {
+                    match read_indexed(location, file, index, scope) {
+                        Some(intent) => return Ok(intent),
+                        // Planning read this very text: its copy changed under us.
+                        None => warn!(state = %location, scope = %scope.label(),
+                            "the state's instances are not where planning found them: read whole"),
+                    }
                 }
                 if let Some((intent, _)) = stream(location, file, keep.clone()) {
                     return Ok(intent);
@@ -111,6 +111,22 @@ impl StateText {
         };
         parsed.map(|(intent, _)| intent)
     }
+}
+
+/// Where the declarations of the text on disk live, and where each instance lies
+/// in it; `None` where the stream cannot tell.
+fn plan(location: &str, file: &NamedTempFile) -> Option<(Places, StateIndex)> {
+    stream::plan(location, file.reopen().ok()?)
+}
+
+/// The declarations in `scope` of the text on disk, read where `index` says.
+fn read_indexed(
+    location: &str,
+    file: &NamedTempFile,
+    index: &StateIndex,
+    scope: &Scope,
+) -> Option<Intent> {
+    stream::read_indexed(location, file.reopen().ok()?, index, scope)
 }
 
 /// The stream's reading of the text on disk; `None` where it cannot tell (then
