@@ -463,14 +463,7 @@ fn a_state_the_stream_cannot_read_is_read_whole() {
 
     // Every scope of a run reads the text the run was planned from, whatever
     // happens to the file meanwhile (`terraform apply` writing it, say).
-    let path = dir.path().join("org.tfstate");
-    std::fs::write(&path, ORG_STATE).unwrap();
-    let location = path.display().to_string();
-    let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
-    let (text, _) = StateText::copy_of(&path)
-        .unwrap()
-        .places(&location)
-        .unwrap();
+    let (path, location, whole, text) = planned_org_state(dir.path());
     std::fs::write(&path, "{\"version\": 4, \"resources\": [").unwrap();
     let here = driftd::model::Scope {
         account_id: Some("111111111111".into()),
@@ -487,14 +480,7 @@ fn a_planned_scope_reads_only_its_own_instances() {
     use driftd::model::Scope;
     use driftd::sources::terraform::StateText;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("org.tfstate");
-    std::fs::write(&path, ORG_STATE).unwrap();
-    let location = path.display().to_string();
-    let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
-    let (text, _) = StateText::copy_of(&path)
-        .unwrap()
-        .places(&location)
-        .unwrap();
+    let (_, location, whole, text) = planned_org_state(dir.path());
     let StateText::OnDisk { file, .. } = &text else {
         panic!("the state was not streamed");
     };
@@ -521,4 +507,25 @@ fn a_planned_scope_reads_only_its_own_instances() {
         .within(&location, &scope("111111111111", "eu-west-1"))
         .unwrap_err();
     assert!(broken.to_string().starts_with(&location), "{broken}");
+}
+
+/// `ORG_STATE` written in `dir` and planned, as a run split by scope plans it: its
+/// path, its location, its declarations read whole, and its planned text.
+fn planned_org_state(
+    dir: &std::path::Path,
+) -> (
+    std::path::PathBuf,
+    String,
+    Intent,
+    driftd::sources::terraform::StateText,
+) {
+    let path = dir.join("org.tfstate");
+    std::fs::write(&path, ORG_STATE).unwrap();
+    let location = path.display().to_string();
+    let whole = parse_state(&location, ORG_STATE.as_bytes()).unwrap();
+    let (text, _) = driftd::sources::terraform::StateText::copy_of(&path)
+        .unwrap()
+        .places(&location)
+        .unwrap();
+    (path, location, whole, text)
 }
