@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_runtime::retries::classifiers::{THROTTLING_ERRORS, TRANSIENT_ERRORS};
+use aws_smithy_runtime::client::retries::classifiers::run_classifiers_on_ctx;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -19,6 +19,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -213,14 +214,15 @@ impl Intercept for CallCounter {
     }
 
     /// Counts failed attempts, and says so in the logs when the SDK will try again
-    /// (`will_retry`): a throttled scan may retry for a minute before giving up,
-    /// and should not look hung meanwhile. An answer it does not retry (a load
-    /// balancer that is gone, access denied) is its caller's to tell or to expect,
-    /// and only a debug line here.
+    /// (as its own retry classifiers decide: throttling, timeouts, 5xx): a
+    /// throttled scan may retry for a minute before giving up, and should not look
+    /// hung meanwhile. An answer it does not retry (a load balancer that is gone,
+    /// access denied) is its caller's to tell or to expect, and only a debug line
+    /// here.
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
+        components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(Err(error)) = context.output_or_error() {
@@ -230,46 +232,30 @@ impl Intercept for CallCounter {
                 .load::<RetryConfig>()
                 .map_or(MAX_ATTEMPTS, RetryConfig::max_attempts);
             let region = cfg.load::<Region>().map(Region::to_string);
-            let status = context.response().map(|r| r.status().as_u16());
-            let text = one_line(error);
-            if will_retry(status, &text) {
+            let retried = matches!(
+                run_classifiers_on_ctx(components.retry_classifiers(), context.inner()),
+                RetryAction::RetryIndicated(_)
+            );
+            if retried {
                 warn!(
                     operation = %key,
                     aws.region = region.as_deref().unwrap_or("-"),
                     attempt,
-                    "AWS call attempt {attempt} of up to {attempts} failed: {text}"
+                    "AWS call attempt {attempt} of up to {attempts} failed: {}",
+                    one_line(error)
                 );
             } else {
                 debug!(
                     operation = %key,
                     aws.region = region.as_deref().unwrap_or("-"),
-                    "AWS call failed, not retried: {text}"
+                    "AWS call failed, not retried: {}",
+                    one_line(error)
                 );
             }
             self.calls.record_error(key);
         }
         Ok(())
     }
-}
-
-/// Whether `error` names `code` as a word (`ThrottlingException: Rate exceeded`),
-/// not as part of another (`RulesPerSecurityGroupLimitExceeded`).
-fn names_code(error: &str, code: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    error.match_indices(code).any(|(at, _)| {
-        !word(error[..at].chars().next_back()) && !word(error[at + code.len()..].chars().next())
-    })
-}
-
-/// Whether the SDK's standard retry strategy tries a failed attempt again: no
-/// answer (a timeout, a refused connection), a server error or 429, or an error
-/// its classifiers call throttling or transient (their lists, from `aws-runtime`).
-fn will_retry(status: Option<u16>, error: &str) -> bool {
-    let Some(status) = status else {
-        return true;
-    };
-    let named = |codes: &[&str]| codes.iter().any(|code| names_code(error, code));
-    status >= 500 || status == 429 || named(THROTTLING_ERRORS) || named(TRANSIENT_ERRORS)
 }
 
 /// What went wrong with an AWS call, in one line: the service's error code and
@@ -290,41 +276,5 @@ where
                 None => other.to_string(),
             },
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Said as a retry only where the SDK retries: no answer, a server error,
-    /// throttling; an answer it gives up on at once is not.
-    #[test]
-    fn which_failed_attempts_are_retried() {
-        let cases = [
-            (None, "timeout: HTTP read timeout", true),
-            (Some(503), "ServiceUnavailable: region down", true),
-            (Some(429), "TooManyRequests", true),
-            (Some(400), "ThrottlingException: Rate exceeded", true),
-            (
-                Some(503),
-                "RequestLimitExceeded: Request limit exceeded.",
-                true,
-            ),
-            (
-                Some(400),
-                "LoadBalancerNotFound: The specified load balancer does not exist.",
-                false,
-            ),
-            (Some(403), "AccessDeniedException: not authorized", false),
-            (
-                Some(400),
-                "RulesPerSecurityGroupLimitExceeded: too many rules",
-                false,
-            ),
-        ];
-        for (status, error, retried) in cases {
-            assert_eq!(will_retry(status, error), retried, "{status:?} {error}");
-        }
     }
 }

@@ -565,6 +565,19 @@ async fn a_detection_already_in_progress_is_waited_for_and_throttling_retried() 
     // read was retried by the SDK.
     assert_eq!(calls(&out.report, "DetectStackDrift"), 2);
     assert_eq!(calls(&out.report, "DescribeStackResourceDrifts"), 2);
+    // The retry is said as one (the SDK's classifiers call throttling retryable);
+    // the refusal, which the SDK does not retry and driftd expects, is not.
+    let retries: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("AWS call attempt"))
+        .collect();
+    assert_eq!(retries.len(), 1, "{}", out.stderr);
+    assert!(
+        retries[0].contains("attempt 1 of up to") && retries[0].contains("Rate exceeded"),
+        "{}",
+        retries[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
