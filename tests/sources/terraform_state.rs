@@ -296,8 +296,13 @@ const ORG_STATE: &str = r#"{"version": 4, "terraform_version": "1.9.8", "serial"
 #[test]
 fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
     use driftd::model::{Places, Scope};
-    use driftd::sources::terraform::{parse_state_within, state_places};
+    use driftd::sources::terraform::StateText;
     let bytes = ORG_STATE.as_bytes();
+    // The text held in memory, as a replica holds it where it has no temporary file.
+    let (held, places) = StateText::Held(bytes.to_vec())
+        .places("org.tfstate")
+        .unwrap();
+    let within = |scope: &Scope| held.within("org.tfstate", scope);
     let whole = parse_state("org.tfstate", bytes).unwrap();
     assert_eq!(
         (whole.groups.len(), whole.rules.len(), whole.reads.len()),
@@ -314,25 +319,24 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
     ];
     let mut rules = 0;
     for here in &scopes {
-        let part = parse_state_within("org.tfstate", bytes, here).unwrap();
+        let part = within(here).unwrap();
         assert_eq!(part, whole.within(here), "{}", here.label());
         rules += part.rules.len();
     }
     assert_eq!(rules, whole.rules.len(), "every rule in exactly one scope");
     // The rule resource read before its group lives where that group does.
-    let b = parse_state_within("org.tfstate", bytes, &scopes[1]).unwrap();
+    let b = within(&scopes[1]).unwrap();
     let lines = rule_lines(&b);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert!(lines[0].starts_with("aws_security_group_rule.flat ingress udp 53-53"));
     assert!(lines[1].starts_with("module.a.aws_security_group_rule.early"));
     // A rule resource read after its group, which lives in another scope: skipped
     // here unread, kept there.
-    let c = parse_state_within("org.tfstate", bytes, &scopes[2]).unwrap();
+    let c = within(&scopes[2]).unwrap();
     let late = |l: &String| l.starts_with("module.b.aws_security_group_rule.late");
     assert!(rule_lines(&c).iter().any(late));
     assert!(!rule_lines(&b).iter().any(late));
 
-    let places = state_places("org.tfstate", bytes).unwrap();
     assert_eq!(places, Places::of(&whole));
     assert!(places.are_placed(2) && places.all_within(&scopes));
     assert!(!places.all_within(&scopes[..2]), "eu-west-1 is not read");
@@ -348,7 +352,7 @@ fn a_state_parsed_for_one_scope_keeps_exactly_what_lives_there() {
 #[test]
 fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
     use driftd::model::{Places, Scope};
-    use driftd::sources::terraform::{StateText, parse_state_within};
+    use driftd::sources::terraform::StateText;
     let dir = tempfile::tempdir().unwrap();
     let org = dir.path().join("org.tfstate");
     std::fs::write(&org, ORG_STATE).unwrap();
@@ -380,7 +384,9 @@ fn every_corpus_state_read_by_scope_is_the_whole_state_filtered() {
         for (account_id, region) in places {
             let here = Scope { account_id, region };
             let expected = whole.within(&here);
-            let part = parse_state_within(&location, &bytes, &here).unwrap();
+            let part = StateText::Held(bytes.clone())
+                .within(&location, &here)
+                .unwrap();
             assert_eq!(part, expected, "{location} in {}", here.label());
             let indexed = text.within(&location, &here).unwrap();
             assert_eq!(

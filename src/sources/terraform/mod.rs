@@ -16,7 +16,7 @@ mod text;
 use std::path::Path;
 
 use crate::input::{MAX_DOCUMENT_BYTES, ReadError, read_file};
-use crate::model::{Intent, Places, Scope};
+use crate::model::Intent;
 use crate::sources::json_error::JsonError;
 use resources::Keep;
 
@@ -73,20 +73,4 @@ pub fn read_state_file(path: &Path) -> Result<Vec<u8>, StateError> {
 /// Parses a state document held in memory (a file or an S3 object).
 pub fn parse_state(location: &str, bytes: &[u8]) -> Result<Intent, StateError> {
     document::parse(location, bytes, Keep::All).map(|(intent, _)| intent)
-}
-
-/// Where a state's declarations live, without keeping them: how a run split by
-/// scope is planned.
-pub fn state_places(location: &str, bytes: &[u8]) -> Result<Places, StateError> {
-    document::parse(location, bytes, Keep::Nothing).map(|(_, places)| places)
-}
-
-/// The declarations of a state that live in `scope` (a scope of a run split by
-/// scope), the rest skipped unread where their attributes say where they live.
-pub fn parse_state_within(
-    location: &str,
-    bytes: &[u8],
-    scope: &Scope,
-) -> Result<Intent, StateError> {
-    document::parse(location, bytes, Keep::Within(scope.clone())).map(|(intent, _)| intent)
 }
